@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as apiSchemas from './0001_api_schemas.js';
+
+/**
+ * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
+ * the directory) so the same code runs from TypeScript sources and from the compiled `dist/`.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_api_schemas': apiSchemas,
+};

@@ -1,0 +1,27 @@
+import type { Config } from '../src/config.js';
+import { ensureDatabase, startEmbeddedCluster, type EmbeddedOptions } from './embedded.js';
+
+export interface ProvisionedDatabase {
+  url: string;
+  /** Stops the embedded cluster when this process started it; nothing for DATABASE_URL. */
+  release(): Promise<void>;
+}
+
+const EMBEDDED_DATABASE = 'app';
+
+/** DATABASE_URL when set; otherwise the embedded PostgreSQL under DATA_DIR, started if needed. */
+export async function provisionDatabase(
+  config: Config,
+  whenRunning: EmbeddedOptions['whenRunning'],
+  logger?: EmbeddedOptions['logger'],
+): Promise<ProvisionedDatabase> {
+  if (config.databaseUrl) return { url: config.databaseUrl, release: async () => {} };
+  const cluster = await startEmbeddedCluster({ dir: config.dataDir, whenRunning, logger });
+  try {
+    await ensureDatabase(cluster.url('postgres'), EMBEDDED_DATABASE);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return { url: cluster.url(EMBEDDED_DATABASE), release: () => cluster.stop() };
+}

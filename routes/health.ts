@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+
+const Health = Type.Object({ status: Type.Literal('ok'), uptime: Type.Number({ description: 'seconds' }) });
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  database: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+});
+
+/** Probes for orchestrators: /health says the process runs, /ready that it can reach the database. */
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        operationId: 'health',
+        tags: ['health'],
+        summary: 'Liveness: the process is up',
+        response: { 200: Health },
+      },
+    },
+    async () => ({ status: 'ok' as const, uptime: process.uptime() }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        operationId: 'ready',
+        tags: ['health'],
+        summary: 'Readiness: the database answers',
+        response: { 200: Ready, 503: Ready },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await sql`select 1`.execute(app.db);
+        return { status: 'ready' as const, database: 'up' as const };
+      } catch (err) {
+        request.log.warn({ err }, 'readiness check failed');
+        return reply.code(503).send({ status: 'unavailable', database: 'down' });
+      }
+    },
+  );
+};
+
+export default health;

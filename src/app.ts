@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import db from '../plugins/db.js';
+import errors from '../plugins/errors.js';
+import openapi from '../plugins/openapi.js';
+import routeTable from '../plugins/route-table.js';
+import health from '../routes/health.js';
+import medreport from '../routes/medreport/index.js';
+import ptitspas from '../routes/ptitspas/index.js';
+import type { AppConfig } from './config.js';
+import { createLogger } from './logging.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig;
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface BuildOptions {
+  /** The process logger (server.ts shares it with the embedded database); a new one otherwise. */
+  logger?: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the whole server, both APIs included, without listening: server.ts and tests share it. */
+export async function buildApp(config: AppConfig, options: BuildOptions = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger ?? createLogger(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    // A caller's well-formed X-Request-Id is kept so logs can be joined across services.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(routeTable);
+  await app.register(errors);
+  await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
+  await app.register(openapi, { publicUrl: config.publicUrl });
+
+  await app.register(health);
+  await app.register(medreport, { prefix: '/api' });
+  await app.register(ptitspas, { prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+function oneOf<const T extends string[]>(values: T, fallback: T[number]) {
+  return Type.Union(values.map((v) => Type.Literal(v)) as { [K in keyof T]: ReturnType<typeof Type.Literal<T[K]>> }, {
+    default: fallback,
+  });
+}
+
+/** Every environment variable the server reads; the README's configuration table mirrors it. */
+const EnvSchema = Type.Object({
+  NODE_ENV: oneOf(['development', 'test', 'production'], 'development'),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'MedReport <no-reply@localhost>' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  RATE_LIMITS: oneOf(['on', 'off'], 'on'),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  /** Absent: the server starts an embedded PostgreSQL under `dataDir`. */
+  databaseUrl?: string;
+  databasePoolMax: number;
+  dataDir: string;
+  /** Absent outside production: generated once and kept in `dataDir` (see resolveJwtSecret). */
+  jwtSecret?: string;
+  logLevel: Env['LOG_LEVEL'];
+  publicUrl: string;
+  bodyLimit: number;
+  smtpUrl?: string;
+  mailFrom: string;
+  redisUrl?: string;
+  rateLimits: boolean;
+}
+
+/** What the app needs once the process has settled where the database is and which secret signs tokens. */
+export type AppConfig = Config & { databaseUrl: string; jwtSecret: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const HINTS: Record<string, string> = {
+  PORT: 'an integer between 0 and 65535',
+  DATABASE_URL: 'a postgres:// or postgresql:// URL',
+  DATABASE_POOL_MAX: 'an integer between 1 and 500',
+  JWT_SECRET: 'at least 32 characters',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  PUBLIC_URL: 'an http:// or https:// URL',
+  BODY_LIMIT: 'an integer number of bytes, at least 1024',
+  SMTP_URL: 'an smtp:// or smtps:// URL',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  RATE_LIMITS: '"on" or "off"',
+  NODE_ENV: 'one of development, test, production',
+};
+
+// May hold credentials: an error names them but never echoes their value.
+const SECRET_VARS = new Set(['DATABASE_URL', 'JWT_SECRET', 'SMTP_URL', 'REDIS_URL']);
+
+/** Parses the environment once; throws a ConfigError whose message names the first bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw));
+  const [first] = Value.Errors(EnvSchema, env);
+  if (first) {
+    const name = first.path.replace(/^\//, '');
+    const hint = HINTS[name] ?? first.message;
+    const got = SECRET_VARS.has(name) ? 'value hidden' : `got ${JSON.stringify(source[name])}`;
+    throw new ConfigError(`${name} must be ${hint} (${got})`);
+  }
+  const e = env as Env;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir: path.resolve(e.DATA_DIR),
+    jwtSecret: e.JWT_SECRET,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    bodyLimit: e.BODY_LIMIT,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    redisUrl: e.REDIS_URL,
+    rateLimits: e.RATE_LIMITS === 'on',
+  });
+}
+
+/** Reads `.env` from the working directory when present; variables already set win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in the data directory,
+ * so tokens survive restarts without any setup.
+ */
+export async function resolveJwtSecret(config: Config): Promise<string> {
+  if (config.jwtSecret) return config.jwtSecret;
+  const file = path.join(config.dataDir, 'jwt-secret');
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored.length >= 32) return stored;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(48).toString('base64url');
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, secret + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+  return secret;
+}

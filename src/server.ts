@@ -1,0 +1,55 @@
+import closeWithGrace from 'close-with-grace';
+import type { Logger } from 'pino';
+import { connect } from '../db/connection.js';
+import { migrate } from '../db/migrate.js';
+import { provisionDatabase } from '../db/provision.js';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret } from './config.js';
+import { createLogger } from './logging.js';
+
+/** config -> database (embedded unless DATABASE_URL) -> migrate -> listen; graceful shutdown. */
+async function start(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+
+  const database = await provisionDatabase(config, 'exclusive', logger);
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an error');
+    else logger.info({ signal }, 'shutting down');
+    // Closing stops accepting connections and waits for in-flight requests, then closes the pool.
+    await app?.close();
+    await database.release();
+  });
+
+  try {
+    await applyMigrations(database.url, logger);
+    const jwtSecret = await resolveJwtSecret(config);
+    app = await buildApp({ ...config, databaseUrl: database.url, jwtSecret }, { logger });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app?.close();
+    await database.release();
+    throw err;
+  }
+}
+
+async function applyMigrations(url: string, logger: Logger): Promise<void> {
+  const { db } = connect(url, { max: 1 });
+  try {
+    const { results = [] } = await migrate(db, 'latest');
+    for (const r of results) logger.info({ migration: r.migrationName }, 'migration applied');
+  } finally {
+    await db.destroy();
+  }
+}
+
+start().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`);
+  } else {
+    console.error(`Could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.js';
+import { buildTestApp } from './helpers/app.js';
+
+describe('probes', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await buildTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('GET /health says the process is up', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', uptime: expect.any(Number) });
+  });
+
+  it('GET /ready says the database answers', async () => {
+    const res = await app.inject({ method: 'GET', url: '/ready' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready', database: 'up' });
+  });
+
+  it('every response carries a request id, and a well-formed caller id is kept', async () => {
+    const generated = await app.inject({ method: 'GET', url: '/health' });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const given = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'edge-42' } });
+    expect(given.headers['x-request-id']).toBe('edge-42');
+    const hostile = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'a b\nc' } });
+    expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('readiness without a database', () => {
+  it('GET /ready answers 503 while /health stays 200', async () => {
+    // Nothing listens on port 1: the pool cannot connect.
+    const app = await buildTestApp({ config: { databaseUrl: 'postgres://nobody:x@127.0.0.1:1/none' } });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ status: 'unavailable', database: 'down' });
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,29 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildApp, type App } from '../../src/app.js';
+import { loadConfig, type AppConfig } from '../../src/config.js';
+import { testDatabaseUrl } from './database.js';
+
+export interface TestAppOptions {
+  config?: Partial<AppConfig>;
+  logger?: FastifyBaseLogger;
+  /** Runs after the app is built and before it is ready: tests add probe routes here. */
+  beforeReady?: (app: App) => void | Promise<void>;
+}
+
+/** The real app, bound to this test file's database, ready for `app.inject`. Close it in afterAll. */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'api-data-'));
+  const config: AppConfig = {
+    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir }),
+    databaseUrl: await testDatabaseUrl(),
+    jwtSecret: 'test-only-secret-that-is-long-enough-for-hs256',
+    ...options.config,
+  };
+  const app = await buildApp(config, { logger: options.logger });
+  await options.beforeReady?.(app);
+  await app.ready();
+  return app;
+}

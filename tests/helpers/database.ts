@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { connect, type DatabaseHandle } from '../../db/connection.js';
+import { databaseUrl } from './urls.js';
+
+let fileDatabase: Promise<string> | undefined;
+
+/**
+ * This test file's own database, cloned from the migrated template on first use. Vitest isolates
+ * modules per file, so each file gets exactly one and never sees another file's rows.
+ */
+export function testDatabaseUrl(): Promise<string> {
+  return (fileDatabase ??= cloneTemplate());
+}
+
+/** A fresh empty, unmigrated database (migration tests). */
+export async function emptyDatabaseUrl(): Promise<string> {
+  const name = `${inject('templateDatabase').replace(/_template$/, '')}_${randomBytes(5).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`create database ${name}`));
+  return databaseUrl(inject('adminUrl'), name);
+}
+
+/** A direct connection to this file's database, for setting up and checking rows. */
+export async function testDb(): Promise<DatabaseHandle> {
+  return connect(await testDatabaseUrl(), { max: 2 });
+}
+
+async function cloneTemplate(): Promise<string> {
+  const template = inject('templateDatabase');
+  const name = `${template.replace(/_template$/, '')}_${randomBytes(5).toString('hex')}`;
+  await withAdmin(async (admin) => {
+    // Cloning fails while another session briefly holds the template: retry.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`create database ${name} template ${template}`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '55006' || attempt === 20) throw err;
+        await sleep(50 * attempt);
+      }
+    }
+  });
+  return databaseUrl(inject('adminUrl'), name);
+}
+
+async function withAdmin<T>(task: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: inject('adminUrl') });
+  await admin.connect();
+  try {
+    return await task(admin);
+  } finally {
+    await admin.end();
+  }
+}

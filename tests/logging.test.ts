@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, redactUrl } from '../src/logging.js';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _e, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, logger: createLogger('info', stream) };
+}
+
+describe('log redaction', () => {
+  it('hides passwords, tokens and auth headers at any of the first levels', () => {
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        password: 'p1-secret',
+        body: { password_confirmation: 'p2-secret', current_password: 'p3-secret', token: 't1-secret' },
+        req: { headers: { authorization: 'Bearer t2-secret', cookie: 'sid=t3-secret' } },
+        nested: { deeper: { refresh_token: 't4-secret' } },
+        email: 'kept@example.com',
+      },
+      'attempt',
+    );
+    const line = lines.join('');
+    expect(line).not.toMatch(/secret/);
+    expect(line).toContain('[REDACTED]');
+    expect(line).toContain('kept@example.com');
+  });
+
+  it('hides secret query parameters in logged URLs', () => {
+    expect(redactUrl('/api/auth/google/callback?code=abc&state=xyz&x=1')).toBe(
+      '/api/auth/google/callback?code=[REDACTED]&state=[REDACTED]&x=1',
+    );
+    expect(redactUrl('/reset?email=a@b.c&token=zzz')).toBe('/reset?email=a@b.c&token=[REDACTED]');
+    expect(redactUrl('/api/patients?page=2')).toBe('/api/patients?page=2');
+  });
+});
