@@ -1,6 +1,69 @@
-/**
- * The Kysely `Database` interface: one entry per table, keyed `schema.table`. Tables arrive with
- * the migrations that create them; today the migrations only create the `medreport` and
- * `ptitspas` schemas.
- */
-export interface Database {}
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/** Read as Date; written as Date or ISO string; defaulted by the database on insert. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** `date` columns travel as 'YYYY-MM-DD' strings (see db/connection.ts). */
+type DateOnly = string;
+
+export type MedReportRole = 'owner' | 'doctor' | 'admin';
+
+export interface UsersTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  email: string;
+  password_hash: string | null;
+  phone: string | null;
+  address: string | null;
+  speciality: string | null;
+  medical_order_number: string | null;
+  birth_date: DateOnly | null;
+  email_verified_at: NullableTimestamp;
+  avatar: string | null;
+  role: MedReportRole | null;
+  organization_id: number | null;
+  has_used_trial: Generated<boolean>;
+  status: Generated<'active' | 'suspended'>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+export interface OAuthIdentitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  provider: string;
+  provider_user_id: string;
+  email: string | null;
+  created_at: CreatedAt;
+}
+
+/** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
+export interface Database {
+  'medreport.users': UsersTable;
+  'medreport.sessions': SessionsTable;
+  'medreport.password_resets': PasswordResetsTable;
+  'medreport.oauth_identities': OAuthIdentitiesTable;
+}
+
+export type UserRow = Selectable<UsersTable>;

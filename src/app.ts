@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import auth from '../plugins/auth.js';
 import db from '../plugins/db.js';
 import errors from '../plugins/errors.js';
+import mailer from '../plugins/mailer.js';
 import openapi from '../plugins/openapi.js';
+import passwords from '../plugins/passwords.js';
+import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
+import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';
 import ptitspas from '../routes/ptitspas/index.js';
@@ -38,6 +44,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   const app = Fastify({
     loggerInstance: options.logger ?? createLogger(config.logLevel),
     bodyLimit: config.bodyLimit,
+    // A hop count is valid at run time; Fastify's types only miss it.
+    trustProxy: config.trustProxy as boolean | string,
     // A caller's well-formed X-Request-Id is kept so logs can be joined across services.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -56,6 +64,11 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(errors);
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(openapi, { publicUrl: config.publicUrl });
+  await app.register(passwords, { cost: config.passwordHashing });
+  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.accessTokenTtlSeconds });
+  await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
+  await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });
+  await app.register(storage, { root: path.join(config.dataDir, 'files') });
 
   await app.register(health);
   await app.register(medreport, { prefix: '/api' });

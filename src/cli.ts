@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
 import { migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
+import { passwords } from '../plugins/passwords.js';
+import { createAdmin } from '../routes/medreport/users/admin.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 
 /**
@@ -56,6 +58,26 @@ migrations
       for (const m of await migrationStatus(db)) {
         console.log(`${m.executedAt ? m.executedAt.toISOString() : 'pending                 '}  ${m.name}`);
       }
+    }),
+  );
+
+program
+  .command('admin:create')
+  .description('create a platform administrator, or promote the existing account with that e-mail')
+  .requiredOption('--email <email>', 'e-mail address')
+  .requiredOption('--password <password>', 'password for a new account (8 characters at least)')
+  .requiredOption('--name <name>', 'display name for a new account')
+  .action((options: { email: string; password: string; name: string }) =>
+    withDatabase(async (db) => {
+      const config = loadConfig();
+      const outcome = await createAdmin(db, options, passwords(config.passwordHashing));
+      console.log(
+        outcome === 'created'
+          ? `created administrator ${options.email}`
+          : outcome === 'promoted'
+            ? `promoted existing account ${options.email} to administrator (its password is unchanged)`
+            : `${options.email} is already an administrator (nothing changed)`,
+      );
     }),
   );
 

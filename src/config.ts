@@ -2,13 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 function oneOf<const T extends string[]>(values: T, fallback: T[number]) {
   return Type.Union(values.map((v) => Type.Literal(v)) as { [K in keyof T]: ReturnType<typeof Type.Literal<T[K]>> }, {
     default: fallback,
   });
+}
+
+export const OAUTH_PROVIDERS = ['google', 'facebook', 'github'] as const;
+export type OAuthProviderName = (typeof OAUTH_PROVIDERS)[number];
+
+function oauthVariables() {
+  const url = Type.Optional(Type.String({ pattern: '^https?://' }));
+  const vars: Record<string, TOptional<TString>> = {};
+  for (const p of OAUTH_PROVIDERS) {
+    const prefix = `OAUTH_${p.toUpperCase()}`;
+    vars[`${prefix}_CLIENT_ID`] = Type.Optional(Type.String());
+    vars[`${prefix}_CLIENT_SECRET`] = Type.Optional(Type.String());
+    vars[`${prefix}_AUTHORIZE_URL`] = url;
+    vars[`${prefix}_TOKEN_URL`] = url;
+    vars[`${prefix}_USERINFO_URL`] = url;
+  }
+  return vars;
 }
 
 /** Every environment variable the server reads; the README's configuration table mirrors it. */
@@ -27,6 +44,11 @@ const EnvSchema = Type.Object({
   MAIL_FROM: Type.String({ minLength: 3, default: 'MedReport <no-reply@localhost>' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   RATE_LIMITS: oneOf(['on', 'off'], 'on'),
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
+  PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
+  OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
+  ...oauthVariables(),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -48,6 +70,25 @@ export interface Config {
   mailFrom: string;
   redisUrl?: string;
   rateLimits: boolean;
+  /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
+  trustProxy: boolean | number | string;
+  accessTokenTtlSeconds: number;
+  /** Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. */
+  passwordResetUrl: string;
+  /** When set, a successful OAuth callback redirects here with `?token=...` (mobile deep link). */
+  oauthSuccessRedirect?: string;
+  /** Only the providers whose client id and secret are both set. */
+  oauth: Partial<Record<OAuthProviderName, OAuthProviderConfig>>;
+  /** argon2id cost; OWASP's minimum by default. Not read from the environment. */
+  passwordHashing: { memoryCost: number; timeCost: number; parallelism: number };
+}
+
+export interface OAuthProviderConfig {
+  clientId: string;
+  clientSecret: string;
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  userinfoUrl?: string;
 }
 
 /** What the app needs once the process has settled where the database is and which secret signs tokens. */
@@ -68,11 +109,20 @@ const HINTS: Record<string, string> = {
   SMTP_URL: 'an smtp:// or smtps:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
   RATE_LIMITS: '"on" or "off"',
+  ACCESS_TOKEN_TTL: 'a duration such as 3600, 90s, 30m, 12h or 7d',
+  PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
+  OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   NODE_ENV: 'one of development, test, production',
 };
 
 // May hold credentials: an error names them but never echoes their value.
-const SECRET_VARS = new Set(['DATABASE_URL', 'JWT_SECRET', 'SMTP_URL', 'REDIS_URL']);
+const SECRET_VARS = new Set([
+  'DATABASE_URL',
+  'JWT_SECRET',
+  'SMTP_URL',
+  'REDIS_URL',
+  ...OAUTH_PROVIDERS.map((p) => `OAUTH_${p.toUpperCase()}_CLIENT_SECRET`),
+]);
 
 /** Parses the environment once; throws a ConfigError whose message names the first bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -93,6 +143,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
   }
+  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     host: e.HOST,
@@ -102,13 +153,54 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     bodyLimit: e.BODY_LIMIT,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     redisUrl: e.REDIS_URL,
     rateLimits: e.RATE_LIMITS === 'on',
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    accessTokenTtlSeconds: parseDuration(e.ACCESS_TOKEN_TTL),
+    passwordResetUrl: e.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
+    oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
+    oauth: parseOAuth(raw as Record<string, string | undefined>),
+    passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
   });
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+function parseDuration(value: string): number {
+  const unit = /[smhd]$/.test(value) ? value.slice(-1) : 's';
+  return Number.parseInt(value, 10) * UNIT_SECONDS[unit]!;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'false' || value === '') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function parseOAuth(env: Record<string, string | undefined>): Config['oauth'] {
+  const oauth: Config['oauth'] = {};
+  for (const provider of OAUTH_PROVIDERS) {
+    const prefix = `OAUTH_${provider.toUpperCase()}`;
+    const clientId = env[`${prefix}_CLIENT_ID`];
+    const clientSecret = env[`${prefix}_CLIENT_SECRET`];
+    if (!clientId && !clientSecret) continue;
+    if (!clientId || !clientSecret) {
+      throw new ConfigError(`${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET must be set together`);
+    }
+    oauth[provider] = {
+      clientId,
+      clientSecret,
+      authorizeUrl: env[`${prefix}_AUTHORIZE_URL`],
+      tokenUrl: env[`${prefix}_TOKEN_URL`],
+      userinfoUrl: env[`${prefix}_USERINFO_URL`],
+    };
+  }
+  return oauth;
 }
 
 /** Reads `.env` from the working directory when present; variables already set win. */

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as apiSchemas from './0001_api_schemas.js';
+import * as medreportAccounts from './0002_medreport_accounts.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -7,4 +8,5 @@ import * as apiSchemas from './0001_api_schemas.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_api_schemas': apiSchemas,
+  '0002_medreport_accounts': medreportAccounts,
 };

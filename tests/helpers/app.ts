@@ -20,6 +20,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
     ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir }),
     databaseUrl: await testDatabaseUrl(),
     jwtSecret: 'test-only-secret-that-is-long-enough-for-hs256',
+    // Limits have their own tests; elsewhere many requests come from one address and one user.
+    rateLimits: false,
+    // OWASP cost is for production; tests hash hundreds of passwords.
+    passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     ...options.config,
   };
   const app = await buildApp(config, { logger: options.logger });

@@ -1,0 +1,68 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { Redis } from 'ioredis';
+import { HttpError } from './errors.js';
+
+export interface LimitOptions {
+  max: number;
+  timeWindow: string;
+  /** Count per client address (public routes) or per authenticated user. */
+  per: 'ip' | 'user';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * A named limit, as a hook for the routes it covers: routes given the same name share one
+     * counter (register, register-owner and register-doctor count together).
+     */
+    limit(name: string, options: LimitOptions): onRequestAsyncHookHandler;
+  }
+}
+
+export class TooManyRequests extends HttpError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, `Trop de requêtes. Réessayez dans ${retryAfterSeconds} s.`);
+  }
+}
+
+/**
+ * Counters in memory, or in Redis when REDIS_URL is set so every instance shares them.
+ * RATE_LIMITS=off turns every limit into a no-op.
+ */
+export default fp<{ enabled: boolean; redisUrl?: string }>(
+  async (app, { enabled, redisUrl }) => {
+    const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+    if (redis) {
+      redis.on('error', (err) => app.log.warn({ err }, 'redis unavailable'));
+      app.addHook('onClose', async () => {
+        redis.disconnect();
+      });
+    }
+    await app.register(rateLimit, { global: false, redis, nameSpace: 'api-rate-limit:', skipOnError: true });
+
+    const limiters = new Map<string, ReturnType<typeof app.createRateLimit>>();
+    app.decorate('limit', (name: string, { max, timeWindow, per }: LimitOptions): onRequestAsyncHookHandler => {
+      if (!enabled) return async () => {};
+      const key = (request: FastifyRequest) => `${name}:${per === 'user' ? `user:${request.user.id}` : request.ip}`;
+      let check = limiters.get(name);
+      if (!check) {
+        check = app.createRateLimit({ max, timeWindow, keyGenerator: key });
+        limiters.set(name, check);
+      }
+      const limiter = check;
+      return async (request, reply) => {
+        const result = await limiter(request);
+        if (result.isAllowed) return;
+        reply.header('x-ratelimit-limit', result.max);
+        reply.header('x-ratelimit-remaining', result.remaining);
+        if (result.isExceeded) {
+          reply.header('retry-after', result.ttlInSeconds);
+          throw new TooManyRequests(result.ttlInSeconds);
+        }
+      };
+    });
+  },
+  { name: 'rate-limit' },
+);

@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { BirthDate, Email, Name, Password, ProfileFields, User } from '../users/schemas.js';
+
+export const RegisterBody = Type.Object({
+  name: Name,
+  email: Email,
+  password: Password,
+  password_confirmation: Type.String(),
+  birth_date: BirthDate,
+  ...ProfileFields,
+});
+
+export const LoginBody = Type.Object({
+  email: Type.String({ minLength: 1, maxLength: 255 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+
+export const ForgotPasswordBody = Type.Object({ email: Email });
+
+export const ResetPasswordBody = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: 200 }),
+  email: Email,
+  password: Password,
+  password_confirmation: Type.String(),
+});
+
+export const AuthResponse = Type.Object({
+  success: Type.Literal(true),
+  message: Type.String(),
+  token: Type.String({ description: 'Bearer access token' }),
+  user: Type.Ref(User),
+});
+
+export const Message = Type.Object({ success: Type.Literal(true), message: Type.String() });
+
+export const TokenResponse = Type.Object({ token: Type.String() });
+
+export const MeResponse = Type.Object({
+  user: Type.Ref(User),
+  organization: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  role: Type.Union([Type.String(), Type.Null()]),
+});

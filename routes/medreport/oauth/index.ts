@@ -1,0 +1,109 @@
+import cookie from '@fastify/cookie';
+import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses, forbidden, HttpError, unprocessable } from '../../../plugins/errors.js';
+import { OAUTH_PROVIDERS } from '../../../src/config.js';
+import { toUserResource } from '../users/schemas.js';
+import { AuthResponse } from '../auth/schemas.js';
+import { PROVIDERS, endpoints, fetchJson } from './providers.js';
+import { findOrCreateOAuthUser } from './queries.js';
+
+const CallbackQuery = Type.Object({
+  code: Type.Optional(Type.String({ maxLength: 2048 })),
+  state: Type.Optional(Type.String({ maxLength: 512 })),
+  error: Type.Optional(Type.String({ maxLength: 512 })),
+});
+
+/**
+ * Social login: GET /auth/{provider} redirects to the provider, GET /auth/{provider}/callback
+ * trades the code for a MedReport token. Only providers with credentials get routes, so an
+ * unknown or unconfigured provider is a plain 404.
+ */
+const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { publicUrl, oauthSuccessRedirect } = app.config;
+  // The state (and PKCE verifier) ride in short-lived cookies between redirect and callback.
+  if (Object.keys(app.config.oauth).length > 0) await app.register(cookie);
+
+  for (const provider of OAUTH_PROVIDERS) {
+    const config = app.config.oauth[provider];
+    if (!config) continue;
+    const definition = PROVIDERS[provider];
+    const name = `${provider}OAuth2`;
+    await app.register(oauth2, {
+      name,
+      scope: definition.scope,
+      credentials: { client: { id: config.clientId, secret: config.clientSecret }, auth: endpoints(provider, config) },
+      callbackUri: `${publicUrl}/api/auth/${provider}/callback`,
+      // One pair of cookies per provider, so two flows in the same browser do not clash.
+      redirectStateCookieName: `oauth2-${provider}-state`,
+      verifierCookieName: `oauth2-${provider}-verifier`,
+      cookie: { secure: publicUrl.startsWith('https://'), path: '/api/auth' },
+    });
+    const client = (app as unknown as Record<string, OAuth2Namespace>)[name]!;
+    const title = provider[0]!.toUpperCase() + provider.slice(1);
+
+    app.get(
+      `/auth/${provider}`,
+      {
+        schema: {
+          operationId: `oauth${title}Redirect`,
+          tags: ['oauth'],
+          summary: `Start ${title} login (redirects to ${title})`,
+          response: { 302: Type.Null({ description: 'Redirect to the provider' }) },
+        },
+      },
+      async (request, reply) => reply.redirect(await client.generateAuthorizationUri(request, reply)),
+    );
+
+    app.get(
+      `/auth/${provider}/callback`,
+      {
+        schema: {
+          operationId: `oauth${title}Callback`,
+          tags: ['oauth'],
+          summary: `${title} returns here; answers a MedReport token (or redirects to OAUTH_SUCCESS_REDIRECT)`,
+          querystring: CallbackQuery,
+          response: {
+            200: AuthResponse,
+            302: Type.Null({ description: 'Redirect to OAUTH_SUCCESS_REDIRECT?token=...' }),
+            ...errorResponses('medreport', 401, 403, 422),
+          },
+        },
+      },
+      async (request, reply) => {
+        let accessToken: string;
+        try {
+          // Checks the state against the cookie set by the redirect route before trading the code.
+          ({
+            token: { access_token: accessToken },
+          } = await client.getAccessTokenFromAuthorizationCodeFlow(request, reply));
+        } catch (err) {
+          request.log.info({ err, provider }, 'oauth callback refused');
+          throw new HttpError(401, `Échec de la connexion avec ${title}.`);
+        }
+        const userinfoUrl = config.userinfoUrl ?? definition.userinfoUrl;
+        const profile = await fetchJson<Record<string, unknown>>(userinfoUrl, accessToken)
+          .then((info) => definition.profile(info, accessToken, userinfoUrl))
+          .catch((err: unknown) => {
+            request.log.warn({ err, provider }, 'oauth userinfo failed');
+            throw new HttpError(401, `Échec de la connexion avec ${title}.`);
+          });
+        if (!profile.email || !profile.emailVerified) {
+          throw unprocessable(`${title} n'a pas fourni d'adresse e-mail vérifiée.`);
+        }
+        const user = await findOrCreateOAuthUser(app.db, provider, { ...profile, email: profile.email });
+        if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
+        const token = await app.issueToken(app.db, user.id, user.uuid, request);
+        if (oauthSuccessRedirect) {
+          const target = new URL(oauthSuccessRedirect);
+          target.searchParams.set('token', token);
+          return reply.redirect(target.toString());
+        }
+        return { success: true as const, message: 'Connexion réussie', token, user: toUserResource(user, publicUrl) };
+      },
+    );
+  }
+};
+
+export default oauthRoutes;

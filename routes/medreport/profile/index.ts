@@ -1,0 +1,220 @@
+import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { fileTypeFromBuffer } from 'file-type';
+import { errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
+import { revokeSessions, updateUser } from '../users/queries.js';
+import { assertConfirmed, assertPastDate, normalizeEmail } from '../users/rules.js';
+import { toUserResource, User } from '../users/schemas.js';
+import {
+  AvatarParams,
+  EmailUpdate,
+  MessageOnly,
+  PasswordUpdate,
+  ProfileUpdated,
+  ProfileUpdateForm,
+  ProfileUpdateJson,
+  UserWithMessage,
+} from './schemas.js';
+
+const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
+const AVATAR_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
+const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    avatarUpload?: Buffer;
+  }
+}
+
+const WRONG_PASSWORD = 'Le mot de passe actuel est incorrect.';
+
+/** The caller's own profile: read, update (JSON or multipart with an avatar), e-mail, password. */
+const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { publicUrl } = app.config;
+  const security = [{ bearerAuth: [] }];
+  const user = (row: Parameters<typeof toUserResource>[0]) => toUserResource(row, publicUrl);
+
+  await app.register(multipart, {
+    // Form fields land in request.body for schema validation; the avatar's bytes are kept aside
+    // and its field holds the file name, so the same schema checks both kinds of body.
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: AVATAR_MAX_BYTES, files: 1, fields: 20, fieldSize: 4096 },
+    async onFile(this: FastifyRequest, part) {
+      const bytes = await part.toBuffer();
+      if (part.fieldname === 'avatar') this.avatarUpload = bytes;
+      (part as unknown as { value: string }).value = part.filename;
+    },
+  });
+
+  app.get(
+    '/user/profile',
+    {
+      schema: {
+        operationId: 'getProfile',
+        tags: ['profile'],
+        summary: 'The caller’s profile',
+        security,
+        response: {
+          200: Type.Object({ user: Type.Ref(User), message: Type.String() }),
+          ...errorResponses('medreport', 401),
+        },
+      },
+    },
+    async (request) => ({ user: user(request.user), message: 'Profil récupéré avec succès' }),
+  );
+
+  app.put(
+    '/user/profile',
+    {
+      schema: {
+        operationId: 'updateProfile',
+        tags: ['profile'],
+        summary: 'Update the profile; multipart/form-data may carry an `avatar` image',
+        security,
+        body: {
+          content: {
+            'application/json': { schema: ProfileUpdateJson },
+            'multipart/form-data': { schema: ProfileUpdateForm },
+          },
+        } as unknown as typeof ProfileUpdateJson,
+        response: { 200: ProfileUpdated, ...errorResponses('medreport', 401, 413, 415, 422) },
+      },
+    },
+    async (request) => {
+      const { avatar: _fileName, ...changes } = (request.body ?? {}) as Static<typeof ProfileUpdateForm>;
+      assertPastDate('birth_date', changes.birth_date);
+      const upload = request.avatarUpload ? await storeAvatar(request.user.id, request.avatarUpload) : undefined;
+      const previous = request.user.avatar;
+      let row;
+      try {
+        row = await updateUser(app.db, request.user.id, { ...changes, ...(upload ? { avatar: upload } : {}) });
+      } catch (err) {
+        if (upload) await app.storage.remove(`avatars/${upload}`);
+        throw err;
+      }
+      if (upload && previous) await app.storage.remove(`avatars/${previous}`);
+      const resource = user(row);
+      return { ...resource, message: 'Profil mis à jour avec succès', user: resource };
+    },
+  );
+
+  async function storeAvatar(userId: number, bytes: Buffer): Promise<string> {
+    const detected = await fileTypeFromBuffer(bytes);
+    const ext = detected && AVATAR_TYPES[detected.mime];
+    if (!ext) {
+      const message = "L'avatar doit être une image JPEG, PNG ou WebP.";
+      throw unprocessable(message, { avatar: [message] });
+    }
+    const name = `${userId}_${Date.now()}.${ext}`;
+    await app.storage.put(`avatars/${name}`, bytes);
+    return name;
+  }
+
+  app.put(
+    '/user/profile/email',
+    {
+      schema: {
+        operationId: 'updateEmail',
+        tags: ['profile'],
+        summary: 'Change the e-mail address (current password required; marks it unverified)',
+        security,
+        body: EmailUpdate,
+        response: { 200: UserWithMessage, ...errorResponses('medreport', 401, 422) },
+      },
+    },
+    async (request) => {
+      await assertCurrentPassword(request.user.id, request.body.current_password);
+      const email = normalizeEmail(request.body.email);
+      const row =
+        email === request.user.email
+          ? await updateUser(app.db, request.user.id, {})
+          : await updateUser(app.db, request.user.id, { email, email_verified_at: null });
+      return { message: 'Adresse email mise à jour avec succès', user: user(row) };
+    },
+  );
+
+  app.put(
+    '/user/profile/password',
+    {
+      schema: {
+        operationId: 'updatePassword',
+        tags: ['profile'],
+        summary: 'Change the password; every other session is revoked',
+        security,
+        body: PasswordUpdate,
+        response: { 200: MessageOnly, ...errorResponses('medreport', 401, 422) },
+      },
+    },
+    async (request) => {
+      const { current_password, password, password_confirmation } = request.body;
+      assertConfirmed(password, password_confirmation);
+      await assertCurrentPassword(request.user.id, current_password);
+      const passwordHash = await app.passwords.hash(password);
+      await app.db.transaction().execute(async (trx) => {
+        await updateUser(trx, request.user.id, { password_hash: passwordHash });
+        await revokeSessions(trx, request.user.id, request.user.session_id);
+      });
+      return { message: 'Mot de passe mis à jour avec succès' };
+    },
+  );
+
+  app.delete(
+    '/user/profile/avatar',
+    {
+      schema: {
+        operationId: 'deleteAvatar',
+        tags: ['profile'],
+        summary: 'Remove the avatar',
+        security,
+        response: { 200: UserWithMessage, ...errorResponses('medreport', 401) },
+      },
+    },
+    async (request) => {
+      const row = await updateUser(app.db, request.user.id, { avatar: null });
+      if (request.user.avatar) await app.storage.remove(`avatars/${request.user.avatar}`);
+      return { message: 'Avatar supprimé avec succès', user: user(row) };
+    },
+  );
+
+  app.get(
+    '/user/avatar/:name',
+    {
+      schema: {
+        operationId: 'getAvatar',
+        tags: ['profile'],
+        summary: 'Download an avatar image (authenticated users only)',
+        security,
+        params: AvatarParams,
+        response: {
+          200: Type.String({ format: 'binary', description: 'The image' }),
+          ...errorResponses('medreport', 401, 404, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const file = await app.storage.get(`avatars/${name}`);
+      if (!file) throw notFound('Avatar introuvable.');
+      return reply
+        .type(CONTENT_TYPES[name.split('.').pop()!]!)
+        .header('content-length', file.size)
+        .header('cache-control', 'private, max-age=86400')
+        .send(file.stream as unknown as string);
+    },
+  );
+
+  async function assertCurrentPassword(userId: number, password: string): Promise<void> {
+    const row = await app.db
+      .selectFrom('medreport.users')
+      .select('password_hash')
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
+    if (!(await app.passwords.verify(row.password_hash, password))) {
+      throw unprocessable(WRONG_PASSWORD, { current_password: [WRONG_PASSWORD] });
+    }
+  }
+};
+
+export default profileRoutes;

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../db/schema.js';
+import type { Passwords } from '../../../plugins/passwords.js';
+import { createUser, findUserByEmail } from './queries.js';
+
+/**
+ * Platform administrators exist only through the CLI (`admin:create`). Idempotent: an existing
+ * account with the e-mail is promoted (its password left alone), an existing admin is left as is.
+ */
+export async function createAdmin(
+  db: Kysely<Database>,
+  { email, password, name }: { email: string; password: string; name: string },
+  hashing: Passwords,
+): Promise<'created' | 'promoted' | 'unchanged'> {
+  if (password.length < 8) throw new Error('the password must have at least 8 characters');
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${email}`);
+  const existing = await findUserByEmail(db, email);
+  if (existing?.role === 'admin') return 'unchanged';
+  if (existing) {
+    await db
+      .updateTable('medreport.users')
+      .set({ role: 'admin', updated_at: new Date() })
+      .where('id', '=', existing.id)
+      .execute();
+    return 'promoted';
+  }
+  await createUser(db, { email, name, password_hash: await hashing.hash(password), role: 'admin' });
+  return 'created';
+}

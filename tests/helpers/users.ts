@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { App } from '../../src/app.js';
+
+export const PASSWORD = 'correct horse battery';
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}@example.com`;
+}
+
+export function registration(overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'Dr Test',
+    email: uniqueEmail(),
+    password: PASSWORD,
+    password_confirmation: PASSWORD,
+    birth_date: '1985-04-12',
+    ...overrides,
+  };
+}
+
+/** Registers through the API and returns the token, the user and the password used. */
+export async function registerUser(app: App, overrides: Record<string, unknown> = {}) {
+  const body = registration(overrides);
+  const res = await app.inject({ method: 'POST', url: '/api/register', payload: body });
+  expect(res.statusCode, res.body).toBe(201);
+  const { token, user } = res.json();
+  return { token: token as string, user, email: body.email as string, password: body.password as string };
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` };
+}
