@@ -137,6 +137,13 @@ const PARSER_MESSAGES: Record<number, string> = {
   415: "Ce type de contenu n'est pas pris en charge.",
 };
 
+const CODE_MESSAGES: Record<string, string> = {
+  FST_REQ_FILE_TOO_LARGE: 'Le fichier dépasse la taille maximale autorisée.',
+  FST_FILES_LIMIT: 'Trop de fichiers dans la requête.',
+  FST_FIELDS_LIMIT: 'Trop de champs dans la requête.',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: "La requête n'est pas au format multipart/form-data.",
+};
+
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -181,9 +188,10 @@ export default fp(
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
         // Errors raised by Fastify and its plugins below 500 carry messages meant for clients.
-        const message = error.code?.startsWith('FST_ERR_CTP')
-          ? (PARSER_MESSAGES[status] ?? error.message)
-          : error.message;
+        const message =
+          (error.code && CODE_MESSAGES[error.code]) ??
+          (error.code?.startsWith('FST_ERR_CTP') ? PARSER_MESSAGES[status] : undefined) ??
+          error.message;
         request.log.info({ code: error.code, status }, message);
         return sendError(request, reply, status, message);
       }

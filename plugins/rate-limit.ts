@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -36,6 +38,8 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
     const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
     if (redis) {
       redis.on('error', (err) => app.log.warn({ err }, 'redis unavailable'));
+      // Counting starts with the first request: wait for Redis a little, but never refuse to start.
+      await Promise.race([once(redis, 'ready').catch(() => {}), sleep(5000, undefined, { ref: false })]);
       app.addHook('onClose', async () => {
         redis.disconnect();
       });

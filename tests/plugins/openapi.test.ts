@@ -4,7 +4,9 @@ import { buildTestApp } from '../helpers/app.js';
 
 let app: App;
 beforeAll(async () => {
-  app = await buildTestApp();
+  // Every optional route on: OAuth routes exist only for configured providers.
+  const provider = { clientId: 'id', clientSecret: 'secret' };
+  app = await buildTestApp({ config: { oauth: { google: provider, facebook: provider, github: provider } } });
 });
 afterAll(() => app.close());
 

@@ -39,6 +39,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       redirectStateCookieName: `oauth2-${provider}-state`,
       verifierCookieName: `oauth2-${provider}-verifier`,
       cookie: { secure: publicUrl.startsWith('https://'), path: '/api/auth' },
+      pkce: 'S256',
     });
     const client = (app as unknown as Record<string, OAuth2Namespace>)[name]!;
     const title = provider[0]!.toUpperCase() + provider.slice(1);

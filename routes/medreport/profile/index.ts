@@ -68,6 +68,8 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/user/profile',
     {
+      // Room for a full-size avatar plus the form fields; the avatar's own limit is checked apart.
+      bodyLimit: AVATAR_MAX_BYTES + 64 * 1024,
       schema: {
         operationId: 'updateProfile',
         tags: ['profile'],

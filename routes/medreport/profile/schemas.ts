@@ -29,10 +29,7 @@ export const UserWithMessage = Type.Object({ message: Type.String(), user: Type.
  * The spec's two Flutter samples for PUT /api/user/profile read the user from `body.user`
  * (multipart sample) and from the body itself (JSON sample): the answer serves both.
  */
-export const ProfileUpdated = Type.Composite([
-  Type.Omit(User, ['$id'] as never),
-  Type.Object({ message: Type.String(), user: Type.Ref(User) }),
-]);
+export const ProfileUpdated = Type.Object({ ...User.properties, message: Type.String(), user: Type.Ref(User) });
 
 export const MessageOnly = Type.Object({ message: Type.String() });
 
