@@ -58,12 +58,24 @@ export interface OAuthIdentitiesTable {
   created_at: CreatedAt;
 }
 
+export interface OrganizationsTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  code: string;
+  owner_user_id: number;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
 export interface Database {
   'medreport.users': UsersTable;
   'medreport.sessions': SessionsTable;
   'medreport.password_resets': PasswordResetsTable;
   'medreport.oauth_identities': OAuthIdentitiesTable;
+  'medreport.organizations': OrganizationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -33,6 +33,18 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+// The hottest query: a named (prepared once per connection) statement that checks the session,
+// loads the user and, in the same round trip, sets the connection's tenant context for RLS.
+const SESSION_USER = {
+  name: 'auth_session_user',
+  text: `
+    select set_config('app.organization_id', coalesce(u.organization_id::text, ''), false) as tenant_context,
+           s.id as session_id, u.*
+      from medreport.sessions s
+      join medreport.users u on u.id = s.user_id
+     where s.id = $1 and s.revoked_at is null and s.expires_at > now()`,
+};
+
 export default fp<{ secret: string; ttlSeconds: number }>(
   async (app, { secret, ttlSeconds }) => {
     await app.register(jwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
@@ -65,18 +77,16 @@ export default fp<{ secret: string; ttlSeconds: number }>(
         throw unauthorized('Jeton invalide ou expiré.');
       }
       // Signature and expiry were checked in process; one query checks the session is still live.
-      const row = await app.db
-        .selectFrom('medreport.sessions as s')
-        .innerJoin('medreport.users as u', 'u.id', 's.user_id')
-        .selectAll('u')
-        .select('s.id as session_id')
-        .where('s.id', '=', payload.sid)
-        .where('s.revoked_at', 'is', null)
-        .where('s.expires_at', '>', new Date())
-        .executeTakeFirst();
+      const row = await app.tenantPool.run(async (client) => {
+        const { rows } = await client.query<UserRow & { session_id: string; tenant_context: string }>({
+          ...SESSION_USER,
+          values: [payload.sid],
+        });
+        return { result: rows[0], organizationSet: rows[0]?.tenant_context };
+      });
       if (!row) throw unauthorized('Session expirée ou révoquée.');
       if (row.status === 'suspended') throw forbidden('Ce compte est suspendu.');
-      const { password_hash: _hash, ...user } = row;
+      const { password_hash: _hash, tenant_context: _context, ...user } = row;
       request.user = user;
     });
   },

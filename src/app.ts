@@ -12,6 +12,7 @@ import passwords from '../plugins/passwords.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
 import storage from '../plugins/storage.js';
+import tenant from '../plugins/tenant.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';
 import ptitspas from '../routes/ptitspas/index.js';
@@ -66,6 +67,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(passwords, { cost: config.passwordHashing });
   await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.accessTokenTtlSeconds });
+  await app.register(tenant);
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await app.register(storage, { root: path.join(config.dataDir, 'files') });

@@ -34,6 +34,7 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_APP_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
   DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -59,6 +60,11 @@ export interface Config {
   port: number;
   /** Absent: the server starts an embedded PostgreSQL under `dataDir`. */
   databaseUrl?: string;
+  /**
+   * How the server itself connects: a role without BYPASSRLS, so row-level security holds.
+   * Absent: the `medreport_app` role is created/updated through DATABASE_URL (see db/app-role.ts).
+   */
+  databaseAppUrl?: string;
   databasePoolMax: number;
   dataDir: string;
   /** Absent outside production: generated once and kept in `dataDir` (see resolveJwtSecret). */
@@ -91,7 +97,10 @@ export interface OAuthProviderConfig {
   userinfoUrl?: string;
 }
 
-/** What the app needs once the process has settled where the database is and which secret signs tokens. */
+/**
+ * What the app needs once the process has settled where the database is and which secret signs
+ * tokens. `databaseUrl` is then the app role's connection (row-level security applies to it).
+ */
 export type AppConfig = Config & { databaseUrl: string; jwtSecret: string };
 
 export class ConfigError extends Error {
@@ -101,6 +110,7 @@ export class ConfigError extends Error {
 const HINTS: Record<string, string> = {
   PORT: 'an integer between 0 and 65535',
   DATABASE_URL: 'a postgres:// or postgresql:// URL',
+  DATABASE_APP_URL: 'a postgres:// or postgresql:// URL',
   DATABASE_POOL_MAX: 'an integer between 1 and 500',
   JWT_SECRET: 'at least 32 characters',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -118,6 +128,7 @@ const HINTS: Record<string, string> = {
 // May hold credentials: an error names them but never echoes their value.
 const SECRET_VARS = new Set([
   'DATABASE_URL',
+  'DATABASE_APP_URL',
   'JWT_SECRET',
   'SMTP_URL',
   'REDIS_URL',
@@ -149,6 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databaseAppUrl: e.DATABASE_APP_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     dataDir: path.resolve(e.DATA_DIR),
     jwtSecret: e.JWT_SECRET,

@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
+import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
@@ -24,9 +25,9 @@ async function start(): Promise<void> {
   });
 
   try {
-    await applyMigrations(database.url, logger);
     const jwtSecret = await resolveJwtSecret(config);
-    app = await buildApp({ ...config, databaseUrl: database.url, jwtSecret }, { logger });
+    const appUrl = await prepareDatabase(database.url, config.databaseAppUrl, jwtSecret, logger);
+    app = await buildApp({ ...config, databaseUrl: appUrl, jwtSecret }, { logger });
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app?.close();
@@ -35,11 +36,16 @@ async function start(): Promise<void> {
   }
 }
 
-async function applyMigrations(url: string, logger: Logger): Promise<void> {
-  const { db } = connect(url, { max: 1 });
+/** As the owner: apply pending migrations, then make sure the app role can use the result. */
+async function prepareDatabase(ownerUrl: string, appUrl: string | undefined, jwtSecret: string, logger: Logger) {
+  const { db } = connect(ownerUrl, { max: 1 });
   try {
     const { results = [] } = await migrate(db, 'latest');
     for (const r of results) logger.info({ migration: r.migrationName }, 'migration applied');
+    if (appUrl) return appUrl;
+    const password = appRolePassword(jwtSecret);
+    await ensureAppRole(db, password);
+    return appRoleUrl(ownerUrl, password);
   } finally {
     await db.destroy();
   }

@@ -1,18 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import oauthRoutes from './oauth/index.js';
+import { joinRoutes, organizationRoutes, registrationRoutes } from './organization/index.js';
+import { Organization } from './organization/schemas.js';
 import profileRoutes from './profile/index.js';
 import { User } from './users/schemas.js';
 
 /**
- * The MedReport API, mounted under /api. Public and authenticated routes live in separate
- * encapsulated scopes: a route registered in the second cannot be reached without a live session.
+ * The MedReport API, mounted under /api, in three nested encapsulated scopes: public;
+ * authenticated (a live session); tenant (a live session in an organization, with a handle
+ * confined to it). A route's scope is who may call it; `config.roles` narrows the tenant scope.
  */
 const medreport: FastifyPluginAsync = async (app) => {
   app.addSchema(User);
+  app.addSchema(Organization);
 
   await app.register(async function publicScope(scope) {
     await scope.register(publicAuthRoutes);
+    await scope.register(registrationRoutes);
     await scope.register(oauthRoutes);
   });
 
@@ -22,6 +27,12 @@ const medreport: FastifyPluginAsync = async (app) => {
     scope.addHook('onRequest', scope.limit('api', { max: 120, timeWindow: '1 minute', per: 'user' }));
     await scope.register(sessionRoutes);
     await scope.register(profileRoutes);
+    await scope.register(joinRoutes);
+
+    await scope.register(async function tenantScope(tenant) {
+      tenant.addHook('onRequest', tenant.requireTenant);
+      await tenant.register(organizationRoutes);
+    });
   });
 };
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
-import { testDatabaseUrl } from './database.js';
+import { testAppDatabaseUrl } from './database.js';
+import { TEST_JWT_SECRET } from './urls.js';
 
 export interface TestAppOptions {
   config?: Partial<AppConfig>;
@@ -18,8 +19,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'api-data-'));
   const config: AppConfig = {
     ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir }),
-    databaseUrl: await testDatabaseUrl(),
-    jwtSecret: 'test-only-secret-that-is-long-enough-for-hs256',
+    databaseUrl: await testAppDatabaseUrl(),
+    jwtSecret: TEST_JWT_SECRET,
     // Limits have their own tests; elsewhere many requests come from one address and one user.
     rateLimits: false,
     // OWASP cost is for production; tests hash hundreds of passwords.

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { connect, type DatabaseHandle } from '../../db/connection.js';
-import { databaseUrl } from './urls.js';
+import { appRolePassword, appRoleUrl } from '../../db/app-role.js';
+import { databaseUrl, TEST_JWT_SECRET } from './urls.js';
 
 let fileDatabase: Promise<string> | undefined;
 
@@ -22,7 +23,12 @@ export async function emptyDatabaseUrl(): Promise<string> {
   return databaseUrl(inject('adminUrl'), name);
 }
 
-/** A direct connection to this file's database, for setting up and checking rows. */
+/** This file's database as the app role (`medreport_app`): what the server connects as. */
+export async function testAppDatabaseUrl(): Promise<string> {
+  return appRoleUrl(await testDatabaseUrl(), appRolePassword(TEST_JWT_SECRET));
+}
+
+/** A direct connection to this file's database as its owner, for setting up and checking rows. */
 export async function testDb(): Promise<DatabaseHandle> {
   return connect(await testDatabaseUrl(), { max: 2 });
 }

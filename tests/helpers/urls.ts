@@ -4,3 +4,6 @@ export function databaseUrl(url: string, database: string): string {
   u.pathname = `/${database}`;
   return u.toString();
 }
+
+/** Signs test tokens; the app role's password derives from it, as in production. */
+export const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-for-hs256';

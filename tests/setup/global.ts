@@ -6,6 +6,8 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../../db/connection.js';
 import { startEmbeddedCluster } from '../../db/embedded.js';
 import { migrate } from '../../db/migrate.js';
+import { appRolePassword, ensureAppRole } from '../../db/app-role.js';
+import { TEST_JWT_SECRET } from '../helpers/urls.js';
 import { databaseUrl } from '../helpers/urls.js';
 
 declare module 'vitest' {
@@ -43,7 +45,9 @@ export default async function setup(project: TestProject) {
     await admin.connect();
     await admin.query(`create database ${templateDatabase}`);
     const { db } = connect(databaseUrl(adminUrl, templateDatabase), { max: 1 });
-    await migrate(db, 'latest').finally(() => db.destroy());
+    await migrate(db, 'latest')
+      .then(() => ensureAppRole(db, appRolePassword(TEST_JWT_SECRET)))
+      .finally(() => db.destroy());
   } catch (err) {
     await admin.end().catch(() => {});
     await stopCluster();

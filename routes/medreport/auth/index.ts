@@ -3,6 +3,8 @@ import { errorResponses, unauthorized, forbidden, unprocessable } from '../../..
 import { createUser, findUserByEmail, revokeSessions, updateUser } from '../users/queries.js';
 import { assertConfirmed, assertPastDate } from '../users/rules.js';
 import { toUserResource } from '../users/schemas.js';
+import { findOrganization } from '../organization/queries.js';
+import { toOrganizationResource } from '../organization/schemas.js';
 import { consumePasswordReset, createPasswordReset } from './queries.js';
 import {
   AuthResponse,
@@ -219,10 +221,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: MeResponse, ...errorResponses('medreport', 401) },
       },
     },
-    async (request) => ({
-      user: toUserResource(request.user, publicUrl),
-      organization: null,
-      role: request.user.role,
-    }),
+    async (request) => {
+      const { organization_id: organizationId } = request.user;
+      const organization = organizationId === null ? null : await findOrganization(app.db, organizationId);
+      return {
+        user: toUserResource(request.user, publicUrl),
+        organization: organization && toOrganizationResource(organization),
+        role: request.user.role,
+      };
+    },
   );
 };

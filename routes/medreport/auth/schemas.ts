@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { Organization } from '../organization/schemas.js';
 import { BirthDate, Email, Name, Password, ProfileFields, User } from '../users/schemas.js';
 
 export const RegisterBody = Type.Object({
@@ -37,6 +38,6 @@ export const TokenResponse = Type.Object({ token: Type.String() });
 
 export const MeResponse = Type.Object({
   user: Type.Ref(User),
-  organization: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  organization: Type.Union([Type.Ref(Organization), Type.Null()]),
   role: Type.Union([Type.String(), Type.Null()]),
 });

@@ -1,0 +1,39 @@
+import { createHmac } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+
+export const APP_ROLE = 'medreport_app';
+
+/**
+ * The server connects as `medreport_app`: it can read and write the API schemas but is neither
+ * superuser, table owner nor BYPASSRLS, so PostgreSQL's row-level security policies apply to every
+ * query it runs. Migrations and the CLI keep using DATABASE_URL (the owner).
+ *
+ * Run by the owner after migrating; idempotent. Roles are cluster-wide, so the password is
+ * derived from JWT_SECRET: every instance sharing the secret computes the same one.
+ */
+export async function ensureAppRole(owner: Kysely<any>, password: string): Promise<void> {
+  await sql`
+    do $$ begin
+      create role medreport_app login nosuperuser nobypassrls nocreatedb nocreaterole;
+    exception when duplicate_object then null;
+    end $$`.execute(owner);
+  await sql`alter role medreport_app with login nosuperuser nobypassrls password ${sql.lit(password)}`.execute(owner);
+  for (const schema of ['medreport', 'ptitspas']) {
+    const s = sql.id(schema);
+    await sql`grant usage on schema ${s} to medreport_app`.execute(owner);
+    await sql`grant select, insert, update, delete on all tables in schema ${s} to medreport_app`.execute(owner);
+    await sql`grant usage, select on all sequences in schema ${s} to medreport_app`.execute(owner);
+  }
+}
+
+export function appRolePassword(jwtSecret: string): string {
+  return createHmac('sha256', jwtSecret).update('medreport_app database role').digest('base64url');
+}
+
+/** DATABASE_URL with the app role's credentials instead of the owner's. */
+export function appRoleUrl(ownerUrl: string, password: string): string {
+  const url = new URL(ownerUrl);
+  url.username = APP_ROLE;
+  url.password = password;
+  return url.toString();
+}

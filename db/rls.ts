@@ -1,0 +1,16 @@
+import { sql, type Kysely } from 'kysely';
+
+/** The organization of the current connection: set by the tenant plugin, '' (no rows) otherwise. */
+export const TENANT_SETTING = 'app.organization_id';
+
+/**
+ * Row-level security for a tenant table: rows are visible and writable only while
+ * `app.organization_id` names their organization. An unset or empty setting matches nothing
+ * (fail closed). The table owner (migrations, CLI) is not subject to it; the app role is.
+ */
+export async function enableTenantRls(db: Kysely<any>, table: string): Promise<void> {
+  const t = sql.table(table);
+  const own = sql`organization_id = nullif(current_setting('app.organization_id', true), '')::bigint`;
+  await sql`alter table ${t} enable row level security`.execute(db);
+  await sql`create policy tenant_isolation on ${t} using (${own}) with check (${own})`.execute(db);
+}

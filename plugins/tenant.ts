@@ -1,0 +1,62 @@
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { forbidden } from './errors.js';
+
+export type OrganizationRole = 'owner' | 'doctor';
+
+export interface Tenant {
+  organizationId: number;
+  role: OrganizationRole;
+  /** The only handle tenant routes query with: confined to the organization by plugin and RLS. */
+  readonly db: Kysely<Database>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tenant: Tenant;
+  }
+  interface FastifyContextConfig {
+    /** Organization roles allowed on the route; every member when absent. Checked by `requireTenant`. */
+    roles?: readonly OrganizationRole[];
+  }
+  interface FastifyInstance {
+    /**
+     * onRequest hook of the tenant scope, after `authenticate`: the caller's organization and role
+     * come from their verified session (never from the request), 403 without one or with the
+     * wrong role.
+     */
+    requireTenant(request: FastifyRequest): Promise<void>;
+  }
+}
+
+export default fp(
+  async (app) => {
+    app.decorateRequest('tenant', null as unknown as Tenant);
+
+    app.decorate('requireTenant', async (request: FastifyRequest) => {
+      const { organization_id: organizationId, role } = request.user;
+      if (organizationId === null || (role !== 'owner' && role !== 'doctor')) {
+        throw forbidden("Cette action nécessite d'appartenir à une organisation.");
+      }
+      const allowed = request.routeOptions.config.roles;
+      if (allowed && !allowed.includes(role)) {
+        throw forbidden(
+          allowed.length === 1 && allowed[0] === 'owner'
+            ? "Action réservée au propriétaire de l'organisation."
+            : 'Rôle insuffisant.',
+        );
+      }
+      let db: Kysely<Database> | undefined;
+      request.tenant = {
+        organizationId,
+        role,
+        get db() {
+          return (db ??= app.tenantPool.forOrganization(organizationId));
+        },
+      };
+    });
+  },
+  { name: 'tenant', dependencies: ['db', 'auth'] },
+);
