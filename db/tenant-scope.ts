@@ -101,7 +101,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     const joins = node.joins.map((join) => {
       const filter = this.#filterFor(join.table);
       if (!filter) return join;
-      if (join.on) return JoinNode.cloneWithOn(join, filter);
+      if (join.on) return contains(join.on.on, filter) ? join : JoinNode.cloneWithOn(join, filter);
       where = QueryNode.cloneWithWhere(where, filter); // cross joins have no ON
       return join;
     });
@@ -115,7 +115,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     let scoped = node;
     for (const table of tables) {
       const filter = this.#filterFor(table);
-      if (filter) scoped = QueryNode.cloneWithWhere(scoped, filter);
+      if (filter && !contains(scoped.where?.where, filter)) scoped = QueryNode.cloneWithWhere(scoped, filter);
     }
     return scoped;
   }
@@ -185,6 +185,25 @@ class TenantScopeTransformer extends OperationNodeTransformer {
     }
     return super.transformMergeQuery(node, queryId);
   }
+}
+
+/**
+ * Whether `filter` is already one of the AND-ed terms of `condition`. A sub-query built from a
+ * scoped Kysely is rewritten when it is embedded and again with its parent: filter once.
+ */
+function contains(condition: OperationNode | undefined, filter: OperationNode): boolean {
+  if (!condition) return false;
+  if (AndNode.is(condition)) return contains(condition.left, filter) || contains(condition.right, filter);
+  return canonical(condition) === canonical(filter);
+}
+
+/** JSON with sorted keys: node transformers rebuild nodes with their keys in another order. */
+function canonical(node: unknown): string {
+  return JSON.stringify(node, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : value,
+  );
 }
 
 function appendValue(row: ValueListNode | PrimitiveValueListNode, value: number) {

@@ -40,6 +40,46 @@ describe('rate limits', () => {
     expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(60 * 59);
   });
 
+  it('register, register-owner and register-doctor share the 3-an-hour counter', async () => {
+    const ip = '10.4.4.4';
+    const owner = await app.inject({
+      method: 'POST',
+      url: '/api/register-owner',
+      remoteAddress: ip,
+      payload: { ...registration(), organization_name: 'Clinique' },
+    });
+    expect(owner.statusCode).toBe(201);
+    const code = owner.json().organization.code;
+    const doctor = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/register-doctor',
+        remoteAddress: ip,
+        payload: { ...registration(), organization_code: code },
+      });
+    expect((await doctor()).statusCode).toBe(201);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/register', remoteAddress: ip, payload: registration() }))
+        .statusCode,
+    ).toBe(201);
+    expect((await doctor()).statusCode).toBe(429);
+  });
+
+  it('joining an organization: 10 code attempts an hour per user', async () => {
+    const { token } = (
+      await app.inject({ method: 'POST', url: '/api/register', remoteAddress: '10.5.5.5', payload: registration() })
+    ).json();
+    const attempt = () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/user/profile/join-organization',
+        headers: bearer(token),
+        payload: { organization_code: 'ORG-GUESS' },
+      });
+    for (let i = 0; i < 10; i++) expect((await attempt()).statusCode).toBe(422);
+    expect((await attempt()).statusCode).toBe(429);
+  });
+
   it('the authenticated API: 120 requests a minute per user', async () => {
     const { token } = (
       await app.inject({ method: 'POST', url: '/api/register', remoteAddress: '10.7.7.7', payload: registration() })

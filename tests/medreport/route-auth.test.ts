@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from '../helpers/app.js';
+
+// Every /api route requires a live session, except this short explicit list. A route added
+// later without authentication makes this test fail until it is listed here on purpose.
+const PUBLIC = new Set([
+  'POST /api/register',
+  'POST /api/register-owner',
+  'POST /api/register-doctor',
+  'POST /api/login',
+  'POST /api/forgot-password',
+  'POST /api/reset-password',
+  ...['google', 'facebook', 'github'].flatMap((p) => [`GET /api/auth/${p}`, `GET /api/auth/${p}/callback`]),
+]);
+
+let app: App;
+beforeAll(async () => {
+  const provider = { clientId: 'id', clientSecret: 'secret' };
+  app = await buildTestApp({ config: { oauth: { google: provider, facebook: provider, github: provider } } });
+});
+afterAll(() => app.close());
+
+function apiRoutes() {
+  return app.routeTable
+    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && !r.url.startsWith('/api/v1/'))
+    .flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({ method, url: r.url })),
+    );
+}
+
+describe('authentication over the whole MedReport route table', () => {
+  it('finds the routes, the public ones included', () => {
+    const all = apiRoutes().map((r) => `${r.method} ${r.url}`);
+    for (const route of PUBLIC) expect(all).toContain(route);
+    expect(all.length).toBeGreaterThan(PUBLIC.size);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a garbage token', { authorization: 'Bearer not.a.token' }],
+  ])('answers 401 to every other route with %s', async (_label, headers) => {
+    const open: string[] = [];
+    for (const { method, url } of apiRoutes()) {
+      if (PUBLIC.has(`${method} ${url}`)) continue;
+      const path = url.replace(/:(\w+)/g, '01890000-0000-7000-8000-000000000000');
+      const res = await app.inject({ method: method as 'GET', url: path, headers });
+      if (res.statusCode !== 401 || res.json().success !== false) open.push(`${method} ${url} -> ${res.statusCode}`);
+    }
+    expect(open).toEqual([]);
+  });
+});
