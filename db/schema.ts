@@ -68,6 +68,75 @@ export interface OrganizationsTable {
   updated_at: CreatedAt;
 }
 
+/** Columns every clinical record has. */
+interface RecordColumns {
+  /** Set by the tenant handle on insert, never updated. */
+  organization_id: ColumnType<number, number | undefined, never>;
+  uuid: string;
+  created_by: number | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+  deleted_at: NullableTimestamp;
+}
+
+export interface PatientsTable extends RecordColumns {
+  name: string;
+  birth_date: DateOnly | null;
+  gender: 'male' | 'female' | 'other' | null;
+  phone: string | null;
+  email: string | null;
+  address: string | null;
+  blood_group: string | null;
+  allergies: string | null;
+  notes: string | null;
+}
+
+export interface PrescriptionsTable extends RecordColumns {
+  patient_uuid: string;
+  doctor_uuid: string;
+  medication: string;
+  dosage: string | null;
+  duration: string | null;
+  notes: string | null;
+  validity_period: number | null;
+  file_uuid: string | null;
+  date_issued: ColumnType<DateOnly, DateOnly | undefined, DateOnly>;
+}
+
+export interface InvoicesTable extends RecordColumns {
+  patient_uuid: string;
+  doctor_uuid: string;
+  designation: string;
+  unit_price: number;
+  quantity: number;
+  total_amount: number;
+  file_uuid: string | null;
+  date_issued: ColumnType<DateOnly, DateOnly | undefined, DateOnly>;
+}
+
+export interface FilesTable extends RecordColumns {
+  owner_type: 'patient' | 'prescription' | 'invoice';
+  owner_uuid: string;
+  original_name: string;
+  mime_type: string;
+  size: number;
+  checksum: string;
+  path: string;
+  file_version: number;
+}
+
+export interface ActivityLogTable {
+  organization_id: ColumnType<number, number | undefined, never>;
+  id: Generated<number>;
+  user_id: number | null;
+  user_name: string | null;
+  action: string;
+  entity_type: string;
+  entity_uuid: string | null;
+  entity_name: string | null;
+  created_at: CreatedAt;
+}
+
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
 export interface Database {
   'medreport.users': UsersTable;
@@ -75,6 +144,11 @@ export interface Database {
   'medreport.password_resets': PasswordResetsTable;
   'medreport.oauth_identities': OAuthIdentitiesTable;
   'medreport.organizations': OrganizationsTable;
+  'medreport.patients': PatientsTable;
+  'medreport.prescriptions': PrescriptionsTable;
+  'medreport.invoices': InvoicesTable;
+  'medreport.files': FilesTable;
+  'medreport.activity_log': ActivityLogTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import type pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Database } from './schema.js';
 import { TenantScopePlugin } from './tenant-scope.js';
 
@@ -36,7 +37,8 @@ export class TenantPool {
   /** A Kysely whose queries are confined to the organization, by the plugin and by RLS. */
   forOrganization(organizationId: number): Kysely<Database> {
     return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: this.#poolFor(String(organizationId)) }),
+      // pg-cursor lets exports stream rows (`.stream()`) instead of loading them all.
+      dialect: new PostgresDialect({ pool: this.#poolFor(String(organizationId)), cursor: Cursor }),
       plugins: [new TenantScopePlugin(organizationId)],
     });
   }

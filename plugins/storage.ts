@@ -1,10 +1,9 @@
-import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import fp from 'fastify-plugin';
 
 /**
@@ -16,6 +15,8 @@ export interface Storage {
   put(key: string, data: Buffer | Readable): Promise<{ size: number }>;
   /** A stream of the stored bytes, or undefined when there is no such key. */
   get(key: string): Promise<{ stream: ReadStream; size: number } | undefined>;
+  /** Renames within the store (an upload lands under a temporary key, then takes its final one). */
+  move(from: string, to: string): Promise<void>;
   remove(key: string): Promise<void>;
 }
 
@@ -59,6 +60,11 @@ export function localStorage(root: string): Storage {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw err;
       }
+    },
+    async move(from, to) {
+      const target = resolve(to);
+      await mkdir(path.dirname(target), { recursive: true });
+      await rename(resolve(from), target);
     },
     async remove(key) {
       await rm(resolve(key), { force: true });

@@ -41,6 +41,7 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  FILE_MAX_BYTES: Type.Integer({ minimum: 1024, default: 20 * 1024 * 1024 }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'MedReport <no-reply@localhost>' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
@@ -72,6 +73,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   publicUrl: string;
   bodyLimit: number;
+  /** Largest uploaded file (POST /api/files). */
+  fileMaxBytes: number;
   smtpUrl?: string;
   mailFrom: string;
   redisUrl?: string;
@@ -116,6 +119,7 @@ const HINTS: Record<string, string> = {
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   PUBLIC_URL: 'an http:// or https:// URL',
   BODY_LIMIT: 'an integer number of bytes, at least 1024',
+  FILE_MAX_BYTES: 'an integer number of bytes, at least 1024',
   SMTP_URL: 'an smtp:// or smtps:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
   RATE_LIMITS: '"on" or "off"',
@@ -167,6 +171,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     publicUrl,
     bodyLimit: e.BODY_LIMIT,
+    fileMaxBytes: e.FILE_MAX_BYTES,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     redisUrl: e.REDIS_URL,

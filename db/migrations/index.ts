@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as apiSchemas from './0001_api_schemas.js';
 import * as medreportAccounts from './0002_medreport_accounts.js';
 import * as medreportOrganizations from './0003_medreport_organizations.js';
+import * as medreportRecords from './0004_medreport_records.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_api_schemas': apiSchemas,
   '0002_medreport_accounts': medreportAccounts,
   '0003_medreport_organizations': medreportOrganizations,
+  '0004_medreport_records': medreportRecords,
 };

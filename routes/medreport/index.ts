@@ -1,9 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
+import activityLogRoutes from './activity-log/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
+import fileRoutes from './files/index.js';
+import invoiceRoutes from './invoices/index.js';
 import oauthRoutes from './oauth/index.js';
 import { joinRoutes, organizationRoutes, registrationRoutes } from './organization/index.js';
 import { Organization } from './organization/schemas.js';
+import patientRoutes from './patients/index.js';
+import prescriptionRoutes from './prescriptions/index.js';
 import profileRoutes from './profile/index.js';
+import reportRoutes from './reports/index.js';
 import { User } from './users/schemas.js';
 
 /**
@@ -32,6 +38,12 @@ const medreport: FastifyPluginAsync = async (app) => {
     await scope.register(async function tenantScope(tenant) {
       tenant.addHook('onRequest', tenant.requireTenant);
       await tenant.register(organizationRoutes);
+      await tenant.register(patientRoutes);
+      await tenant.register(prescriptionRoutes);
+      await tenant.register(invoiceRoutes);
+      await tenant.register(fileRoutes);
+      await tenant.register(activityLogRoutes);
+      await tenant.register(reportRoutes);
     });
   });
 };

@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorResponses } from '../../../plugins/errors.js';
+import { Nullable, Timestamp, Uuid } from '../records/schemas.js';
+
+const Day = Type.String({ format: 'date' });
+const Instant = Type.Union([Timestamp, Day], { description: 'ISO 8601 date-time, or a date (whole day)' });
+
+const Query = Type.Object({
+  from: Type.Optional(Instant),
+  to: Type.Optional(Instant),
+  user_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  action_type: Type.Optional(
+    Type.String({
+      maxLength: 100,
+      description: '`created`, `updated`, `deleted`, or a full action such as `patient.created`',
+    }),
+  ),
+  entity_type: Type.Optional(Type.String({ maxLength: 50, description: 'patient, prescription, invoice, file' })),
+  search: Type.Optional(Type.String({ maxLength: 200, description: 'In the entity and user names' })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+  page: Type.Integer({ minimum: 1, default: 1 }),
+});
+
+const Entry = Type.Object({
+  id: Type.Integer(),
+  timestamp: Timestamp,
+  user_id: Nullable(Type.Integer()),
+  user_name: Nullable(Type.String()),
+  action: Type.String(),
+  entity_type: Type.String(),
+  entity_uuid: Nullable(Uuid),
+  entity_name: Nullable(Type.String()),
+});
+
+const Page = Type.Object({
+  data: Type.Array(Entry),
+  total: Type.Integer(),
+  page: Type.Integer(),
+  limit: Type.Integer(),
+});
+
+/** A date alone means the whole day: `to=2025-01-31` includes the 31st. */
+function bound(value: string, end: boolean): Date {
+  if (value.length > 10) return new Date(value);
+  const day = new Date(`${value}T00:00:00.000Z`);
+  return end ? new Date(day.getTime() + 86_400_000) : day;
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/activity-log',
+    {
+      schema: {
+        operationId: 'listActivity',
+        tags: ['reports'],
+        summary: 'Who changed what in the organization, newest first',
+        security: [{ bearerAuth: [] }],
+        querystring: Query,
+        response: { 200: Page, ...errorResponses('medreport', 401, 403, 422) },
+      },
+    },
+    async (request) => {
+      const { from, to, user_id, action_type, entity_type, search, limit, page } = request.query;
+      let query = request.tenant.db.selectFrom('medreport.activity_log');
+      if (from) query = query.where('created_at', '>=', bound(from, false));
+      if (to) query = query.where('created_at', to.length > 10 ? '<=' : '<', bound(to, true));
+      if (user_id) query = query.where('user_id', '=', user_id);
+      if (action_type) {
+        query = action_type.includes('.')
+          ? query.where('action', '=', action_type)
+          : query.where('action', 'like', `%.${escapeLike(action_type)}`);
+      }
+      if (entity_type) query = query.where('entity_type', '=', entity_type);
+      if (search) {
+        const pattern = `%${escapeLike(search)}%`;
+        query = query.where((eb) => eb.or([eb('entity_name', 'ilike', pattern), eb('user_name', 'ilike', pattern)]));
+      }
+      const [rows, counted] = await Promise.all([
+        query
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit)
+          .offset((page - 1) * limit)
+          .execute(),
+        query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      return {
+        data: rows.map((r) => ({
+          id: r.id,
+          timestamp: r.created_at.toISOString(),
+          user_id: r.user_id,
+          user_name: r.user_name,
+          action: r.action,
+          entity_type: r.entity_type,
+          entity_uuid: r.entity_uuid,
+          entity_name: r.entity_name,
+        })),
+        total: counted.total,
+        page,
+        limit,
+      };
+    },
+  );
+};
+
+export default activityLogRoutes;

@@ -1,0 +1,74 @@
+import { Type } from '@sinclair/typebox';
+import { assertPastDate } from '../users/rules.js';
+import { recordRoutes } from '../records/crud.js';
+import { definedOnly } from '../records/references.js';
+import { Clearable, DateOnly, LongText, metaOf, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
+
+const Gender = Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')]);
+const BloodGroup = Type.Union(['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'].map((g) => Type.Literal(g)));
+
+const fields = {
+  birth_date: Clearable(DateOnly),
+  gender: Clearable(Gender),
+  phone: Clearable(Type.String({ maxLength: 50 })),
+  email: Clearable(Type.String({ format: 'email', maxLength: 255 })),
+  address: Clearable(Type.String({ maxLength: 500 })),
+  blood_group: Clearable(BloodGroup),
+  allergies: Clearable(LongText),
+  notes: Clearable(LongText),
+};
+
+export const Patient = Type.Object(
+  {
+    ...RecordMeta,
+    name: Type.String(),
+    birth_date: Nullable(DateOnly),
+    gender: Nullable(Gender),
+    phone: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    address: Nullable(Type.String()),
+    blood_group: Nullable(Type.String()),
+    allergies: Nullable(Type.String()),
+    notes: Nullable(Type.String()),
+  },
+  { $id: 'Patient' },
+);
+
+const name = Type.String({ minLength: 1, maxLength: 255 });
+const columns = [
+  'name',
+  'birth_date',
+  'gender',
+  'phone',
+  'email',
+  'address',
+  'blood_group',
+  'allergies',
+  'notes',
+] as const;
+
+export default recordRoutes({
+  table: 'medreport.patients',
+  entity: 'patient',
+  plural: 'patients',
+  resource: Patient,
+  create: Type.Object({ uuid: Type.Optional(Uuid), name, ...fields }),
+  update: Type.Object({ name: Type.Optional(name), ...fields }, { minProperties: 1 }),
+  searchColumns: ['name', 'phone', 'email'],
+  sortColumns: ['created_at', 'name', 'birth_date', 'updated_at'],
+  nameOf: (row) => row.name as string,
+  toResource: (row) => ({
+    ...metaOf(row),
+    ...Object.fromEntries(columns.map((c) => [c, row[c] ?? null])),
+    name: row.name as string,
+  }),
+  async prepare(_db, _request, input) {
+    assertPastDate('birth_date', (input.birth_date as string | null | undefined) ?? undefined);
+    return definedOnly(input);
+  },
+  csv: [
+    { header: 'uuid', value: (r) => r.uuid },
+    ...columns.map((c) => ({ header: c, value: (r: Record<string, unknown>) => r[c] as string | null })),
+    { header: 'created_at', value: (r) => (r.created_at as Date).toISOString() },
+  ],
+});

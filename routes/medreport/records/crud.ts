@@ -1,0 +1,333 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { uuidv7 } from '../../../db/uuid.js';
+import type { Database } from '../../../db/schema.js';
+import { conflict, errorResponses, notFound } from '../../../plugins/errors.js';
+import { recordActivity } from '../activity-log/record.js';
+import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
+
+type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
+export type RecordTable = 'medreport.patients' | 'medreport.prescriptions' | 'medreport.invoices';
+
+/**
+ * One kind of clinical record (patients, prescriptions, invoices). `recordRoutes` turns it into
+ * the REST routes every record has, with the same conventions: paginated lists
+ * `{ data, total, page, limit }`, optional client uuid with idempotent replay, soft deletes, an
+ * activity-log row in the same transaction as each change, and a streamed CSV export.
+ */
+export interface RecordDefinition<Create extends TObject, Update extends TObject> {
+  table: RecordTable;
+  /** Singular, for actions (`patient.created`) and operation ids. */
+  entity: string;
+  /** Plural path segment and OpenAPI tag: `patients`. */
+  plural: string;
+  resource: TObject;
+  create: Create;
+  update: Update;
+  /** Columns `search` looks in (case-insensitive substring). */
+  searchColumns: string[];
+  /** Columns `sort` accepts, `-column` for descending; the first is the default, newest first. */
+  sortColumns: string[];
+  /** Equality filters a list accepts besides search, e.g. `patient_uuid`. */
+  filters?: TProperties;
+  /** The name the activity log shows for a row. */
+  nameOf(row: Row): string | null;
+  toResource(row: Row): Record<string, unknown>;
+  /**
+   * Checks references and derives stored values (422 on a bad reference), inside the mutation's
+   * transaction. `existing` is set on updates.
+   */
+  prepare(
+    db: Kysely<Database>,
+    request: FastifyRequest,
+    input: Record<string, unknown>,
+    existing?: Row,
+  ): Promise<Record<string, unknown>>;
+  csv?: CsvColumn<Row>[];
+}
+
+const Uuid = Type.String({ format: 'uuid' });
+const UuidParams = Type.Object({ uuid: Uuid });
+const Deleted = Type.Object({ success: Type.Literal(true), message: Type.String() });
+const ExportQuery = Type.Object({ format: Type.Literal('csv', { description: 'Only csv for now' }) });
+
+/** The stored values a create would write equal the row's: a replay, not a conflict. */
+function sameContent(values: Record<string, unknown>, row: Row): boolean {
+  return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export function recordRoutes<Create extends TObject, Update extends TObject>(
+  def: RecordDefinition<Create, Update>,
+): FastifyPluginAsyncTypebox {
+  const Entity = def.entity[0]!.toUpperCase() + def.entity.slice(1);
+  const Plural = def.plural[0]!.toUpperCase() + def.plural.slice(1);
+  const sorts = def.sortColumns.flatMap((c) => [c, `-${c}`]);
+  const ListQuery = Type.Object({
+    page: Type.Integer({ minimum: 1, default: 1 }),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    sort: Type.Optional(
+      Type.Union(
+        sorts.map((s) => Type.Literal(s)),
+        { description: '`-column` sorts descending' },
+      ),
+    ),
+    ...def.filters,
+  });
+  const List = Type.Object({
+    data: Type.Array(Type.Ref(def.resource)),
+    total: Type.Integer(),
+    page: Type.Integer(),
+    limit: Type.Integer(),
+  });
+  const security = [{ bearerAuth: [] }];
+  const tags = [def.plural];
+
+  return async (app) => {
+    app.addSchema(def.resource);
+    // Generic over four tables, so untyped inside; each definition's schemas type the edges.
+    const db = (request: FastifyRequest) => request.tenant.db as unknown as Kysely<any>;
+    const typed = (handle: Kysely<any>) => handle as unknown as Kysely<Database>;
+    const findLive = (handle: Kysely<any>, uuid: string) =>
+      handle
+        .selectFrom(def.table)
+        .selectAll()
+        .where('uuid', '=', uuid)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst() as Promise<Row | undefined>;
+    const missing = () => notFound(`${Entity} introuvable.`);
+
+    app.get(
+      `/${def.plural}`,
+      {
+        schema: {
+          operationId: `list${Plural}`,
+          tags,
+          summary: `List ${def.plural} (paginated, searchable, sortable)`,
+          security,
+          querystring: ListQuery,
+          response: { 200: List, ...errorResponses('medreport', 401, 403, 422) },
+        },
+      },
+      async (request) => {
+        const { page, limit, search, sort, ...filters } = request.query as Static<typeof ListQuery>;
+        let query = db(request).selectFrom(def.table).where('deleted_at', 'is', null);
+        for (const [column, value] of Object.entries(filters)) {
+          if (value !== undefined) query = query.where(column, '=', value);
+        }
+        if (search) {
+          const pattern = `%${escapeLike(search)}%`;
+          query = query.where((eb) => eb.or(def.searchColumns.map((c) => eb(c, 'ilike', pattern))));
+        }
+        const order = sort ?? `-${def.sortColumns[0]}`;
+        const column = order.replace(/^-/, '');
+        const direction = order.startsWith('-') ? 'desc' : 'asc';
+        const [rows, counted] = await Promise.all([
+          query
+            .selectAll()
+            .orderBy(column, direction)
+            .orderBy('uuid', direction)
+            .limit(limit)
+            .offset((page - 1) * limit)
+            .execute(),
+          query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+        ]);
+        return { data: rows.map((r) => def.toResource(r as Row)), total: counted.total, page, limit };
+      },
+    );
+
+    if (def.csv) {
+      const columns = def.csv;
+      app.get(
+        `/${def.plural}/export`,
+        {
+          schema: {
+            operationId: `export${Plural}`,
+            tags,
+            summary: `Export every ${def.entity} as CSV (streamed)`,
+            security,
+            querystring: ExportQuery,
+            response: {
+              200: Type.String({ description: 'text/csv; charset=utf-8, with a header row' }),
+              ...errorResponses('medreport', 401, 403, 422),
+            },
+          },
+        },
+        async (request, reply) => {
+          const rows = db(request)
+            .selectFrom(def.table)
+            .selectAll()
+            .where('deleted_at', 'is', null)
+            .orderBy('created_at')
+            .orderBy('uuid')
+            .stream(500) as AsyncIterable<Row>;
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', csvDisposition(def.plural))
+            .send(csvStream(rows, columns) as unknown as string);
+        },
+      );
+    }
+
+    app.post(
+      `/${def.plural}`,
+      {
+        schema: {
+          operationId: `create${Entity}`,
+          tags,
+          summary: `Create a ${def.entity}; a client-chosen uuid makes retries idempotent`,
+          security,
+          body: def.create,
+          response: {
+            200: Type.Ref(def.resource),
+            201: Type.Ref(def.resource),
+            ...errorResponses('medreport', 401, 403, 409, 422),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { uuid = uuidv7(), ...input } = request.body as unknown as { uuid?: string } & Record<string, unknown>;
+        const outcome = await db(request)
+          .transaction()
+          .execute(async (trx) => {
+            const values = await def.prepare(typed(trx), request, input);
+            const inserted = (await trx
+              .insertInto(def.table)
+              .values({ ...values, uuid, created_by: request.user.id })
+              .onConflict((oc) => oc.columns(['organization_id', 'uuid']).doNothing())
+              .returningAll()
+              .executeTakeFirst()) as Row | undefined;
+            if (inserted) {
+              await recordActivity(typed(trx), request.user, {
+                action: `${def.entity}.created`,
+                entity_type: def.entity,
+                entity_uuid: uuid,
+                entity_name: def.nameOf(inserted),
+              });
+              return { row: inserted, created: true };
+            }
+            const existing = (await trx
+              .selectFrom(def.table)
+              .selectAll()
+              .where('uuid', '=', uuid)
+              .executeTakeFirst()) as Row;
+            if (existing.deleted_at || !sameContent(values, existing)) {
+              throw conflict(`Un ${def.entity} existe déjà avec cet uuid, avec un autre contenu.`);
+            }
+            return { row: existing, created: false };
+          });
+        return reply.code(outcome.created ? 201 : 200).send(def.toResource(outcome.row));
+      },
+    );
+
+    app.get(
+      `/${def.plural}/:uuid`,
+      {
+        schema: {
+          operationId: `get${Entity}`,
+          tags,
+          summary: `One ${def.entity}`,
+          security,
+          params: UuidParams,
+          response: { 200: Type.Ref(def.resource), ...errorResponses('medreport', 401, 403, 404, 422) },
+        },
+      },
+      async (request) => {
+        const row = await findLive(db(request), request.params.uuid);
+        if (!row) throw missing();
+        return def.toResource(row);
+      },
+    );
+
+    app.patch(
+      `/${def.plural}/:uuid`,
+      {
+        schema: {
+          operationId: `update${Entity}`,
+          tags,
+          summary: `Change some fields of a ${def.entity}`,
+          security,
+          params: UuidParams,
+          body: def.update,
+          response: { 200: Type.Ref(def.resource), ...errorResponses('medreport', 401, 403, 404, 422) },
+        },
+      },
+      async (request) => {
+        const row = await db(request)
+          .transaction()
+          .execute(async (trx) => {
+            const existing = (await trx
+              .selectFrom(def.table)
+              .selectAll()
+              .where('uuid', '=', request.params.uuid)
+              .where('deleted_at', 'is', null)
+              .forUpdate()
+              .executeTakeFirst()) as Row | undefined;
+            if (!existing) throw missing();
+            const values = await def.prepare(
+              typed(trx),
+              request,
+              request.body as unknown as Record<string, unknown>,
+              existing,
+            );
+            const updated = (await trx
+              .updateTable(def.table)
+              .set({ ...values, updated_at: new Date() })
+              .where('uuid', '=', existing.uuid)
+              .returningAll()
+              .executeTakeFirstOrThrow()) as Row;
+            await recordActivity(typed(trx), request.user, {
+              action: `${def.entity}.updated`,
+              entity_type: def.entity,
+              entity_uuid: existing.uuid,
+              entity_name: def.nameOf(updated),
+            });
+            return updated;
+          });
+        return def.toResource(row);
+      },
+    );
+
+    app.delete(
+      `/${def.plural}/:uuid`,
+      {
+        schema: {
+          operationId: `delete${Entity}`,
+          tags,
+          summary: `Delete a ${def.entity} (kept as a tombstone for sync, hidden everywhere else)`,
+          security,
+          params: UuidParams,
+          response: { 200: Deleted, ...errorResponses('medreport', 401, 403, 404, 422) },
+        },
+      },
+      async (request) => {
+        await db(request)
+          .transaction()
+          .execute(async (trx) => {
+            const now = new Date();
+            const deleted = (await trx
+              .updateTable(def.table)
+              .set({ deleted_at: now, updated_at: now })
+              .where('uuid', '=', request.params.uuid)
+              .where('deleted_at', 'is', null)
+              .returningAll()
+              .executeTakeFirst()) as Row | undefined;
+            if (!deleted) throw missing();
+            await recordActivity(typed(trx), request.user, {
+              action: `${def.entity}.deleted`,
+              entity_type: def.entity,
+              entity_uuid: deleted.uuid,
+              entity_name: def.nameOf(deleted),
+            });
+          });
+        return { success: true as const, message: `${Entity} supprimé.` };
+      },
+    );
+  };
+}

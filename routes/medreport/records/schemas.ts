@@ -1,0 +1,28 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** A field a client may omit, or send as null to clear it. */
+export const Clearable = <T extends TSchema>(schema: T) => Type.Optional(Nullable(schema));
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const DateOnly = Type.String({ format: 'date' });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const ShortText = Type.String({ maxLength: 255 });
+export const LongText = Type.String({ maxLength: 10_000 });
+
+/** Fields every record answers with. */
+export const RecordMeta = {
+  uuid: Uuid,
+  created_by: Nullable(Type.Integer({ description: 'Id of the user who created it' })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+};
+
+export function metaOf(row: Record<string, unknown>) {
+  return {
+    uuid: row.uuid as string,
+    created_by: row.created_by as number | null,
+    created_at: (row.created_at as Date).toISOString(),
+    updated_at: (row.updated_at as Date).toISOString(),
+  };
+}
