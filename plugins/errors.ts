@@ -137,6 +137,8 @@ const PARSER_MESSAGES: Record<number, string> = {
   415: "Ce type de contenu n'est pas pris en charge.",
 };
 
+const MALFORMED_MULTIPART = /unexpected end of multipart data|Multipart: Boundary not found|Boundary required/i;
+
 const CODE_MESSAGES: Record<string, string> = {
   FST_REQ_FILE_TOO_LARGE: 'Le fichier dépasse la taille maximale autorisée.',
   FST_FILES_LIMIT: 'Trop de fichiers dans la requête.',
@@ -184,6 +186,12 @@ export default fp(
       }
 
       if (error instanceof HttpError) return sendError(request, reply, error.statusCode, error.message, error.details);
+
+      // The multipart parser (busboy) reports a truncated or malformed body with a bare Error.
+      if (!error.statusCode && MALFORMED_MULTIPART.test(error.message)) {
+        request.log.info({ err: error }, 'malformed multipart body');
+        return sendError(request, reply, 400, 'Le corps multipart est incomplet ou mal formé.');
+      }
 
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {

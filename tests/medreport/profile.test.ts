@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -106,6 +107,27 @@ describe('PUT /api/user/profile', () => {
     const profile = await app.inject({ method: 'GET', url: '/api/user/profile', headers: bearer(token) });
     expect(profile.json().user.name).toBe('Dr Test');
     expect(profile.json().user.avatar).toBeNull();
+  });
+
+  it('answers 400 to a multipart body cut short, and keeps the profile unchanged', async () => {
+    const { token } = await registerUser(app);
+    const form = multipart({
+      name: 'Cut Short',
+      avatar: { filename: 'a.png', contentType: 'image/png', data: Buffer.concat([PNG, Buffer.alloc(50_000)]) },
+    });
+    const body = new Readable({ read() {} });
+    body.push(form.payload.subarray(0, 20_000));
+    body.push(null);
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/user/profile',
+      headers: { ...bearer(token), ...form.headers },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ success: false, message: 'Le corps multipart est incomplet ou mal formé.' });
+    const profile = await app.inject({ method: 'GET', url: '/api/user/profile', headers: bearer(token) });
+    expect(profile.json().user).toMatchObject({ name: 'Dr Test', avatar: null });
   });
 
   it('answers 404 for an avatar that does not exist and 422 for a malformed name', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -56,7 +56,8 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     });
     try {
-      await app.storage.put(tempKey, part.file.pipe(meter));
+      // pipeline, not pipe: a body cut short must fail the write instead of leaving it waiting.
+      await app.storage.put(tempKey, pipeline(part.file, meter, () => {}));
       if (part.file.truncated) throw new HttpError(413, 'Le fichier dépasse la taille maximale autorisée.');
     } catch (err) {
       await app.storage.remove(tempKey);
