@@ -52,7 +52,12 @@ async function main() {
   const appUrl = appRoleUrl(ownerUrl, appRolePassword(SECRET));
 
   const config = {
-    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMITS: 'off', DATA_DIR: path.join(tmpdir(), 'api-bench-data') }),
+    ...loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      RATE_LIMITS: 'off',
+      DATA_DIR: path.join(tmpdir(), 'api-bench-data'),
+    }),
     databaseUrl: appUrl,
     jwtSecret: SECRET,
     databasePoolMax: 20,
@@ -115,7 +120,9 @@ async function main() {
   console.log('| scenario | req/s | vs baseline | p99 ms | non-2xx |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const r of results) {
-    console.log(`| ${r.title} | ${Math.round(r.rps)} | ${((r.rps / baseline) * 100).toFixed(0)}% | ${r.p99} | ${r.non2xx} |`);
+    console.log(
+      `| ${r.title} | ${Math.round(r.rps)} | ${((r.rps / baseline) * 100).toFixed(0)}% | ${r.p99} | ${r.non2xx} |`,
+    );
   }
   const on = results[3]!.rps;
   const off = results[4]!.rps;

@@ -75,9 +75,9 @@ describe('patients', () => {
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ success: false, message: 'Patient introuvable.' });
     }
-    expect((await app.inject({ method: 'GET', url: '/api/patients/not-a-uuid', headers: a.doctor.headers })).statusCode).toBe(
-      422,
-    );
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/patients/not-a-uuid', headers: a.doctor.headers })).statusCode,
+    ).toBe(422);
   });
 
   it('PATCH changes only the given fields, and null clears one', async () => {
@@ -105,14 +105,19 @@ describe('patients', () => {
     const del = await app.inject({ method: 'DELETE', url: `/api/patients/${created.uuid}`, headers: a.doctor.headers });
     expect(del.statusCode).toBe(200);
     expect(del.json()).toEqual({ success: true, message: 'Patient supprimé.' });
-    expect((await app.inject({ method: 'GET', url: `/api/patients/${created.uuid}`, headers: a.doctor.headers })).statusCode).toBe(
-      404,
-    );
-    const list = await app.inject({ method: 'GET', url: '/api/patients?search=To%20Be%20Deleted', headers: a.doctor.headers });
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/patients/${created.uuid}`, headers: a.doctor.headers })).statusCode,
+    ).toBe(404);
+    const list = await app.inject({
+      method: 'GET',
+      url: '/api/patients?search=To%20Be%20Deleted',
+      headers: a.doctor.headers,
+    });
     expect(list.json()).toMatchObject({ data: [], total: 0 });
-    expect((await app.inject({ method: 'DELETE', url: `/api/patients/${created.uuid}`, headers: a.doctor.headers })).statusCode).toBe(
-      404,
-    );
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/patients/${created.uuid}`, headers: a.doctor.headers }))
+        .statusCode,
+    ).toBe(404);
   });
 
   it('accepts a client uuid: the same create again is a 200 replay, different content a 409', async () => {
@@ -288,7 +293,13 @@ describe('invoices', () => {
 
   it('replays an offline create idempotently', async () => {
     const patient = await newPatient(a.doctor);
-    const payload = { uuid: randomUUID(), patient_uuid: patient.uuid, designation: 'Radio', unit_price: 5000, quantity: 1 };
+    const payload = {
+      uuid: randomUUID(),
+      patient_uuid: patient.uuid,
+      designation: 'Radio',
+      unit_price: 5000,
+      quantity: 1,
+    };
     const first = await app.inject({ method: 'POST', url: '/api/invoices', headers: a.doctor.headers, payload });
     const again = await app.inject({ method: 'POST', url: '/api/invoices', headers: a.doctor.headers, payload });
     expect([first.statusCode, again.statusCode]).toEqual([201, 200]);
@@ -306,9 +317,19 @@ describe('the activity log', () => {
   it('records every create, update and delete with who, what and when', async () => {
     const org = await createOrganization(app, 'Audit');
     const patient = await newPatient(org.doctor, { name: 'Audité' });
-    await app.inject({ method: 'PATCH', url: `/api/patients/${patient.uuid}`, headers: org.owner.headers, payload: { notes: 'x' } });
+    await app.inject({
+      method: 'PATCH',
+      url: `/api/patients/${patient.uuid}`,
+      headers: org.owner.headers,
+      payload: { notes: 'x' },
+    });
     const rx = await create(org.doctor, 'prescriptions', { patient_uuid: patient.uuid, medication: 'Amoxicilline' });
-    const inv = await create(org.owner, 'invoices', { patient_uuid: patient.uuid, designation: 'Visite', unit_price: 1, quantity: 1 });
+    const inv = await create(org.owner, 'invoices', {
+      patient_uuid: patient.uuid,
+      designation: 'Visite',
+      unit_price: 1,
+      quantity: 1,
+    });
     await app.inject({ method: 'DELETE', url: `/api/invoices/${inv.uuid}`, headers: org.owner.headers });
     await app.inject({ method: 'DELETE', url: `/api/prescriptions/${rx.uuid}`, headers: org.doctor.headers });
 
@@ -369,9 +390,10 @@ describe('the activity log', () => {
     const paged = await get('limit=2&page=3');
     expect(paged).toMatchObject({ total: 5, page: 3, limit: 2 });
     expect(paged.data).toHaveLength(1);
-    expect((await app.inject({ method: 'GET', url: '/api/activity-log?from=yesterday', headers: org.doctor.headers })).statusCode).toBe(
-      422,
-    );
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/activity-log?from=yesterday', headers: org.doctor.headers }))
+        .statusCode,
+    ).toBe(422);
   });
 
   it('a failed mutation leaves neither the change nor a log row', async () => {
@@ -383,7 +405,9 @@ describe('the activity log', () => {
       payload: { patient_uuid: randomUUID(), medication: 'Nothing' },
     });
     expect(res.statusCode).toBe(422);
-    expect((await app.inject({ method: 'GET', url: '/api/activity-log', headers: org.owner.headers })).json().total).toBe(0);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/activity-log', headers: org.owner.headers })).json().total,
+    ).toBe(0);
   });
 });
 
@@ -395,7 +419,12 @@ describe('GET /api/reports/overview', () => {
     await app.inject({ method: 'DELETE', url: `/api/patients/${patients[6]!.uuid}`, headers: org.owner.headers });
     await create(org.doctor, 'prescriptions', { patient_uuid: patients[0]!.uuid, medication: 'A' });
     await create(org.doctor, 'prescriptions', { patient_uuid: patients[1]!.uuid, medication: 'B' });
-    await create(org.doctor, 'invoices', { patient_uuid: patients[0]!.uuid, designation: 'C', unit_price: 1, quantity: 1 });
+    await create(org.doctor, 'invoices', {
+      patient_uuid: patients[0]!.uuid,
+      designation: 'C',
+      unit_price: 1,
+      quantity: 1,
+    });
 
     const res = await app.inject({ method: 'GET', url: '/api/reports/overview', headers: org.doctor.headers });
     expect(res.statusCode).toBe(200);
@@ -408,7 +437,11 @@ describe('GET /api/reports/overview', () => {
       'Patient 3',
       'Patient 2',
     ]);
-    expect(body.patients.recent[0]).toEqual({ uuid: patients[5]!.uuid, name: 'Patient 6', created_at: patients[5]!.created_at });
+    expect(body.patients.recent[0]).toEqual({
+      uuid: patients[5]!.uuid,
+      name: 'Patient 6',
+      created_at: patients[5]!.created_at,
+    });
     expect(body.prescriptions).toEqual({ count: 2 });
     expect(body.invoices).toEqual({ count: 1 });
   });
@@ -417,7 +450,13 @@ describe('GET /api/reports/overview', () => {
 describe('tenancy of the records', () => {
   it('members without an organization get 403 on every record route', async () => {
     const { token } = await registerUser(app);
-    for (const url of ['/api/patients', '/api/prescriptions', '/api/invoices', '/api/activity-log', '/api/reports/overview']) {
+    for (const url of [
+      '/api/patients',
+      '/api/prescriptions',
+      '/api/invoices',
+      '/api/activity-log',
+      '/api/reports/overview',
+    ]) {
       const res = await app.inject({ method: 'GET', url, headers: bearer(token) });
       expect(res.statusCode, url).toBe(403);
     }
@@ -425,7 +464,12 @@ describe('tenancy of the records', () => {
 
   const patientIn = async (appInstance: App, member: Member) =>
     (
-      await appInstance.inject({ method: 'POST', url: '/api/patients', headers: member.headers, payload: { name: 'Isolé' } })
+      await appInstance.inject({
+        method: 'POST',
+        url: '/api/patients',
+        headers: member.headers,
+        payload: { name: 'Isolé' },
+      })
     ).json().uuid as string;
 
   it.each([
@@ -465,7 +509,12 @@ describe('tenancy of the records', () => {
             method: 'POST',
             url: '/api/invoices',
             headers: member.headers,
-            payload: { patient_uuid: await patientIn(appInstance, member), designation: 'Isolée', unit_price: 1, quantity: 1 },
+            payload: {
+              patient_uuid: await patientIn(appInstance, member),
+              designation: 'Isolée',
+              unit_price: 1,
+              quantity: 1,
+            },
           })
         ).json().uuid as string,
       byId: [
@@ -495,6 +544,10 @@ describe('tenancy of the records', () => {
     const y = await createOrganization(app, 'Y-overview');
     await patientIn(app, x.doctor);
     const seen = await app.inject({ method: 'GET', url: '/api/reports/overview', headers: y.doctor.headers });
-    expect(seen.json()).toEqual({ patients: { count: 0, recent: [] }, prescriptions: { count: 0 }, invoices: { count: 0 } });
+    expect(seen.json()).toEqual({
+      patients: { count: 0, recent: [] },
+      prescriptions: { count: 0 },
+      invoices: { count: 0 },
+    });
   });
 });

@@ -57,7 +57,10 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
     try {
       // pipeline, not pipe: a body cut short must fail the write instead of leaving it waiting.
-      await app.storage.put(tempKey, pipeline(part.file, meter, () => {}));
+      await app.storage.put(
+        tempKey,
+        pipeline(part.file, meter, () => {}),
+      );
       if (part.file.truncated) throw new HttpError(413, 'Le fichier dépasse la taille maximale autorisée.');
     } catch (err) {
       await app.storage.remove(tempKey);

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 
 export interface CsvColumn<Row> {
@@ -23,7 +23,9 @@ export function neutralize(value: string | number | null | undefined): string {
  * a UTF-8 byte order mark so spreadsheet programs read accents right.
  */
 export function csvStream<Row>(rows: AsyncIterable<Row>, columns: CsvColumn<Row>[]): Readable {
-  const stringifier = stringify({ record_delimiter: '\r\n', bom: true });
+  // quote_record_delimiter: a lone LF or CR inside a field must be quoted too (csv-stringify turns
+  // that off once record_delimiter is given).
+  const stringifier = stringify({ record_delimiter: '\r\n', quote_record_delimiter: true, bom: true });
   const source = Readable.from(
     (async function* () {
       yield columns.map((c) => c.header);
@@ -31,8 +33,9 @@ export function csvStream<Row>(rows: AsyncIterable<Row>, columns: CsvColumn<Row>
     })(),
     { objectMode: true },
   );
-  source.on('error', (err) => stringifier.destroy(err));
-  return source.pipe(stringifier);
+  // pipeline, not pipe: a client that goes away destroys the response, and with it the source,
+  // whose cursor then closes and gives its connection back to the pool.
+  return pipeline(source, stringifier, () => {});
 }
 
 /** `attachment; filename="patients-2026-11-22.csv"` */
