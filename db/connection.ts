@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -14,6 +15,21 @@ const types = {
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
+
+/**
+ * Every text query becomes a named prepared statement, keyed by its SQL: PostgreSQL parses and
+ * plans it once per connection instead of on every execution. Kysely builds the same SQL for the
+ * same query shape (values travel as parameters), so the set of names stays small.
+ */
+class PreparingClient extends pg.Client {
+  override query(config: unknown, values?: unknown, callback?: unknown): any {
+    if (typeof config === 'string' && typeof values !== 'function') {
+      const name = `k${createHash('sha1').update(config).digest('base64url').slice(0, 20)}`;
+      return super.query({ name, text: config, values: values as unknown[] }, callback as never);
+    }
+    return super.query(config as never, values as never, callback as never);
+  }
+}
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -33,7 +49,17 @@ export function connect(url: string, { max = 10, onIdleError = () => {} }: Conne
     types,
     application_name: 'medreport-ptitspas',
     connectionTimeoutMillis: 5_000,
+    Client: PreparingClient,
   });
   pool.on('error', onIdleError);
   return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
+}
+
+/**
+ * Ends the pool even when its Kysely never ran a query (Kysely only ends a pool it has
+ * initialised, and the tenant pool is used through pg directly).
+ */
+export async function disconnect({ db, pool }: DatabaseHandle): Promise<void> {
+  await db.destroy();
+  if (!pool.ended) await pool.end();
 }

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { connect } from '../db/connection.js';
+import { connect, disconnect } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { TenantPool } from '../db/tenant-pool.js';
 
@@ -34,8 +34,8 @@ export default fp<DbPluginOptions>(
     app.decorate('pool', pool);
     app.decorate('tenantPool', new TenantPool(tenant.pool));
     app.addHook('onClose', async () => {
-      await db.destroy();
-      await tenant.db.destroy();
+      await disconnect({ db, pool });
+      await disconnect(tenant);
     });
   },
   { name: 'db' },

@@ -60,7 +60,7 @@ async function main() {
     }),
     databaseUrl: appUrl,
     jwtSecret: SECRET,
-    databasePoolMax: 20,
+    databasePoolMax: Number(process.env.BENCH_POOL ?? 20),
   };
   const app = await buildApp(config);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });

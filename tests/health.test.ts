@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
+import { sql } from 'kysely';
 import { buildTestApp } from './helpers/app.js';
+import { testDb } from './helpers/database.js';
 
 describe('probes', () => {
   let app: App;
@@ -28,6 +30,26 @@ describe('probes', () => {
     expect(given.headers['x-request-id']).toBe('edge-42');
     const hostile = await app.inject({ method: 'GET', url: '/health', headers: { 'x-request-id': 'a b\nc' } });
     expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('shutdown', () => {
+  it('app.close() gives every database connection back', async () => {
+    const app = await buildTestApp();
+    await app.inject({ method: 'GET', url: '/ready' });
+    await app.tenantPool.run(async (client) => ({ result: await client.query('select 1') }));
+    await app.close();
+    const owner = await testDb();
+    try {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and application_name = 'medreport-ptitspas' and pid <> pg_backend_pid()`.execute(
+        owner.db,
+      );
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await owner.db.destroy();
+    }
   });
 });
 
