@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
-import { bearer, PASSWORD, registration } from './users.js';
+import { bearer, registration } from './users.js';
 
 export interface Member {
   token: string;
@@ -86,5 +86,3 @@ export async function expectIsolation(app: App, resource: TenantResource, a: Ten
     expect(res.statusCode).toBe(200);
   }
 }
-
-export { PASSWORD };
