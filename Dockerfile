@@ -14,10 +14,12 @@ COPY routes ./routes
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps
+# argon2's install script tests its prebuilt binary and compiles from source when it does not load.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --omit=optional drops the embedded PostgreSQL binaries, unused with DATABASE_URL.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/api
