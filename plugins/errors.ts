@@ -146,7 +146,7 @@ const CODE_MESSAGES: Record<string, string> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: "La requête n'est pas au format multipart/form-data.",
 };
 
-export function sendError(
+function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
+import { escapeLike } from '../records/crud.js';
 import { Nullable, Timestamp, Uuid } from '../records/schemas.js';
 
 const Day = Type.String({ format: 'date' });
@@ -46,8 +47,6 @@ function bound(value: string, end: boolean): Date {
   const day = new Date(`${value}T00:00:00.000Z`);
   return end ? new Date(day.getTime() + 86_400_000) : day;
 }
-
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

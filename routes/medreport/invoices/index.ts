@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { unprocessable } from '../../../plugins/errors.js';
 import { recordRoutes } from '../records/crud.js';
 import { assertFile, assertPatient, definedOnly, resolveDoctor } from '../records/references.js';
-import { Clearable, DateOnly, metaOf, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
+import { Clearable, DateOnly, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
 
 // Amounts are integers in the smallest unit of the practice's currency (centimes; francs CFA
 // have none). The bounds keep unit_price × quantity an exact JavaScript number.
@@ -69,7 +69,7 @@ export default recordRoutes({
   searchColumns: ['designation'],
   sortColumns: ['created_at', 'date_issued', 'total_amount', 'updated_at'],
   nameOf: (row) => row.designation as string,
-  toResource: (row) => ({ ...metaOf(row), ...Object.fromEntries(columns.map((c) => [c, row[c] ?? null])) }),
+  columns,
   async prepare(db, request, input, existing) {
     const { total_amount: _ignored, ...values } = definedOnly(input);
     if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);

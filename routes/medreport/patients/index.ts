@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { assertPastDate } from '../users/rules.js';
 import { recordRoutes } from '../records/crud.js';
 import { definedOnly } from '../records/references.js';
-import { Clearable, DateOnly, LongText, metaOf, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
+import { Clearable, DateOnly, LongText, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
 
 const Gender = Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')]);
 const BloodGroup = Type.Union(['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'].map((g) => Type.Literal(g)));
@@ -57,18 +57,10 @@ export default recordRoutes({
   searchColumns: ['name', 'phone', 'email'],
   sortColumns: ['created_at', 'name', 'birth_date', 'updated_at'],
   nameOf: (row) => row.name as string,
-  toResource: (row) => ({
-    ...metaOf(row),
-    ...Object.fromEntries(columns.map((c) => [c, row[c] ?? null])),
-    name: row.name as string,
-  }),
+  columns,
   async prepare(_db, _request, input) {
     assertPastDate('birth_date', (input.birth_date as string | null | undefined) ?? undefined);
     return definedOnly(input);
   },
-  csv: [
-    { header: 'uuid', value: (r) => r.uuid },
-    ...columns.map((c) => ({ header: c, value: (r: Record<string, unknown>) => r[c] as string | null })),
-    { header: 'created_at', value: (r) => (r.created_at as Date).toISOString() },
-  ],
+  exportable: true,
 });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { recordRoutes } from '../records/crud.js';
 import { assertFile, assertPatient, definedOnly, resolveDoctor } from '../records/references.js';
-import { Clearable, DateOnly, LongText, metaOf, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
+import { Clearable, DateOnly, LongText, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
 
 export const Prescription = Type.Object(
   {
@@ -57,7 +57,7 @@ export default recordRoutes({
   searchColumns: ['medication', 'dosage', 'notes'],
   sortColumns: ['created_at', 'date_issued', 'medication', 'updated_at'],
   nameOf: (row) => row.medication as string,
-  toResource: (row) => ({ ...metaOf(row), ...Object.fromEntries(columns.map((c) => [c, row[c] ?? null])) }),
+  columns,
   async prepare(db, request, input, existing) {
     const values = definedOnly(input);
     if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);
@@ -67,9 +67,5 @@ export default recordRoutes({
     }
     return values;
   },
-  csv: [
-    { header: 'uuid', value: (r) => r.uuid },
-    ...columns.map((c) => ({ header: c, value: (r: Record<string, unknown>) => r[c] as string | number | null })),
-    { header: 'created_at', value: (r) => (r.created_at as Date).toISOString() },
-  ],
+  exportable: true,
 });

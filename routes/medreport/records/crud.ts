@@ -7,6 +7,7 @@ import type { Database } from '../../../db/schema.js';
 import { conflict, errorResponses, notFound } from '../../../plugins/errors.js';
 import { recordActivity } from '../activity-log/record.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
+import { metaOf } from './schemas.js';
 
 type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
 export type RecordTable = 'medreport.patients' | 'medreport.prescriptions' | 'medreport.invoices';
@@ -34,7 +35,8 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
   filters?: TProperties;
   /** The name the activity log shows for a row. */
   nameOf(row: Row): string | null;
-  toResource(row: Row): Record<string, unknown>;
+  /** The record's own columns: with uuid, created_by and timestamps, they make its resource. */
+  columns: readonly string[];
   /**
    * Checks references and derives stored values (422 on a bad reference), inside the mutation's
    * transaction. `existing` is set on updates.
@@ -45,7 +47,8 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
     input: Record<string, unknown>,
     existing?: Row,
   ): Promise<Record<string, unknown>>;
-  csv?: CsvColumn<Row>[];
+  /** Offer `GET /{plural}/export?format=csv` (uuid, the columns, created_at). */
+  exportable?: boolean;
 }
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -58,7 +61,8 @@ function sameContent(values: Record<string, unknown>, row: Row): boolean {
   return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
 }
 
-function escapeLike(text: string): string {
+/** `search` text for LIKE/ILIKE: `%` and `_` are characters, not wildcards. */
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
@@ -88,6 +92,15 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
   });
   const security = [{ bearerAuth: [] }];
   const tags = [def.plural];
+  const toResource = (row: Row) => ({
+    ...metaOf(row),
+    ...Object.fromEntries(def.columns.map((c) => [c, row[c] ?? null])),
+  });
+  const csvColumns: CsvColumn<Row>[] = [
+    { header: 'uuid', value: (r) => r.uuid },
+    ...def.columns.map((c) => ({ header: c, value: (r: Row) => r[c] as string | number | null })),
+    { header: 'created_at', value: (r) => r.created_at.toISOString() },
+  ];
 
   return async (app) => {
     app.addSchema(def.resource);
@@ -138,12 +151,11 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
             .execute(),
           query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
         ]);
-        return { data: rows.map((r) => def.toResource(r as Row)), total: counted.total, page, limit };
+        return { data: rows.map((r) => toResource(r as Row)), total: counted.total, page, limit };
       },
     );
 
-    if (def.csv) {
-      const columns = def.csv;
+    if (def.exportable) {
       app.get(
         `/${def.plural}/export`,
         {
@@ -170,7 +182,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', csvDisposition(def.plural))
-            .send(csvStream(rows, columns) as unknown as string);
+            .send(csvStream(rows, csvColumns) as unknown as string);
         },
       );
     }
@@ -222,7 +234,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
             }
             return { row: existing, created: false };
           });
-        return reply.code(outcome.created ? 201 : 200).send(def.toResource(outcome.row));
+        return reply.code(outcome.created ? 201 : 200).send(toResource(outcome.row));
       },
     );
 
@@ -241,7 +253,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
       async (request) => {
         const row = await findLive(db(request), request.params.uuid);
         if (!row) throw missing();
-        return def.toResource(row);
+        return toResource(row);
       },
     );
 
@@ -290,7 +302,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
             });
             return updated;
           });
-        return def.toResource(row);
+        return toResource(row);
       },
     );
 

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { UserRow } from '../../../db/schema.js';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+import { Nullable } from '../records/schemas.js';
 
 /** The MedReport User model, as the spec's Flutter `User.fromJson` reads it. */
 export const User = Type.Object(
