@@ -1,9 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
-import fp from 'fastify-plugin';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
 
-/** A domain error: handlers and guards throw it, the error handler turns it into the API's shape. */
+/** A domain error: handlers and guards throw it, the API's error handler turns it into its shape. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
@@ -45,8 +50,9 @@ export const PtitsPasError = Type.Object(
   { $id: 'PtitsPasError', description: 'PtitsPas error, as NestJS shapes it' },
 );
 
-type Api = 'medreport' | 'ptitspas';
+export type Api = 'medreport' | 'ptitspas';
 
+/** Which API a raw URL belongs to; only for errors raised before routing (bad URL encoding). */
 export function apiOf(url: string): Api {
   return /^\/api\/v1(?:[/?#]|$)/.test(url) ? 'ptitspas' : 'medreport';
 }
@@ -92,7 +98,7 @@ function describe(field: string, e: FastifySchemaValidationError): string {
     case 'required':
       return `Le champ ${field} est obligatoire.`;
     case 'type':
-      return `Le champ ${field} doit être ${TYPE_NAMES[String(p.type)] ?? String(p.type)}.`;
+      return `Le champ ${field} doit être ${TYPE_NAMES[String(p.type).split(',')[0]!] ?? String(p.type)}.`;
     case 'format':
       return `Le champ ${field} doit être ${FORMAT_NAMES[String(p.format)] ?? `au format ${String(p.format)}`}.`;
     case 'minLength':
@@ -107,8 +113,17 @@ function describe(field: string, e: FastifySchemaValidationError): string {
       return `Le champ ${field} doit contenir au moins ${String(p.limit)} élément(s).`;
     case 'maxItems':
       return `Le champ ${field} ne doit pas contenir plus de ${String(p.limit)} éléments.`;
+    case 'minProperties':
+      return 'Au moins un champ est attendu.';
     case 'pattern':
       return `Le format du champ ${field} n'est pas valide.`;
+    case 'enum':
+    case 'const':
+      return `La valeur du champ ${field} n'est pas autorisée.`;
+    case 'text':
+      return `Le champ ${field} contient des caractères non autorisés.`;
+    case 'finite':
+      return `Le champ ${field} doit être un nombre fini.`;
     case 'additionalProperties':
       return `Le champ ${String(p.additionalProperty)} n'est pas autorisé.`;
     default:
@@ -131,82 +146,105 @@ export function fieldErrors(validation: FastifySchemaValidationError[], context 
   return errors;
 }
 
-const PARSER_MESSAGES: Record<number, string> = {
-  400: "Le corps de la requête n'est pas un JSON valide.",
+/** What a client is told for errors raised by Fastify and its plugins: never their own text, which may echo input. */
+const CODE_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: "Le corps de la requête n'est pas un JSON valide.",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "Le corps de la requête n'est pas un JSON valide.",
+  FST_ERR_CTP_BODY_TOO_LARGE: 'Le corps de la requête est trop volumineux.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Ce type de contenu n'est pas pris en charge.",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'La longueur du corps de la requête est invalide.',
+  FST_ERR_BAD_URL: "L'URL contient un encodage invalide.",
+  FST_REQ_FILE_TOO_LARGE: 'Le fichier dépasse la taille maximale autorisée.',
+  FST_FILES_LIMIT: 'Trop de fichiers dans la requête.',
+  FST_FIELDS_LIMIT: 'Trop de champs dans la requête.',
+  FST_PARTS_LIMIT: 'Trop de parties dans la requête.',
+  FST_PROTO_VIOLATION: "Le corps de la requête n'est pas valide.",
+  FST_INVALID_MULTIPART_CONTENT_TYPE: "La requête n'est pas au format multipart/form-data.",
+};
+
+const STATUS_MESSAGES: Record<number, string> = {
+  400: 'Requête invalide.',
+  401: 'Non authentifié.',
+  403: 'Accès refusé.',
+  404: 'Ressource introuvable.',
+  405: 'Méthode non autorisée.',
+  406: 'Format de réponse non disponible.',
+  408: 'Délai de requête dépassé.',
+  409: 'Conflit.',
   413: 'Le corps de la requête est trop volumineux.',
   415: "Ce type de contenu n'est pas pris en charge.",
+  422: 'Données invalides.',
+  429: 'Trop de requêtes.',
 };
 
 const MALFORMED_MULTIPART = /unexpected end of multipart data|Multipart: Boundary not found|Boundary required/i;
 
-const CODE_MESSAGES: Record<string, string> = {
-  FST_REQ_FILE_TOO_LARGE: 'Le fichier dépasse la taille maximale autorisée.',
-  FST_FILES_LIMIT: 'Trop de fichiers dans la requête.',
-  FST_FIELDS_LIMIT: 'Trop de champs dans la requête.',
-  FST_INVALID_MULTIPART_CONTENT_TYPE: "La requête n'est pas au format multipart/form-data.",
-};
+/** A path to show in a message: never an oversized one, which would echo the client's input back. */
+function shownPath(url: string): string | undefined {
+  const path = url.split('?')[0]!;
+  return path.length <= 200 ? path : undefined;
+}
 
-function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  message: string,
-  details?: HttpError['details'],
-) {
-  return reply.code(status).send(errorBody(apiOf(request.url), status, message, details));
+function notFoundMessage(api: Api, method: string, url: string): string {
+  const path = shownPath(url);
+  if (api === 'ptitspas') return path ? `Cannot ${method} ${path}` : 'Ressource introuvable.';
+  return path ? `Route ${method} ${path} introuvable.` : 'Route introuvable.';
+}
+
+function send(api: Api, reply: FastifyReply, status: number, message: string, details?: HttpError['details']) {
+  return reply.code(status).send(errorBody(api, status, message, details));
+}
+
+/** The error handler of one API tree: every error its routes raise answers in that API's shape. */
+function errorHandler(api: Api) {
+  return (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+    if ('validation' in error && error.validation) {
+      const errors = fieldErrors(error.validation, error.validationContext);
+      const messages = Object.values(errors).flat();
+      if (api === 'ptitspas') return send(api, reply, 400, messages.join(' '));
+      const extra = messages.length > 1 ? ` (et ${messages.length - 1} autre(s) erreur(s))` : '';
+      return send(api, reply, 422, `${messages[0] ?? 'Données invalides.'}${extra}`, { errors });
+    }
+
+    if (error instanceof HttpError) return send(api, reply, error.statusCode, error.message, error.details);
+
+    // The multipart parser (busboy) reports a truncated or malformed body with a bare Error.
+    if (!error.statusCode && MALFORMED_MULTIPART.test(error.message)) {
+      request.log.info({ err: error }, 'malformed multipart body');
+      return send(api, reply, 400, 'Le corps multipart est incomplet ou mal formé.');
+    }
+
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message = (error.code && CODE_MESSAGES[error.code]) ?? STATUS_MESSAGES[status] ?? 'Requête invalide.';
+      request.log.info({ code: error.code, status }, message);
+      return send(api, reply, status, message);
+    }
+
+    // Whatever LOG_LEVEL hides, this line says which request failed, where and how.
+    request.log.error(
+      { err: error, method: request.method, route: request.routeOptions.url, statusCode: 500 },
+      'unhandled error',
+    );
+    return send(api, reply, 500, 'Erreur interne du serveur.');
+  };
+}
+
+/** Installs `api`'s error and not-found handlers on its encapsulated scope (and its children). */
+export function installErrorHandlers(scope: FastifyInstance, api: Api): void {
+  scope.setErrorHandler(errorHandler(api));
+  scope.setNotFoundHandler((request, reply) =>
+    send(api, reply, 404, notFoundMessage(api, request.method, request.url)),
+  );
 }
 
 /**
- * One error handler and one not-found handler for the whole server; the shape follows the API
- * the URL belongs to (`/api/v1` → PtitsPas, everything else → MedReport).
+ * Errors Fastify raises before a request reaches any route (a malformed percent-encoding, a path
+ * parameter over the router's limit): the URL's prefix is all there is to pick the API by.
  */
-export default fp(
-  async (app) => {
-    app.addSchema(MedReportError);
-    app.addSchema(PtitsPasError);
-
-    app.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0];
-      const message =
-        apiOf(request.url) === 'ptitspas'
-          ? `Cannot ${request.method} ${path}`
-          : `Route ${request.method} ${path} introuvable.`;
-      return sendError(request, reply, 404, message);
-    });
-
-    app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
-      const api = apiOf(request.url);
-
-      if ('validation' in error && error.validation) {
-        const errors = fieldErrors(error.validation, error.validationContext);
-        const messages = Object.values(errors).flat();
-        const extra = messages.length > 1 ? ` (et ${messages.length - 1} autre(s) erreur(s))` : '';
-        if (api === 'ptitspas') return sendError(request, reply, 400, messages.join(' '));
-        return sendError(request, reply, 422, `${messages[0] ?? 'Données invalides.'}${extra}`, { errors });
-      }
-
-      if (error instanceof HttpError) return sendError(request, reply, error.statusCode, error.message, error.details);
-
-      // The multipart parser (busboy) reports a truncated or malformed body with a bare Error.
-      if (!error.statusCode && MALFORMED_MULTIPART.test(error.message)) {
-        request.log.info({ err: error }, 'malformed multipart body');
-        return sendError(request, reply, 400, 'Le corps multipart est incomplet ou mal formé.');
-      }
-
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) {
-        // Errors raised by Fastify and its plugins below 500 carry messages meant for clients.
-        const message =
-          (error.code && CODE_MESSAGES[error.code]) ??
-          (error.code?.startsWith('FST_ERR_CTP') ? PARSER_MESSAGES[status] : undefined) ??
-          error.message;
-        request.log.info({ code: error.code, status }, message);
-        return sendError(request, reply, status, message);
-      }
-
-      request.log.error({ err: error }, 'unhandled error');
-      return sendError(request, reply, 500, 'Erreur interne du serveur.');
-    });
-  },
-  { name: 'errors' },
-);
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const api = apiOf(request.url);
+  request.log.info({ code: error.code }, 'request refused before routing');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(api, reply, 404, STATUS_MESSAGES[404]!);
+  return send(api, reply, 400, (error.code && CODE_MESSAGES[error.code]) ?? STATUS_MESSAGES[400]!);
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +26,10 @@ declare module 'fastify' {
   }
 }
 
+// Medical files and avatars: readable by the server's own user only.
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
 const SAFE_KEY = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
 export function localStorage(root: string): Storage {
@@ -36,13 +40,13 @@ export function localStorage(root: string): Storage {
   return {
     async put(key, data) {
       const target = resolve(key);
-      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });
       // Written beside the target then renamed: readers never see half a file.
       const partial = `${target}.${randomUUID()}.partial`;
       try {
         await pipeline(
           Buffer.isBuffer(data) ? Readable.from([data]) : data,
-          createWriteStream(partial, { flags: 'wx' }),
+          createWriteStream(partial, { flags: 'wx', mode: FILE_MODE }),
         );
         await rename(partial, target);
       } catch (err) {
@@ -63,7 +67,7 @@ export function localStorage(root: string): Storage {
     },
     async move(from, to) {
       const target = resolve(to);
-      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });
       await rename(resolve(from), target);
     },
     async remove(key) {
@@ -74,6 +78,8 @@ export function localStorage(root: string): Storage {
 
 export default fp<{ root: string }>(
   async (app, { root }) => {
+    await mkdir(root, { recursive: true, mode: DIR_MODE });
+    await chmod(root, DIR_MODE);
     app.decorate('storage', localStorage(root));
   },
   { name: 'storage' },

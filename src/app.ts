@@ -4,8 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDe
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import auth from '../plugins/auth.js';
+import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import db from '../plugins/db.js';
-import errors from '../plugins/errors.js';
+import { frameworkErrors, installErrorHandlers, MedReportError, PtitsPasError } from '../plugins/errors.js';
 import mailer from '../plugins/mailer.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
@@ -54,6 +55,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { allErrors: true } },
+    schemaController: { compilersFactory: { buildValidator: strictValidators() as never } },
+    routerOptions: { querystringParser: parseQuerystring },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -61,8 +65,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     reply.header('x-request-id', request.id);
   });
 
+  // Outside both API trees (/health, /api/docs, unknown paths): MedReport's shape.
+  installErrorHandlers(app, 'medreport');
+  app.addSchema(MedReportError);
+  app.addSchema(PtitsPasError);
+  await app.register(boundary);
   await app.register(routeTable);
-  await app.register(errors);
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(passwords, { cost: config.passwordHashing });

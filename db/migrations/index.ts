@@ -3,6 +3,7 @@ import * as apiSchemas from './0001_api_schemas.js';
 import * as medreportAccounts from './0002_medreport_accounts.js';
 import * as medreportOrganizations from './0003_medreport_organizations.js';
 import * as medreportRecords from './0004_medreport_records.js';
+import * as medreportAvatarIndex from './0005_medreport_avatar_index.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_medreport_accounts': medreportAccounts,
   '0003_medreport_organizations': medreportOrganizations,
   '0004_medreport_records': medreportRecords,
+  '0005_medreport_avatar_index': medreportAvatarIndex,
 };

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { installApiBoundary } from '../../plugins/boundary.js';
 import activityLogRoutes from './activity-log/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import fileRoutes from './files/index.js';
@@ -18,6 +19,7 @@ import { User } from './users/schemas.js';
  * confined to it). A route's scope is who may call it; `config.roles` narrows the tenant scope.
  */
 const medreport: FastifyPluginAsync = async (app) => {
+  installApiBoundary(app, 'medreport');
   app.addSchema(User);
   app.addSchema(Organization);
 

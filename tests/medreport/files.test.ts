@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
@@ -125,6 +125,13 @@ describe('with the default app', () => {
         created_at: expect.any(String),
       });
       expect(new Date(body.created_at).getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+
+      // Patients' documents are the server user's alone: not readable by other local accounts.
+      const storedAt = path.join(filesRoot(app), body.path);
+      expect((await stat(storedAt)).mode & 0o777).toBe(0o600);
+      for (let dir = path.dirname(storedAt); dir !== path.dirname(filesRoot(app)); dir = path.dirname(dir)) {
+        expect((await stat(dir)).mode & 0o777, dir).toBe(0o700);
+      }
 
       const [row] = await fileRows(patient);
       expect(row).toMatchObject({
@@ -349,6 +356,14 @@ describe('with the default app', () => {
         message: 'Le champ file est obligatoire.',
         errors: { file: expect.any(Array) },
       });
+    });
+
+    it('refuses a file name with a NUL byte with 422', async () => {
+      const patient = await createPatient(app, a.doctor);
+      const res = await upload(app, a.doctor, { ownerUuid: patient, filename: 'scan\u0000.pdf', data: pdfBytes(1) });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().errors).toHaveProperty('file');
+      expect(await fileRows(patient)).toEqual([]);
     });
 
     it('refuses a JSON body with 415', async () => {

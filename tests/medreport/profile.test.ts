@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { multipart, PNG } from '../helpers/multipart.js';
+import { createOrganization } from '../helpers/tenants.js';
 import { bearer, PASSWORD, registerUser, uniqueEmail } from '../helpers/users.js';
 
 let app: App;
@@ -63,32 +64,52 @@ describe('PUT /api/user/profile', () => {
     expect(res.json().errors).toHaveProperty('name');
   });
 
-  it('stores an avatar sent as multipart/form-data, serves it to authenticated users only, and replaces it', async () => {
-    const { token, user } = await registerUser(app);
+  it('stores an avatar sent as multipart/form-data under a random name, private to its owner, and replaces it', async () => {
+    const { token } = await registerUser(app);
     const res = await uploadAvatar(token, PNG, { name: 'With Avatar' });
     expect(res.statusCode, res.body).toBe(200);
     const updated = res.json().user;
     expect(updated.name).toBe('With Avatar');
-    expect(updated.avatar).toMatch(new RegExp(`^${user.id}_\\d+\\.png$`));
+    // 128 random bits: nothing in the name to guess from the user id or the time.
+    expect(updated.avatar).toMatch(/^[A-Za-z0-9_-]{22}\.png$/);
     expect(updated.avatar_url).toBe(`${app.config.publicUrl}/api/user/avatar/${updated.avatar}`);
+    expect(statSync(avatarFile(updated.avatar)).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(avatarFile(updated.avatar))).mode & 0o777).toBe(0o700);
 
-    const other = await registerUser(app);
-    const download = await app.inject({
-      method: 'GET',
-      url: `/api/user/avatar/${updated.avatar}`,
-      headers: bearer(other.token),
-    });
-    expect(download.statusCode).toBe(200);
-    expect(download.headers['content-type']).toBe('image/png');
-    expect(download.rawPayload.equals(PNG)).toBe(true);
+    const own = await app.inject({ method: 'GET', url: `/api/user/avatar/${updated.avatar}`, headers: bearer(token) });
+    expect(own.statusCode).toBe(200);
+    expect(own.headers['content-type']).toBe('image/png');
+    expect(own.rawPayload.equals(PNG)).toBe(true);
     expect((await app.inject({ method: 'GET', url: `/api/user/avatar/${updated.avatar}` })).statusCode).toBe(401);
 
-    await new Promise((r) => setTimeout(r, 5)); // a new millisecond, so a new file name
     const again = await uploadAvatar(token, PNG);
     expect(again.statusCode).toBe(200);
     expect(again.json().user.avatar).not.toBe(updated.avatar);
     expect(existsSync(avatarFile(updated.avatar))).toBe(false);
     expect(existsSync(avatarFile(again.json().user.avatar))).toBe(true);
+  });
+
+  it('shows an avatar to members of its owner’s organization, and to nobody else', async () => {
+    const clinic = await createOrganization(app, 'Avatars');
+    const elsewhere = await createOrganization(app, 'Elsewhere');
+    const loner = await registerUser(app);
+    const res = await uploadAvatar(clinic.doctor.token, PNG);
+    const url = `/api/user/avatar/${res.json().user.avatar}`;
+    const get = (headers: Record<string, string>) => app.inject({ method: 'GET', url, headers });
+
+    expect((await get(clinic.owner.headers)).statusCode).toBe(200);
+    for (const stranger of [elsewhere.owner.headers, elsewhere.doctor.headers, bearer(loner.token)]) {
+      const denied = await get(stranger);
+      expect(denied.statusCode).toBe(404);
+      expect(denied.json()).toMatchObject({ success: false, message: 'Avatar introuvable.' });
+    }
+    // A name that does not exist answers the same.
+    const unknown = await app.inject({
+      method: 'GET',
+      url: '/api/user/avatar/AAAAAAAAAAAAAAAAAAAAAA.png',
+      headers: clinic.owner.headers,
+    });
+    expect(unknown.statusCode).toBe(404);
   });
 
   it('judges the avatar by its content, not its name', async () => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
-import { escapeLike } from '../records/crud.js';
+import { escapeLike, MAX_PAGE } from '../records/crud.js';
 import { Nullable, Timestamp, Uuid } from '../records/schemas.js';
 
 const Day = Type.String({ format: 'date' });
@@ -20,7 +20,7 @@ const Query = Type.Object({
   entity_type: Type.Optional(Type.String({ maxLength: 50, description: 'patient, prescription, invoice, file' })),
   search: Type.Optional(Type.String({ maxLength: 200, description: 'In the entity and user names' })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
 });
 
 const Entry = Type.Object({

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses, unauthorized, forbidden, unprocessable } from '../../../plugins/errors.js';
-import { createUser, findUserByEmail, revokeSessions, updateUser } from '../users/queries.js';
+import { createUser, findUserByEmail, revokeSessions, setPasswordHash } from '../users/queries.js';
 import { assertConfirmed, assertPastDate } from '../users/rules.js';
 import { toUserResource } from '../users/schemas.js';
 import { findOrganization } from '../organization/queries.js';
 import { toOrganizationResource } from '../organization/schemas.js';
-import { consumePasswordReset, createPasswordReset } from './queries.js';
+import { consumePasswordReset, createPasswordReset, isLivePasswordReset } from './queries.js';
 import {
   AuthResponse,
   ForgotPasswordBody,
@@ -37,12 +37,12 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, password_confirmation, ...fields } = request.body;
-      assertConfirmed(password, password_confirmation);
-      assertPastDate('birth_date', fields.birth_date);
-      const passwordHash = await app.passwords.hash(password);
+      const { body } = request;
+      assertConfirmed(body.password, body.password_confirmation);
+      assertPastDate('birth_date', body.birth_date);
+      const passwordHash = await app.passwords.hash(body.password);
       const { user, token } = await app.db.transaction().execute(async (trx) => {
-        const user = await createUser(trx, { ...fields, password_hash: passwordHash });
+        const user = await createUser(trx, body, { passwordHash });
         return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
       });
       return reply.code(201).send({
@@ -114,27 +114,32 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/reset-password',
     {
+      // Each attempt may cost an argon2 hash: limited like the request for a link.
+      onRequest: app.limit('reset-password', { max: 5, timeWindow: '1 hour', per: 'ip' }),
       schema: {
         operationId: 'resetPassword',
         tags: ['auth'],
         summary: 'Choose a new password with the e-mailed token; every session is revoked',
         body: ResetPasswordBody,
-        response: { 200: Message, ...errorResponses('medreport', 422) },
+        response: { 200: Message, ...errorResponses('medreport', 422, 429) },
       },
     },
     async (request) => {
       const { email, token, password, password_confirmation } = request.body;
       assertConfirmed(password, password_confirmation);
       const user = await findUserByEmail(app.db, email);
+      // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
+      if (!user || !(await isLivePasswordReset(app.db, user.id, token))) {
+        throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
+      }
       const passwordHash = await app.passwords.hash(password);
-      const reset = user
-        ? await app.db.transaction().execute(async (trx) => {
-            if (!(await consumePasswordReset(trx, user.id, token))) return false;
-            await updateUser(trx, user.id, { password_hash: passwordHash });
-            await revokeSessions(trx, user.id);
-            return true;
-          })
-        : false;
+      const reset = await app.db.transaction().execute(async (trx) => {
+        // Consumed conditionally: of two resets racing with one token, one wins.
+        if (!(await consumePasswordReset(trx, user.id, token))) return false;
+        await setPasswordHash(trx, user.id, passwordHash);
+        await revokeSessions(trx, user.id);
+        return true;
+      });
       if (!reset) throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
       return { success: true as const, message: 'Mot de passe réinitialisé avec succès.' };
     },

@@ -27,6 +27,19 @@ export async function createPasswordReset(db: Kysely<Database>, userId: number):
   return token;
 }
 
+/** Whether `token` is the user's live (unused, unexpired) reset token; reads, changes nothing. */
+export async function isLivePasswordReset(db: Kysely<Database>, userId: number, token: string): Promise<boolean> {
+  const found = await db
+    .selectFrom('medreport.password_resets')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('token_hash', '=', sha256(token))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return found !== undefined;
+}
+
 /** Marks the user's live reset token `token` used; false when it is unknown, used or expired. */
 export async function consumePasswordReset(
   trx: Transaction<Database>,

@@ -8,6 +8,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
+import { findBadValue } from '../../../plugins/boundary.js';
 import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
 import { recordActivity } from '../activity-log/record.js';
 import { Uuid } from '../records/schemas.js';
@@ -39,7 +40,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { fileMaxBytes } = app.config;
   const security = [{ bearerAuth: [] }];
   app.addSchema(FileResource);
-  await app.register(multipart, { limits: { fileSize: fileMaxBytes, files: 1, fields: 10, fieldSize: 1024 } });
+  await app.register(multipart, { limits: { fileSize: fileMaxBytes, files: 1, fields: 30, fieldSize: 1024 } });
 
   /** Streams one part to a temporary key; nothing of it is kept in memory but the first bytes. */
   async function receive(part: MultipartFile): Promise<Received> {
@@ -217,6 +218,9 @@ function checkFields(fields: Record<string, string>, upload: Received | undefine
   const ownerType = fields.owner_type;
   const ownerUuid = fields.owner_uuid;
   if (!upload) errors.file = ['Le champ file est obligatoire.'];
+  else if (findBadValue(upload.originalName) || upload.originalName.length > 255) {
+    errors.file = ['Le nom du fichier est invalide (255 caractères au plus, sans caractères de contrôle).'];
+  }
   if (!ownerType || !(ownerType in OWNER_TABLES)) {
     errors.owner_type = ['Le champ owner_type doit valoir patient, prescription ou invoice.'];
   }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { unprocessable } from '../../../plugins/errors.js';
 import { recordRoutes } from '../records/crud.js';
-import { assertFile, assertPatient, definedOnly, resolveDoctor } from '../records/references.js';
+import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
 import { Clearable, DateOnly, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
 
 // Amounts are integers in the smallest unit of the practice's currency (centimes; francs CFA
@@ -70,8 +70,9 @@ export default recordRoutes({
   sortColumns: ['created_at', 'date_issued', 'total_amount', 'updated_at'],
   nameOf: (row) => row.designation as string,
   columns,
+  writable: columns.filter((c) => c !== 'total_amount'),
   async prepare(db, request, input, existing) {
-    const { total_amount: _ignored, ...values } = definedOnly(input);
+    const values = { ...input };
     if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);
     await assertFile(db, values.file_uuid as string | null | undefined);
     if (!existing || values.doctor_uuid !== undefined) {

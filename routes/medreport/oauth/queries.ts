@@ -31,12 +31,11 @@ export async function findOrCreateOAuthUser(
         .returningAll()
         .executeTakeFirstOrThrow();
     }
-    user ??= await createUser(trx, {
-      name: profile.name,
-      email: profile.email,
-      password_hash: null,
-      email_verified_at: new Date(),
-    });
+    user ??= await createUser(
+      trx,
+      { name: profile.name, email: profile.email },
+      { passwordHash: null, emailVerifiedAt: new Date() },
+    );
     await trx
       .insertInto('medreport.oauth_identities')
       .values({ user_id: user.id, provider, provider_user_id: profile.providerUserId, email: profile.email })

@@ -46,13 +46,13 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, password_confirmation, organization_name, ...fields } = request.body;
-      assertConfirmed(password, password_confirmation);
-      assertPastDate('birth_date', fields.birth_date);
-      const passwordHash = await app.passwords.hash(password);
+      const { body } = request;
+      assertConfirmed(body.password, body.password_confirmation);
+      assertPastDate('birth_date', body.birth_date);
+      const passwordHash = await app.passwords.hash(body.password);
       const result = await app.db.transaction().execute(async (trx) => {
-        const owner = await createUser(trx, { ...fields, password_hash: passwordHash, role: 'owner' });
-        const organization = await createOrganization(trx, organization_name, owner.id);
+        const owner = await createUser(trx, body, { passwordHash, role: 'owner' });
+        const organization = await createOrganization(trx, body.organization_name, owner.id);
         const user = await trx
           .updateTable('medreport.users')
           .set({ organization_id: organization.id })
@@ -83,18 +83,17 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, password_confirmation, organization_code, ...fields } = request.body;
-      assertConfirmed(password, password_confirmation);
-      assertPastDate('birth_date', fields.birth_date);
-      const organization = await findOrganizationByCode(app.db, organization_code);
+      const { body } = request;
+      assertConfirmed(body.password, body.password_confirmation);
+      assertPastDate('birth_date', body.birth_date);
+      const organization = await findOrganizationByCode(app.db, body.organization_code);
       if (!organization) throw invalidCode();
-      const passwordHash = await app.passwords.hash(password);
+      const passwordHash = await app.passwords.hash(body.password);
       const result = await app.db.transaction().execute(async (trx) => {
-        const user = await createUser(trx, {
-          ...fields,
-          password_hash: passwordHash,
+        const user = await createUser(trx, body, {
+          passwordHash,
           role: 'doctor',
-          organization_id: organization.id,
+          organizationId: organization.id,
         });
         return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
       });

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { assertPastDate } from '../users/rules.js';
 import { recordRoutes } from '../records/crud.js';
-import { definedOnly } from '../records/references.js';
 import { Clearable, DateOnly, LongText, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
 
 const Gender = Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')]);
@@ -58,9 +57,10 @@ export default recordRoutes({
   sortColumns: ['created_at', 'name', 'birth_date', 'updated_at'],
   nameOf: (row) => row.name as string,
   columns,
+  writable: columns,
   async prepare(_db, _request, input) {
     assertPastDate('birth_date', (input.birth_date as string | null | undefined) ?? undefined);
-    return definedOnly(input);
+    return { ...input };
   },
   exportable: true,
 });

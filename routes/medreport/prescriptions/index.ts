@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { recordRoutes } from '../records/crud.js';
-import { assertFile, assertPatient, definedOnly, resolveDoctor } from '../records/references.js';
+import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
 import { Clearable, DateOnly, LongText, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
 
 export const Prescription = Type.Object(
@@ -58,8 +58,9 @@ export default recordRoutes({
   sortColumns: ['created_at', 'date_issued', 'medication', 'updated_at'],
   nameOf: (row) => row.medication as string,
   columns,
+  writable: columns,
   async prepare(db, request, input, existing) {
-    const values = definedOnly(input);
+    const values = { ...input };
     if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);
     await assertFile(db, values.file_uuid as string | null | undefined);
     if (!existing || values.doctor_uuid !== undefined) {

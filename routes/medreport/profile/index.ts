@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { fileTypeFromBuffer } from 'file-type';
 import { errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
-import { revokeSessions, updateUser } from '../users/queries.js';
+import { revokeSessions, setEmail, setPasswordHash, updateProfile } from '../users/queries.js';
 import { assertConfirmed, assertPastDate, normalizeEmail } from '../users/rules.js';
 import { toUserResource, User } from '../users/schemas.js';
 import {
@@ -40,7 +41,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Form fields land in request.body for schema validation; the avatar's bytes are kept aside
     // and its field holds the file name, so the same schema checks both kinds of body.
     attachFieldsToBody: 'keyValues',
-    limits: { fileSize: AVATAR_MAX_BYTES, files: 1, fields: 20, fieldSize: 4096 },
+    limits: { fileSize: AVATAR_MAX_BYTES, files: 1, fields: 50, fieldSize: 4096 },
     async onFile(this: FastifyRequest, part) {
       const bytes = await part.toBuffer();
       if (part.fieldname === 'avatar') this.avatarUpload = bytes;
@@ -85,13 +86,13 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { avatar: _fileName, ...changes } = (request.body ?? {}) as Static<typeof ProfileUpdateForm>;
+      const changes = (request.body ?? {}) as Static<typeof ProfileUpdateForm>;
       assertPastDate('birth_date', changes.birth_date);
-      const upload = request.avatarUpload ? await storeAvatar(request.user.id, request.avatarUpload) : undefined;
+      const upload = request.avatarUpload ? await storeAvatar(request.avatarUpload) : undefined;
       const previous = request.user.avatar;
       let row;
       try {
-        row = await updateUser(app.db, request.user.id, { ...changes, ...(upload ? { avatar: upload } : {}) });
+        row = await updateProfile(app.db, request.user.id, changes, upload);
       } catch (err) {
         if (upload) await app.storage.remove(`avatars/${upload}`);
         throw err;
@@ -102,14 +103,15 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  async function storeAvatar(userId: number, bytes: Buffer): Promise<string> {
+  /** Stores the image under a random name (nothing to enumerate) and returns that name. */
+  async function storeAvatar(bytes: Buffer): Promise<string> {
     const detected = await fileTypeFromBuffer(bytes);
     const ext = detected && AVATAR_TYPES[detected.mime];
     if (!ext) {
       const message = "L'avatar doit être une image JPEG, PNG ou WebP.";
       throw unprocessable(message, { avatar: [message] });
     }
-    const name = `${userId}_${Date.now()}.${ext}`;
+    const name = `${randomBytes(16).toString('base64url')}.${ext}`;
     await app.storage.put(`avatars/${name}`, bytes);
     return name;
   }
@@ -131,8 +133,8 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const email = normalizeEmail(request.body.email);
       const row =
         email === request.user.email
-          ? await updateUser(app.db, request.user.id, {})
-          : await updateUser(app.db, request.user.id, { email, email_verified_at: null });
+          ? await updateProfile(app.db, request.user.id, {})
+          : await setEmail(app.db, request.user.id, email);
       return { message: 'Adresse email mise à jour avec succès', user: user(row) };
     },
   );
@@ -155,7 +157,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await assertCurrentPassword(request.user.id, current_password);
       const passwordHash = await app.passwords.hash(password);
       await app.db.transaction().execute(async (trx) => {
-        await updateUser(trx, request.user.id, { password_hash: passwordHash });
+        await setPasswordHash(trx, request.user.id, passwordHash);
         await revokeSessions(trx, request.user.id, request.user.session_id);
       });
       return { message: 'Mot de passe mis à jour avec succès' };
@@ -174,7 +176,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await updateUser(app.db, request.user.id, { avatar: null });
+      const row = await updateProfile(app.db, request.user.id, {}, null);
       if (request.user.avatar) await app.storage.remove(`avatars/${request.user.avatar}`);
       return { message: 'Avatar supprimé avec succès', user: user(row) };
     },
@@ -186,7 +188,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         operationId: 'getAvatar',
         tags: ['profile'],
-        summary: 'Download an avatar image (authenticated users only)',
+        summary: 'Download an avatar: your own, or one of a member of your organization',
         security,
         params: AvatarParams,
         response: {
@@ -197,6 +199,17 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { name } = request.params;
+      const owner = await app.db
+        .selectFrom('medreport.users')
+        .select(['id', 'organization_id'])
+        .where('avatar', '=', name)
+        .executeTakeFirst();
+      const me = request.user;
+      const visible =
+        owner &&
+        (owner.id === me.id || (owner.organization_id !== null && owner.organization_id === me.organization_id));
+      // Someone else's avatar answers exactly like a name that does not exist.
+      if (!visible) throw notFound('Avatar introuvable.');
       const file = await app.storage.get(`avatars/${name}`);
       if (!file) throw notFound('Avatar introuvable.');
       return reply

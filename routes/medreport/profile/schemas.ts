@@ -33,4 +33,4 @@ export const ProfileUpdated = Type.Object({ ...User.properties, message: Type.St
 
 export const MessageOnly = Type.Object({ message: Type.String() });
 
-export const AvatarParams = Type.Object({ name: Type.String({ pattern: '^[0-9]+_[0-9]+\\.(jpg|png|webp)$' }) });
+export const AvatarParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}\\.(jpg|png|webp)$' }) });

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { pick } from '../../../db/columns.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import type { Database } from '../../../db/schema.js';
-import { conflict, errorResponses, notFound } from '../../../plugins/errors.js';
+import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
 import { recordActivity } from '../activity-log/record.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
 import { metaOf } from './schemas.js';
@@ -37,6 +38,8 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
   nameOf(row: Row): string | null;
   /** The record's own columns: with uuid, created_by and timestamps, they make its resource. */
   columns: readonly string[];
+  /** The columns a client may set, the only keys `prepare` ever sees; the rest are derived. */
+  writable: readonly string[];
   /**
    * Checks references and derives stored values (422 on a bad reference), inside the mutation's
    * transaction. `existing` is set on updates.
@@ -52,6 +55,8 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
 }
 
 const Uuid = Type.String({ format: 'uuid' });
+/** Far beyond any real list, and `(page - 1) × limit` stays an exact integer. */
+export const MAX_PAGE = 10_000_000;
 const UuidParams = Type.Object({ uuid: Uuid });
 const Deleted = Type.Object({ success: Type.Literal(true), message: Type.String() });
 const ExportQuery = Type.Object({ format: Type.Literal('csv', { description: 'Only csv for now' }) });
@@ -73,7 +78,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
   const Plural = def.plural[0]!.toUpperCase() + def.plural.slice(1);
   const sorts = def.sortColumns.flatMap((c) => [c, `-${c}`]);
   const ListQuery = Type.Object({
-    page: Type.Integer({ minimum: 1, default: 1 }),
+    page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
     search: Type.Optional(Type.String({ maxLength: 200 })),
     sort: Type.Optional(
@@ -90,6 +95,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
     page: Type.Integer(),
     limit: Type.Integer(),
   });
+  const filterColumns = Object.keys(def.filters ?? {});
   const security = [{ bearerAuth: [] }];
   const tags = [def.plural];
   const toResource = (row: Row) => ({
@@ -129,9 +135,10 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
         },
       },
       async (request) => {
-        const { page, limit, search, sort, ...filters } = request.query as Static<typeof ListQuery>;
+        const { page, limit, search, sort } = request.query as Static<typeof ListQuery>;
         let query = db(request).selectFrom(def.table).where('deleted_at', 'is', null);
-        for (const [column, value] of Object.entries(filters)) {
+        for (const column of filterColumns) {
+          const value = (request.query as Record<string, unknown>)[column];
           if (value !== undefined) query = query.where(column, '=', value);
         }
         if (search) {
@@ -204,14 +211,15 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
         },
       },
       async (request, reply) => {
-        const { uuid = uuidv7(), ...input } = request.body as unknown as { uuid?: string } & Record<string, unknown>;
+        const body = request.body as unknown as Record<string, unknown>;
+        const uuid = (body.uuid as string | undefined) ?? uuidv7();
         const outcome = await db(request)
           .transaction()
           .execute(async (trx) => {
-            const values = await def.prepare(typed(trx), request, input);
+            const values = await def.prepare(typed(trx), request, pick(body, def.writable));
             const inserted = (await trx
               .insertInto(def.table)
-              .values({ ...values, uuid, created_by: request.user.id })
+              .values({ ...pick(values, def.columns), uuid, created_by: request.user.id })
               .onConflict((oc) => oc.columns(['organization_id', 'uuid']).doNothing())
               .returningAll()
               .executeTakeFirst()) as Row | undefined;
@@ -282,15 +290,14 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
               .forUpdate()
               .executeTakeFirst()) as Row | undefined;
             if (!existing) throw missing();
-            const values = await def.prepare(
-              typed(trx),
-              request,
-              request.body as unknown as Record<string, unknown>,
-              existing,
-            );
+            const changes = pick(request.body as unknown as Record<string, unknown>, def.writable);
+            if (Object.keys(changes).length === 0) {
+              throw unprocessable('Aucun champ modifiable dans la requête.', { body: ['Aucun champ modifiable.'] });
+            }
+            const values = await def.prepare(typed(trx), request, changes, existing);
             const updated = (await trx
               .updateTable(def.table)
-              .set({ ...values, updated_at: new Date() })
+              .set({ ...pick(values, def.columns), updated_at: new Date() })
               .where('uuid', '=', existing.uuid)
               .returningAll()
               .executeTakeFirstOrThrow()) as Row;

@@ -35,8 +35,3 @@ export async function resolveDoctor(db: Kysely<Database>, request: FastifyReques
   if (!member) throw invalid('doctor_uuid', 'Ce médecin ne fait pas partie de votre organisation.');
   return member.uuid;
 }
-
-/** Only the keys the client sent: PATCH changes those and nothing else. */
-export function definedOnly<T extends Record<string, unknown>>(input: T): Partial<T> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

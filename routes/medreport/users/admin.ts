@@ -24,6 +24,6 @@ export async function createAdmin(
       .execute();
     return 'promoted';
   }
-  await createUser(db, { email, name, password_hash: await hashing.hash(password), role: 'admin' });
+  await createUser(db, { email, name }, { passwordHash: await hashing.hash(password), role: 'admin' });
   return 'created';
 }

@@ -1,8 +1,29 @@
-import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
+import { pick } from '../../../db/columns.js';
 import { isUniqueViolation } from '../../../db/errors.js';
-import type { Database, UserRow, UsersTable } from '../../../db/schema.js';
+import type { Database, MedReportRole, UserRow, UsersTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { emailTaken, normalizeEmail } from './rules.js';
+
+/** What people say about themselves: the only user columns a request body ever writes. */
+export const PROFILE_COLUMNS = [
+  'name',
+  'phone',
+  'address',
+  'birth_date',
+  'speciality',
+  'medical_order_number',
+] as const satisfies readonly (keyof UsersTable)[];
+
+export type ProfileInput = Partial<Pick<Insertable<UsersTable>, (typeof PROFILE_COLUMNS)[number]>>;
+
+/** What only the server decides about a new account. */
+export interface AccountOwnedFields {
+  passwordHash: string | null;
+  role?: MedReportRole;
+  organizationId?: number;
+  emailVerifiedAt?: Date;
+}
 
 export function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
   return db.selectFrom('medreport.users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
@@ -13,11 +34,24 @@ export function findUserById(db: Kysely<Database>, id: number): Promise<UserRow 
 }
 
 /** Inserts a user; a taken e-mail (in any case) is a 422 on `email`, never a 500. */
-export async function createUser(db: Kysely<Database>, values: Omit<Insertable<UsersTable>, 'uuid'>): Promise<UserRow> {
+export async function createUser(
+  db: Kysely<Database>,
+  account: ProfileInput & { name: string; email: string },
+  owned: AccountOwnedFields,
+): Promise<UserRow> {
   try {
     return await db
       .insertInto('medreport.users')
-      .values({ ...values, uuid: uuidv7(), email: normalizeEmail(values.email) })
+      .values({
+        ...pick(account, PROFILE_COLUMNS),
+        name: account.name,
+        email: normalizeEmail(account.email),
+        uuid: uuidv7(),
+        password_hash: owned.passwordHash,
+        role: owned.role ?? null,
+        organization_id: owned.organizationId ?? null,
+        email_verified_at: owned.emailVerifiedAt ?? null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (err) {
@@ -26,11 +60,38 @@ export async function createUser(db: Kysely<Database>, values: Omit<Insertable<U
   }
 }
 
-export async function updateUser(db: Kysely<Database>, id: number, values: Updateable<UsersTable>): Promise<UserRow> {
+/**
+ * Writes the profile columns the caller sent, and nothing else; `avatar` (a stored file name the
+ * server chose, or null to remove it) changes only when given.
+ */
+export function updateProfile(
+  db: Kysely<Database>,
+  id: number,
+  changes: ProfileInput,
+  avatar?: string | null,
+): Promise<UserRow> {
+  return db
+    .updateTable('medreport.users')
+    .set({ ...pick(changes, PROFILE_COLUMNS), ...(avatar === undefined ? {} : { avatar }), updated_at: new Date() })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function setPasswordHash(db: Kysely<Database>, id: number, passwordHash: string): Promise<void> {
+  await db
+    .updateTable('medreport.users')
+    .set({ password_hash: passwordHash, updated_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** A new address is an unverified one. */
+export async function setEmail(db: Kysely<Database>, id: number, email: string): Promise<UserRow> {
   try {
     return await db
       .updateTable('medreport.users')
-      .set({ ...values, updated_at: new Date() })
+      .set({ email: normalizeEmail(email), email_verified_at: null, updated_at: new Date() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -1,0 +1,169 @@
+import AjvCompiler from '@fastify/ajv-compiler';
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { installErrorHandlers, type Api } from './errors.js';
+
+/**
+ * The trust boundary every route of both APIs shares, applied by construction rather than by
+ * each route remembering it (docs/security.md):
+ *
+ * - every object schema of a body, querystring or params is closed: unknown keys are dropped
+ *   before validation ends, so they never reach a handler, let alone SQL;
+ * - every integer and number is bounded (±2^53 − 1), which also refuses Infinity and NaN;
+ * - bodies are validated without type coercion (a JSON array is never read as a scalar);
+ *   querystrings and params are coerced from text, but a repeated key stays an array (422);
+ * - strings holding NUL or a lone UTF-16 surrogate, and numbers that are not finite, are refused
+ *   with the field named.
+ */
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+const CLOSED_PARTS = ['body', 'querystring', 'params'] as const;
+
+type Schema = Record<string | symbol, unknown>;
+
+/** A copy of `schema` with every object closed and every number bounded. */
+export function closeSchema<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(closeSchema) as T;
+  if (!schema || typeof schema !== 'object') return schema;
+  const source = schema as Schema;
+  if (typeof source.$ref === 'string') return schema;
+  const out: Schema = { ...source };
+  const isObject = source.type === 'object' || (source.properties !== undefined && source.type === undefined);
+  if (isObject && out.additionalProperties === undefined) out.additionalProperties = false;
+  if (source.type === 'integer' || source.type === 'number') {
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = SAFE;
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = -SAFE;
+  }
+  for (const key of ['properties', 'patternProperties'] as const) {
+    const props = source[key] as Record<string, unknown> | undefined;
+    if (props) out[key] = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, closeSchema(v)]));
+  }
+  for (const key of ['items', 'anyOf', 'oneOf', 'allOf', 'not'] as const) {
+    if (source[key] !== undefined) out[key] = closeSchema(source[key]);
+  }
+  if (source.additionalProperties && typeof source.additionalProperties === 'object') {
+    out.additionalProperties = closeSchema(source.additionalProperties);
+  }
+  return out as T;
+}
+
+/** The route's request schemas, closed; a body given per content type is closed per type. */
+export function closeRouteSchema(schema: FastifySchema): FastifySchema {
+  const closed: FastifySchema = { ...schema };
+  for (const part of CLOSED_PARTS) {
+    const s = schema[part] as Schema | undefined;
+    if (!s) continue;
+    const content = s.content as Record<string, { schema: unknown }> | undefined;
+    closed[part] = content
+      ? {
+          ...s,
+          content: Object.fromEntries(
+            Object.entries(content).map(([type, c]) => [type, { ...c, schema: closeSchema(c.schema) }]),
+          ),
+        }
+      : closeSchema(s);
+  }
+  return closed;
+}
+
+/**
+ * Query strings as clients send them: `a=1&a=2` is an array (so it fails a scalar field), and
+ * `entities[]=x` is always an array named `entities` (the sync spec's form). Other bracketed
+ * keys (`page[0]`) are unknown keys, dropped by the closed schema.
+ */
+export function parseQuerystring(query: string): Record<string, string | string[]> {
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (const [rawKey, value] of new URLSearchParams(query)) {
+    const isList = rawKey.endsWith('[]');
+    const key = isList ? rawKey.slice(0, -2) : rawKey;
+    const existing = out[key];
+    if (existing === undefined) out[key] = isList ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[key] = [existing, value];
+  }
+  return out;
+}
+
+/**
+ * Fastify's validator factory, with two Ajv configurations: bodies are never coerced (JSON has
+ * types), querystrings, params and headers are coerced from text but never between arrays and
+ * scalars.
+ */
+export function strictValidators() {
+  const pool = AjvCompiler();
+  return (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => {
+    const build = (coerceTypes: boolean) =>
+      pool(
+        externalSchemas as never,
+        {
+          ...options,
+          customOptions: { ...options.customOptions, coerceTypes, removeAdditional: true },
+        } as never,
+      ) as unknown as FastifySchemaCompiler<unknown>;
+    const body = build(false);
+    const text = build(true);
+    return (route: { httpPart?: string }) => (route.httpPart === 'body' ? body : text)(route as never);
+  };
+}
+
+// NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
+const BAD_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export type BadValue = { path: string; keyword: 'text' | 'finite' };
+
+/**
+ * The first value in `value` that PostgreSQL or a client would choke on: a string with NUL or a
+ * lone surrogate, or a number that is not finite (Ajv's coercion turns `?page=1e309` into
+ * Infinity and then skips its own bounds for it).
+ */
+export function findBadValue(value: unknown, path = ''): BadValue | undefined {
+  if (typeof value === 'string') return BAD_TEXT.test(value) ? { path, keyword: 'text' } : undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, keyword: 'finite' };
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findBadValue(child, `${path}/${key}`);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A schema-validation-shaped error, so each API's error handler reports it like any other. */
+export function badValueError(context: (typeof CLOSED_PARTS)[number], { path, keyword }: BadValue) {
+  return Object.assign(new Error(`invalid value at ${context}${path}`), {
+    statusCode: 400,
+    validationContext: context,
+    validation: [{ keyword, instancePath: path, schemaPath: '', params: {}, message: `invalid ${keyword}` }],
+  });
+}
+
+/**
+ * What each API tree installs on its own scope: its error and not-found handlers, and the only
+ * body types it reads. JSON (an empty JSON body counts as none, for body-less POSTs sent with the
+ * header anyway) and, on the routes that register it, multipart; `text/plain` and anything else
+ * is 415.
+ */
+export function installApiBoundary(scope: FastifyInstance, api: Api): void {
+  installErrorHandlers(scope, api);
+  const json = scope.getDefaultJsonParser('error', 'error');
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else json(request, body as string, done);
+  });
+}
+
+export default fp(
+  async (app) => {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (route.schema) route.schema = closeRouteSchema(route.schema);
+    });
+    // After validation: only declared keys are left, with their coerced types.
+    app.addHook('preHandler', async (request) => {
+      for (const context of CLOSED_PARTS) {
+        const found = findBadValue(context === 'querystring' ? request.query : request[context]);
+        if (found) throw badValueError(context, found);
+      }
+    });
+  },
+  { name: 'boundary' },
+);

@@ -1,0 +1,241 @@
+import { expect } from 'vitest';
+import type { App } from '../../src/app.js';
+import { multipart, type FilePart } from './multipart.js';
+import { createOrganization, type Member, type TenantFixture } from './tenants.js';
+import { bearer, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
+
+/**
+ * For every route of the route table, how an authorized caller sends it a valid request. The
+ * route-table suites (tests/hostile-input.test.ts) derive their hostile requests from these, and
+ * fail on any route that has no recipe: a new route joins them by adding one here.
+ */
+export interface Recipe {
+  /** Who calls: headers of an authorized caller (none for public routes). */
+  as?: (fx: RecipeFixture) => Promise<Record<string, string>> | Record<string, string>;
+  /** The concrete URL when the route has parameters. */
+  url?: (fx: RecipeFixture) => Promise<string> | string;
+  /** A valid JSON body. */
+  body?: (fx: RecipeFixture) => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** A valid multipart body (fields and files), for routes that read multipart/form-data. */
+  multipart?: (fx: RecipeFixture) => Promise<Record<string, string | FilePart>> | Record<string, string | FilePart>;
+  /** A valid query string. */
+  query?: Record<string, string>;
+  /** Server-owned columns this operation legitimately changes (`table.column`). */
+  changes?: string[];
+  /** The status the valid request answers when it is not a success (a recipe that cannot succeed here). */
+  status?: number;
+}
+
+export interface RecipeFixture {
+  app: App;
+  /** The caller's organization. */
+  a: TenantFixture;
+  /** Another organization, whose rows nothing here may touch. */
+  victim: TenantFixture;
+  /** A new account without an organization. */
+  freshUser(): Promise<{ headers: Record<string, string>; email: string }>;
+  /** A new doctor of the caller's organization. */
+  freshDoctor(): Promise<Member>;
+  /** The caller's organization's current invitation code. */
+  code(): Promise<string>;
+  patient(): Promise<string>;
+  prescription(): Promise<string>;
+  invoice(): Promise<string>;
+  file(): Promise<string>;
+}
+
+async function created(app: App, member: Member, url: string, payload: Record<string, unknown>): Promise<string> {
+  const res = await app.inject({ method: 'POST', url, headers: member.headers, payload });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().uuid as string;
+}
+
+export async function recipeFixture(app: App): Promise<RecipeFixture> {
+  const a = await createOrganization(app, 'Caller');
+  const victim = await createOrganization(app, 'Victim');
+  const fx: RecipeFixture = {
+    app,
+    a,
+    victim,
+    async freshUser() {
+      const user = await registerUser(app);
+      return { headers: bearer(user.token), email: user.email };
+    },
+    async freshDoctor() {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/register-doctor',
+        payload: { ...registration(), organization_code: await fx.code() },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return { token: res.json().token, user: res.json().user, headers: bearer(res.json().token) };
+    },
+    async code() {
+      const res = await app.inject({ method: 'GET', url: '/api/organization', headers: a.owner.headers });
+      return res.json().organization.code as string;
+    },
+    patient: () => created(app, a.doctor, '/api/patients', { name: 'Patient Recette' }),
+    prescription: async () =>
+      created(app, a.doctor, '/api/prescriptions', { patient_uuid: await fx.patient(), medication: 'Paracétamol' }),
+    invoice: async () =>
+      created(app, a.doctor, '/api/invoices', {
+        patient_uuid: await fx.patient(),
+        designation: 'Consultation',
+        unit_price: 15000,
+        quantity: 1,
+      }),
+    async file() {
+      const form = multipart({
+        owner_type: 'patient',
+        owner_uuid: await fx.patient(),
+        file: { filename: 'note.txt', contentType: 'text/plain', data: Buffer.from('compte rendu') },
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/files',
+        headers: { ...a.doctor.headers, ...form.headers },
+        payload: form.payload,
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json().uuid as string;
+    },
+  };
+  return fx;
+}
+
+const doctor = (fx: RecipeFixture) => fx.a.doctor.headers;
+const owner = (fx: RecipeFixture) => fx.a.owner.headers;
+const freshUser = async (fx: RecipeFixture) => (await fx.freshUser()).headers;
+const freshDoctor = async (fx: RecipeFixture) => (await fx.freshDoctor()).headers;
+
+const patientFields = { name: 'Awa Ndiaye', birth_date: '1980-03-04', phone: '+221770000000', notes: 'RAS' };
+const listQuery = { page: '1', limit: '5', search: 'a', sort: '-created_at' };
+
+/** One entry per `METHOD /url` of the route table (HEAD routes are covered by their GET). */
+export const RECIPES: Record<string, Recipe> = {
+  // Public
+  'POST /api/register': { body: () => registration() },
+  'POST /api/login': { body: (fx) => ({ email: fx.a.doctor.user.email, password: PASSWORD }) },
+  'POST /api/forgot-password': { body: (fx) => ({ email: fx.a.doctor.user.email }) },
+  'POST /api/reset-password': {
+    status: 422,
+    body: (fx) => ({
+      token: 'not-a-token',
+      email: fx.a.doctor.user.email,
+      password: 'x'.repeat(12),
+      password_confirmation: 'x'.repeat(12),
+    }),
+  },
+  'POST /api/register-owner': { body: () => ({ ...registration(), organization_name: 'Clinique Recette' }) },
+  'POST /api/register-doctor': { body: async (fx) => ({ ...registration(), organization_code: await fx.code() }) },
+  'GET /api/auth/google': {},
+  'GET /api/auth/google/callback': { query: { code: 'abc', state: 'def' }, status: 401 },
+
+  // Authenticated, any account
+  'POST /api/logout': { as: freshDoctor },
+  'POST /api/auth/refresh': { as: freshDoctor },
+  'GET /api/user': { as: doctor },
+  'GET /api/me': { as: doctor },
+  'GET /api/user/profile': { as: doctor },
+  'PUT /api/user/profile': {
+    as: doctor,
+    body: () => ({ name: 'Dr Recette', phone: '+33600000000', birth_date: '1979-12-31' }),
+    multipart: () => ({ name: 'Dr Recette', speciality: 'Pédiatrie' }),
+  },
+  'PUT /api/user/profile/email': {
+    as: freshUser,
+    body: () => ({ email: uniqueEmail('moved'), current_password: PASSWORD }),
+    changes: ['users.email'],
+  },
+  'PUT /api/user/profile/password': {
+    as: freshUser,
+    body: () => ({
+      current_password: PASSWORD,
+      password: 'another long passphrase',
+      password_confirmation: 'another long passphrase',
+    }),
+    changes: ['users.password_hash'],
+  },
+  'DELETE /api/user/profile/avatar': { as: doctor, changes: ['users.avatar'] },
+  'GET /api/user/avatar/:name': {
+    as: doctor,
+    url: () => '/api/user/avatar/AAAAAAAAAAAAAAAAAAAAAA.png',
+    status: 404,
+  },
+  'POST /api/user/profile/join-organization': {
+    as: freshUser,
+    body: async (fx) => ({ organization_code: await fx.code() }),
+    changes: ['users.organization_id', 'users.role'],
+  },
+
+  // Tenant
+  'GET /api/organization': { as: doctor },
+  'PUT /api/organization': { as: owner, body: () => ({ name: 'Clinique Renommée' }) },
+  'POST /api/organization/rotate-code': { as: owner, changes: ['organizations.code'] },
+  'GET /api/patients': { as: doctor, query: listQuery },
+  'GET /api/patients/export': { as: doctor, query: { format: 'csv' } },
+  'POST /api/patients': { as: doctor, body: () => patientFields },
+  'GET /api/patients/:uuid': { as: doctor, url: async (fx) => `/api/patients/${await fx.patient()}` },
+  'PATCH /api/patients/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/patients/${await fx.patient()}`,
+    body: () => ({ name: 'Nom Modifié', notes: 'Suivi' }),
+  },
+  'DELETE /api/patients/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/patients/${await fx.patient()}`,
+    changes: ['patients.deleted_at'],
+  },
+  'GET /api/prescriptions': { as: doctor, query: listQuery },
+  'GET /api/prescriptions/export': { as: doctor, query: { format: 'csv' } },
+  'POST /api/prescriptions': {
+    as: doctor,
+    body: async (fx) => ({ patient_uuid: await fx.patient(), medication: 'Amoxicilline', validity_period: 30 }),
+  },
+  'GET /api/prescriptions/:uuid': { as: doctor, url: async (fx) => `/api/prescriptions/${await fx.prescription()}` },
+  'PATCH /api/prescriptions/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/prescriptions/${await fx.prescription()}`,
+    body: () => ({ dosage: '2x/jour', validity_period: 10 }),
+  },
+  'DELETE /api/prescriptions/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/prescriptions/${await fx.prescription()}`,
+    changes: ['prescriptions.deleted_at'],
+  },
+  'GET /api/invoices': { as: doctor, query: listQuery },
+  'POST /api/invoices': {
+    as: doctor,
+    body: async (fx) => ({
+      patient_uuid: await fx.patient(),
+      designation: 'Consultation',
+      unit_price: 15000,
+      quantity: 2,
+    }),
+  },
+  'GET /api/invoices/:uuid': { as: doctor, url: async (fx) => `/api/invoices/${await fx.invoice()}` },
+  'PATCH /api/invoices/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/invoices/${await fx.invoice()}`,
+    body: () => ({ quantity: 3 }),
+  },
+  'DELETE /api/invoices/:uuid': {
+    as: doctor,
+    url: async (fx) => `/api/invoices/${await fx.invoice()}`,
+    changes: ['invoices.deleted_at'],
+  },
+  'POST /api/files': {
+    as: doctor,
+    multipart: async (fx) => ({
+      owner_type: 'patient',
+      owner_uuid: await fx.patient(),
+      file: { filename: 'scan.pdf', contentType: 'application/pdf', data: Buffer.from('%PDF-1.4\n% scan\n') },
+    }),
+  },
+  'GET /api/files/:uuid': { as: doctor, url: async (fx) => `/api/files/${await fx.file()}` },
+  'GET /api/activity-log': {
+    as: doctor,
+    query: { page: '1', limit: '5', from: '2020-01-01', to: '2999-01-01', action_type: 'created', search: 'a' },
+  },
+  'GET /api/reports/overview': { as: doctor },
+};

@@ -1,0 +1,352 @@
+import type { RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.js';
+import { buildTestApp } from './helpers/app.js';
+import { testDb } from './helpers/database.js';
+import { multipart } from './helpers/multipart.js';
+import { RECIPES, recipeFixture, type Recipe, type RecipeFixture } from './helpers/route-recipes.js';
+
+// Every route of both APIs, as an authorized caller would send it, then as a hostile one would:
+// server-owned fields and unknown keys riding along a valid request, NUL bytes, lone surrogates,
+// 1e309, 2^63, arrays where scalars belong, a text/plain body. Nothing may answer 5xx, nothing
+// server-owned may change, and the routes come from the route table: a new route joins by itself
+// (and fails here until it has a recipe in tests/helpers/route-recipes.ts).
+
+const SENTINEL = '2001-02-03T04:05:06.000Z';
+
+let app: App;
+let fx: RecipeFixture;
+const owner = await testDb();
+
+beforeAll(async () => {
+  const provider = {
+    clientId: 'id',
+    clientSecret: 'secret',
+    authorizeUrl: 'http://127.0.0.1:9/authorize',
+    tokenUrl: 'http://127.0.0.1:9/token',
+    userinfoUrl: 'http://127.0.0.1:9/userinfo',
+  };
+  app = await buildTestApp({ config: { oauth: { google: provider } } });
+  fx = await recipeFixture(app);
+});
+afterAll(async () => {
+  await app.close();
+  await owner.db.destroy();
+});
+
+interface ApiRoute {
+  key: string;
+  method: string;
+  url: string;
+  api: 'medreport' | 'ptitspas';
+  schema: RouteOptions['schema'];
+}
+
+function apiRoutes(): ApiRoute[] {
+  return app.routeTable
+    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'))
+    .flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({
+          key: `${method} ${r.url}`,
+          method,
+          url: r.url,
+          api: r.url.startsWith('/api/v1/') ? ('ptitspas' as const) : ('medreport' as const),
+          schema: r.schema,
+        })),
+    );
+}
+
+/** Keys a client must never set, each with a value that would be visible if it stuck. */
+function hostileOwned(): Record<string, unknown> {
+  const victimUser = fx.victim.doctor.user.id;
+  return {
+    id: 987654321,
+    organization_id: fx.victim.organization.id,
+    role: 'admin',
+    status: 'suspended',
+    created_by: victimUser,
+    user_id: victimUser,
+    owner_user_id: victimUser,
+    deleted_at: SENTINEL,
+    email_verified_at: SENTINEL,
+    created_at: SENTINEL,
+    updated_at: SENTINEL,
+    password_hash: 'hostile-hash',
+    has_used_trial: true,
+    code: 'ORG-HOSTILE',
+    avatar: 'hostile.png',
+    path: '../../../etc/passwd',
+    checksum: 'hostile',
+    file_version: 99,
+    total_amount: 1,
+    fuzz_extra: 'x',
+  };
+}
+
+/** Server-owned columns of every table, by row key: what a request must leave as it was. */
+const OWNED: Record<string, { key: string; columns: string[] }> = {
+  users: {
+    key: 'id',
+    columns: [
+      'uuid',
+      'email',
+      'role',
+      'organization_id',
+      'status',
+      'email_verified_at',
+      'password_hash',
+      'has_used_trial',
+      'avatar',
+      'created_at',
+    ],
+  },
+  organizations: { key: 'id', columns: ['uuid', 'owner_user_id', 'code', 'created_at'] },
+  sessions: { key: 'id', columns: ['user_id', 'expires_at', 'created_at'] },
+  patients: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
+  prescriptions: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
+  invoices: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
+  files: {
+    key: 'uuid',
+    columns: ['organization_id', 'created_by', 'created_at', 'deleted_at', 'path', 'checksum', 'size', 'file_version'],
+  },
+  activity_log: { key: 'id', columns: ['organization_id', 'user_id', 'action', 'entity_uuid', 'created_at'] },
+};
+
+type Snapshot = Record<string, Map<string, Record<string, unknown>>>;
+
+async function snapshot(): Promise<Snapshot> {
+  const out: Snapshot = {};
+  for (const [table, { key, columns }] of Object.entries(OWNED)) {
+    const { rows } = await owner.pool.query(`select ${[key, ...columns].join(', ')} from medreport.${table}`);
+    out[table] = new Map(rows.map((r: Record<string, unknown>) => [String(r[key]), r]));
+  }
+  return out;
+}
+
+/** Every server-owned column of every row that existed before is as it was, but for `allowed`. */
+function expectUnchanged(before: Snapshot, after: Snapshot, allowed: string[], label: string) {
+  for (const [table, rows] of Object.entries(before)) {
+    const skip = new Set(allowed.filter((c) => c.startsWith(`${table}.`)).map((c) => c.slice(table.length + 1)));
+    for (const [key, row] of rows) {
+      const now = after[table]!.get(key);
+      expect(now, `${label}: ${table} ${key} disappeared`).toBeDefined();
+      for (const column of OWNED[table]!.columns) {
+        if (skip.has(column)) continue;
+        expect(now![column], `${label}: ${table}.${column} of ${key}`).toEqual(row[column]);
+      }
+    }
+  }
+}
+
+/** No row anywhere, old or new, took a hostile value. */
+async function expectNoSentinel(label: string) {
+  const victimOrg = fx.victim.organization.id;
+  const victimUser = fx.victim.doctor.user.id;
+  const checks: Array<[string, string, unknown[]]> = [
+    [
+      'users',
+      `select id from medreport.users where role = 'admin' or status = 'suspended' or has_used_trial
+         or password_hash = 'hostile-hash' or email_verified_at = $1 or created_at = $1 or updated_at = $1
+         or id = 987654321 or avatar = 'hostile.png' or (organization_id = $2 and id not in ($3, $4))`,
+      [SENTINEL, victimOrg, fx.victim.owner.user.id, victimUser],
+    ],
+    [
+      'organizations',
+      `select id from medreport.organizations where code = 'ORG-HOSTILE' or created_at = $1 or updated_at = $1
+         or (owner_user_id = $2)`,
+      [SENTINEL, victimUser],
+    ],
+    ...['patients', 'prescriptions', 'invoices', 'files'].map((t): [string, string, unknown[]] => [
+      t,
+      `select uuid from medreport.${t} where deleted_at = $1 or created_at = $1 or updated_at = $1
+           or organization_id = $2 or created_by = $3`,
+      [SENTINEL, victimOrg, victimUser],
+    ]),
+    [
+      'files',
+      `select uuid from medreport.files where path like '%passwd%' or checksum = 'hostile' or file_version = 99`,
+      [],
+    ],
+    [
+      'activity_log',
+      'select id from medreport.activity_log where created_at = $1 or organization_id = $2 or user_id = $3',
+      [SENTINEL, victimOrg, victimUser],
+    ],
+  ];
+  for (const [table, text, values] of checks) {
+    const { rows } = await owner.pool.query(text, values);
+    expect(rows, `${label}: hostile values found in ${table}`).toEqual([]);
+  }
+}
+
+async function prepared(route: ApiRoute, recipe: Recipe) {
+  const headers = (await recipe.as?.(fx)) ?? {};
+  const url = (await recipe.url?.(fx)) ?? route.url;
+  return { headers, url };
+}
+
+function withQuery(url: string, query: Record<string, string>, extra = ''): string {
+  const qs = new URLSearchParams(query).toString();
+  const all = [qs, extra].filter(Boolean).join('&');
+  return all ? `${url}?${all}` : url;
+}
+
+/** The body schema's top-level properties (JSON variant when a route reads several types). */
+function bodyFields(route: ApiRoute): string[] {
+  const body = route.schema?.body as Record<string, any> | undefined;
+  const schema = body?.content ? body.content['application/json']?.schema : body;
+  return Object.keys(schema?.properties ?? {});
+}
+
+function queryFields(route: ApiRoute): string[] {
+  return Object.keys((route.schema?.querystring as { properties?: object } | undefined)?.properties ?? {});
+}
+
+const RAW = '"__raw__"';
+const BODY_VARIANTS: Array<[string, (valid: unknown) => unknown, string?]> = [
+  ['a NUL byte', () => 'a\u0000b'],
+  ['a lone surrogate', () => 'x\ud800y'],
+  ['1e309', () => '__raw__', '1e309'],
+  ['2^63', () => '__raw__', '9223372036854775808'],
+  ['an array for a scalar', (valid) => [valid ?? 'x']],
+  ['an object', () => ({ nested: 1 })],
+];
+
+describe('the recipe table covers the route table', () => {
+  it('has a recipe for every route of both APIs, and none for a route that does not exist', () => {
+    const keys = apiRoutes().map((r) => r.key);
+    expect(keys.length).toBeGreaterThan(40);
+    expect(
+      keys.filter((k) => !(k in RECIPES)),
+      'routes without a recipe',
+    ).toEqual([]);
+    expect(
+      Object.keys(RECIPES).filter((k) => !keys.includes(k)),
+      'recipes without a route',
+    ).toEqual([]);
+  });
+});
+
+describe('hostile input over the whole route table', () => {
+  it('refuses every hostile body field and query value with 4xx, never 5xx', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      const recipe = RECIPES[route.key];
+      if (!recipe) continue;
+      const { headers, url } = await prepared(route, recipe);
+      const validation = route.api === 'ptitspas' ? 400 : 422;
+
+      if (recipe.body) {
+        const valid = await recipe.body(fx);
+        for (const field of bodyFields(route)) {
+          for (const [label, make, raw] of BODY_VARIANTS) {
+            let payload = JSON.stringify({ ...valid, [field]: make(valid[field]) });
+            if (raw) payload = payload.replace(RAW, raw);
+            const res = await app.inject({
+              method: route.method as 'POST',
+              url: withQuery(url, recipe.query ?? {}),
+              headers: { ...headers, 'content-type': 'application/json' },
+              payload,
+            });
+            if (res.statusCode !== validation)
+              failures.push(`${route.key} body.${field} = ${label} -> ${res.statusCode}`);
+          }
+        }
+      }
+
+      for (const field of queryFields(route)) {
+        const query = { ...recipe.query };
+        const base = withQuery(url, Object.fromEntries(Object.entries(query).filter(([k]) => k !== field)));
+        const sep = base.includes('?') ? '&' : '?';
+        for (const [label, suffix, mustRefuse] of [
+          ['a NUL byte', `${field}=a%00b`, true],
+          ['a lone surrogate', `${field}=%ED%A0%80`, false],
+          ['1e309', `${field}=1e309`, false],
+          ['2^63', `${field}=9223372036854775808`, false],
+          ['a repeated key', `${field}=1&${field}=2`, false],
+          ['a bracketed key', `${field}[]=1`, false],
+          ['an indexed key', `${field}[0]=1`, false],
+        ] as const) {
+          const res = await app.inject({ method: route.method as 'GET', url: `${base}${sep}${suffix}`, headers });
+          if (res.statusCode >= 500 || (mustRefuse && res.statusCode < 400)) {
+            failures.push(`${route.key} query ${field} = ${label} -> ${res.statusCode}`);
+          }
+        }
+      }
+
+      if (route.schema?.params) {
+        for (const [label, value] of [
+          ['a NUL byte', 'a%00b'],
+          ['1e309', '1e309'],
+          ['a 300-character value', 'x'.repeat(300)],
+          ['a malformed escape', '%zz'],
+        ] as const) {
+          const target = route.url.replace(/:\w+/g, value);
+          const res = await app.inject({ method: route.method as 'GET', url: target, headers });
+          if (res.statusCode < 400 || res.statusCode >= 500)
+            failures.push(`${route.key} params = ${label} -> ${res.statusCode}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers 415 to a text/plain body on every route that takes one', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method)) continue;
+      const recipe = RECIPES[route.key]!;
+      const { headers, url } = await prepared(route, recipe);
+      const res = await app.inject({
+        method: route.method as 'POST',
+        url,
+        headers: { ...headers, 'content-type': 'text/plain' },
+        payload: JSON.stringify(recipe.body ? await recipe.body(fx) : { name: 'x' }),
+      });
+      const shapeOk = route.api === 'ptitspas' ? res.json().statusCode === 415 : res.json().success === false;
+      if (res.statusCode !== 415 || !shapeOk) failures.push(`${route.key} -> ${res.statusCode} ${res.body}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('ignores server-owned fields and unknown keys riding along a valid request, on every route', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      const recipe = RECIPES[route.key]!;
+      const { headers, url } = await prepared(route, recipe);
+      const owned = hostileOwned();
+      const query = withQuery(url, recipe.query ?? {}, 'fuzz=a&page[0]=1&organization_id=1&role=admin');
+      const requests: Array<{ headers: Record<string, string>; payload?: string | Buffer }> = [];
+      if (recipe.multipart) {
+        const fields = Object.fromEntries(Object.entries(owned).map(([k, v]) => [k, String(v)]));
+        const form = multipart({ ...fields, ...(await recipe.multipart(fx)) });
+        requests.push({ headers: { ...headers, ...form.headers }, payload: form.payload });
+      }
+      if (recipe.body || !recipe.multipart) {
+        const body = recipe.body ? await recipe.body(fx) : {};
+        requests.push(
+          ['GET', 'HEAD'].includes(route.method)
+            ? { headers }
+            : {
+                headers: { ...headers, 'content-type': 'application/json' },
+                payload: JSON.stringify({ ...owned, ...body }),
+              },
+        );
+      }
+      for (const request of requests) {
+        const before = await snapshot();
+        const res = await app.inject({ method: route.method as 'POST', url: query, ...request });
+        const label = `${route.key} (${res.statusCode})`;
+        // Extra keys are dropped, not refused: the request succeeds as if they were not there.
+        const ok = recipe.status ? res.statusCode === recipe.status : res.statusCode < 400;
+        if (!ok) failures.push(`${label}: ${res.body}`);
+        expectUnchanged(before, await snapshot(), recipe.changes ?? [], label);
+        await expectNoSentinel(label);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
