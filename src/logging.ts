@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /** Body and object keys whose values never reach the logs, at any of the first three levels. */
 const SECRET_KEYS = [
@@ -42,7 +43,14 @@ export function serializeRequest(request: FastifyRequest) {
   };
 }
 
-/** The process logger: JSON lines, secrets redacted. Fastify adds the request id to each request's child. */
-export function createLogger(level: string, stream?: DestinationStream): Logger {
-  return pino({ level, redact: logRedaction, serializers: { req: serializeRequest } }, stream);
+/**
+ * The process logger, secrets redacted: JSON lines, or readable lines when `pretty` (development
+ * on a terminal). Fastify adds the request id to each request's child.
+ */
+export function createLogger(level: string, stream?: DestinationStream | 'pretty'): Logger {
+  const destination =
+    stream === 'pretty'
+      ? pretty({ colorize: true, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
+      : stream;
+  return pino({ level, redact: logRedaction, serializers: { req: serializeRequest } }, destination);
 }

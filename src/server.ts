@@ -1,27 +1,38 @@
-import closeWithGrace from 'close-with-grace';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret } from './config.js';
+import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, type Config } from './config.js';
 import { createLogger } from './logging.js';
+import { handleShutdown } from './shutdown.js';
 
 /** config -> database (embedded unless DATABASE_URL) -> migrate -> listen; graceful shutdown. */
 async function start(): Promise<void> {
   loadDotEnv();
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  let config = loadConfig();
+  const logger = createLogger(
+    config.logLevel,
+    config.env === 'development' && process.stdout.isTTY ? 'pretty' : undefined,
+  );
+  // PORT=0: the port is chosen now, so PUBLIC_URL (links, OpenAPI, OAuth callbacks) names it.
+  if (config.port === 0) config = loadConfig({ ...process.env, PORT: String(await freePort(config.host)) });
+  if (config.env === 'production' && !config.smtpUrl) {
+    logger.warn('SMTP_URL is not set: password reset e-mails are written to the log instead of being sent');
+  }
 
   const database = await provisionDatabase(config, 'exclusive', logger);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
-  closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
-    if (err) logger.error({ err }, 'shutting down after an error');
-    else logger.info({ signal }, 'shutting down');
-    // Closing stops accepting connections and waits for in-flight requests, then closes the pool.
-    await app?.close();
-    await database.release();
+  handleShutdown({
+    logger,
+    // Closing stops accepting connections and waits for in-flight requests, then closes the pools.
+    graceful: async () => {
+      await app?.close();
+      await database.release();
+    },
+    force: () => database.release({ immediate: true }),
   });
 
   try {
@@ -34,6 +45,10 @@ async function start(): Promise<void> {
     await database.release();
     throw err;
   }
+  logger.info(
+    { url: config.publicUrl, docs: `${config.publicUrl}/api/docs`, data: config.dataDir, database: database.where },
+    `MedReport API at ${config.publicUrl}/api, PtitsPas API at ${config.publicUrl}/api/v1, documentation at ${config.publicUrl}/api/docs`,
+  );
 }
 
 /** As the owner: apply pending migrations, then make sure the app role can use the result. */
@@ -49,6 +64,17 @@ async function prepareDatabase(ownerUrl: string, appUrl: string | undefined, jwt
   } finally {
     await db.destroy();
   }
+}
+
+function freePort(host: Config['host']): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 start().catch((err: unknown) => {

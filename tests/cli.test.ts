@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
-import { testDatabaseUrl } from './helpers/database.js';
+import pg from 'pg';
+import { emptyDatabaseUrl, testDatabaseUrl } from './helpers/database.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';
 
 let app: App;
@@ -11,16 +12,21 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-/** `npm run cli -- ...args` against this file's database. */
+/** `npm run cli -- ...args` against this file's database (or `databaseUrl`), `stdin` piped in. */
 async function cli(...args: string[]) {
+  return cliWith({}, ...args);
+}
+
+async function cliWith({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, DATABASE_URL: await testDatabaseUrl(), LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DATABASE_URL: databaseUrl ?? (await testDatabaseUrl()), LOG_LEVEL: 'silent' },
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout: stdout.trim(), stderr: stderr.trim() };
 }
@@ -66,6 +72,71 @@ describe('npm run cli -- admin:create', () => {
     expect(short.stderr).toBe('Error: the password must have at least 8 characters');
     const missing = await cli('admin:create', '--email', uniqueEmail());
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain("required option '--password <password>' not specified");
+    expect(missing.stderr).toContain("required option '--name <name>' not specified");
+    const none = await cli('admin:create', '--email', uniqueEmail(), '--name', 'X');
+    expect(none).toMatchObject({ code: 1, stderr: 'Error: the password must have at least 8 characters' });
+  });
+
+  it('reads the password from stdin, so it stays out of shell history and ps', async () => {
+    const email = uniqueEmail('piped');
+    const res = await cliWith({ stdin: 'piped passphrase\n' }, 'admin:create', '--email', email, '--name', 'Pipe');
+    expect(res).toMatchObject({ code: 0, stdout: `created administrator ${email}` });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { email, password: 'piped passphrase' },
+    });
+    expect(login.statusCode).toBe(200);
+  });
+});
+
+describe('npm run cli -- --help and --version', () => {
+  it('names the command as it is typed, and knows its version', async () => {
+    const help = await cli('--help');
+    expect(help.stdout).toMatch(/^Usage: npm run cli -- \[options\] \[command\]/);
+    expect(help.stdout).toContain('admin:create');
+    const version = await cli('--version');
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('npm run cli -- migrate down', () => {
+  it('refuses to revert a migration that would drop data, says what, and reverts with --force', async () => {
+    const databaseUrl = await emptyDatabaseUrl();
+    expect((await cliWith({ databaseUrl }, 'migrate', 'up')).code).toBe(0);
+    const owner = new pg.Client({ connectionString: databaseUrl });
+    await owner.connect();
+    try {
+      await owner.query(
+        `insert into medreport.users (uuid, name, email) values (gen_random_uuid(), 'Owner', 'o@x.fr')`,
+      );
+      await owner.query(
+        `insert into medreport.organizations (uuid, name, code, owner_user_id)
+         select gen_random_uuid(), 'Clinique', 'ORG-TEST', id from medreport.users`,
+      );
+      await owner.query(
+        `insert into medreport.patients (organization_id, uuid, name)
+         select id, gen_random_uuid(), 'Patient ' || g from medreport.organizations, generate_series(1, 3) g`,
+      );
+      // Migrations that drop nothing holding data revert as before, until the one that would.
+      let refused: Awaited<ReturnType<typeof cli>> | undefined;
+      for (let i = 0; i < 50 && !refused; i++) {
+        const res = await cliWith({ databaseUrl }, 'migrate', 'down');
+        if (res.code !== 0) refused = res;
+        else expect(res.stdout).toMatch(/^reverted \d{4}_/);
+      }
+      expect(refused!.stderr).toMatch(/^Error: reverting 0004_medreport_records would delete data:/);
+      expect(refused!.stderr).toContain('medreport.patients: 3 row(s)');
+      expect(refused!.stderr).toContain('Nothing was changed. Run with --force');
+      const { rows } = await owner.query('select count(*)::int as n from medreport.patients');
+      expect(rows[0].n).toBe(3);
+
+      const forced = await cliWith({ databaseUrl }, 'migrate', 'down', '--force');
+      expect(forced).toMatchObject({ code: 0, stdout: 'reverted 0004_medreport_records' });
+      const status = await cliWith({ databaseUrl }, 'migrate', 'status');
+      expect(status.stdout).toMatch(/pending\s+0004_medreport_records/);
+    } finally {
+      await owner.end();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,8 +49,61 @@ describe('loadConfig', () => {
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL must be an smtp:// or smtps:// URL (value hidden)'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, test, production (got "staging")'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'change-me-to-a-long-random-string-of-48-chars' },
+      'JWT_SECRET looks like a placeholder (value hidden); set a random one, e.g. `openssl rand -base64 48`',
+    ],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(48) },
+      'JWT_SECRET looks like a placeholder (value hidden); set a random one, e.g. `openssl rand -base64 48`',
+    ],
+    [
+      { TRUST_PROXY: 'banana' },
+      'TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs separated by commas (got "banana")',
+    ],
+    [
+      { TRUST_PROXY: '10.0.0.0/33' },
+      'TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs separated by commas (got "10.0.0.0/33")',
+    ],
+    [
+      { CORS_ORIGINS: 'app.example.com' },
+      'CORS_ORIGINS must be origins such as https://app.example.com separated by commas, * or none (got "app.example.com")',
+    ],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(new ConfigError(message));
+  });
+
+  it('accepts proxies as hop counts, addresses, CIDRs and names', () => {
+    for (const value of [
+      'true',
+      '2',
+      '10.0.0.1',
+      '10.0.0.0/8, 192.168.0.0/16',
+      'loopback,uniquelocal',
+      '::1',
+      'fd00::/8',
+    ]) {
+      expect(() => loadConfig({ TRUST_PROXY: value }), value).not.toThrow();
+    }
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+
+  it('defaults PUBLIC_URL to an address reachable from this machine', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).publicUrl).toBe('http://127.0.0.1:8080');
+    expect(loadConfig({ HOST: '::', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ HOST: 'api.local', PORT: '80' }).publicUrl).toBe('http://api.local:80');
+  });
+
+  it('allows localhost origins by default in development, none in production', () => {
+    expect(loadConfig({}).corsOrigins).toBe('localhost');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'q8Z0vX2mN7rT4kL9pW3sY6bC1dF5gH8j' }).corsOrigins).toEqual(
+      [],
+    );
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example.com, https://b.example.com/' }).corsOrigins).toEqual([
+      'https://a.example.com',
+      'https://b.example.com',
+    ]);
+    expect(loadConfig({ CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
   });
 
   it('treats empty variables as unset', () => {
@@ -68,6 +121,7 @@ describe('resolveJwtSecret', () => {
     const file = path.join(dataDir, 'jwt-secret');
     expect((await readFile(file, 'utf8')).trim()).toBe(first);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('prefers JWT_SECRET when set', async () => {

@@ -37,18 +37,22 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function run(script: string, args: string[] = [], extra: Record<string, string> = {}): ChildProcess {
+function run(script: string, args: string[] = [], extra: Record<string, string> = {}, cwd?: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: env(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   children.push(child);
   return child;
 }
 
 /** Starts the server and resolves with its base URL once it listens. */
-function startServer(): Promise<{ child: ChildProcess; url: string; logs: Record<string, unknown>[] }> {
-  const child = run('src/server.ts');
+function startServer(
+  extra: Record<string, string> = {},
+  cwd?: string,
+): Promise<{ child: ChildProcess; url: string; logs: Record<string, unknown>[] }> {
+  const child = run('src/server.ts', [], extra, cwd);
   const logs: Record<string, unknown>[] = [];
   return new Promise((resolve, reject) => {
     let stderr = '';
@@ -143,6 +147,38 @@ describe('the server process', () => {
     expect(await exited(second.child)).toBe(0);
     expect(second.logs.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
     expect(alive(running.pid)).toBe(false);
+  });
+
+  it('runs the CLI on a fresh data directory: migrations first, then the command; the admin then logs in', async () => {
+    const fresh = await mkdtemp(path.join(tmpdir(), 'api-fresh-'));
+    await chmod(fresh, 0o755);
+    try {
+      const created = await output(
+        run(
+          'src/cli.ts',
+          ['admin:create', '--email', 'first@admin.test', '--name', 'First Admin', '--password', 'admin passphrase'],
+          {
+            DATA_DIR: fresh,
+          },
+        ),
+      );
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stdout).toMatch(/^applied 0001_api_schemas$/m);
+      expect(created.stdout.trim().split('\n').at(-1)).toBe('created administrator first@admin.test');
+
+      const server = await startServer({ DATA_DIR: fresh });
+      const login = await fetch(`${server.url}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'first@admin.test', password: 'admin passphrase' }),
+      });
+      expect(login.status).toBe(200);
+      expect(((await login.json()) as { user: { role: string } }).user.role).toBe('admin');
+      server.child.kill('SIGTERM');
+      expect(await exited(server.child)).toBe(0);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it('runs the CLI with no server running, starting the database only for the command', async () => {

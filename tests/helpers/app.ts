@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -28,6 +28,9 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
     ...options.config,
   };
   const app = await buildApp(config, { logger: options.logger });
+  app.addHook('onClose', async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
   await options.beforeReady?.(app);
   await app.ready();
   return app;

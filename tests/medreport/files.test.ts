@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { connect } from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { multipart, PNG, type FilePart } from '../helpers/multipart.js';
@@ -574,5 +576,58 @@ describe('rate limit', () => {
     // Per user: the owner of the same organization still uploads.
     const other = await upload(app, org.owner, { ownerUuid: patient, filename: 'page-21.pdf', data: pdfBytes(1) });
     expect(other.statusCode, other.body).toBe(201);
+  });
+});
+
+describe('downloads over a real socket', () => {
+  const logLines: Array<Record<string, unknown>> = [];
+  let app: App;
+  let org: TenantFixture;
+  let url: string;
+  beforeAll(async () => {
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    app = await buildTestApp({ logger: createLogger('info', stream) });
+    org = await createOrganization(app, 'Cabinet Réseau');
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(() => app.close());
+
+  /** GET the file like a client that hangs up as soon as it holds `content-length` bytes. */
+  function download(uuid: string): Promise<number> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write(
+          `GET /api/files/${uuid} HTTP/1.1\r\nHost: x\r\nAuthorization: ${org.doctor.headers.authorization}\r\n\r\n`,
+        ),
+      );
+      let received = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        const end = received.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(received.subarray(0, end).toString())?.[1]);
+        if (received.length - end - 4 >= length) {
+          socket.destroy();
+          resolve(length);
+        }
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it('does not log a complete download as a premature close', async () => {
+    const patient = await createPatient(app, org.doctor);
+    const data = pdfBytes(4 * 1024); // 4 MiB
+    const res = await upload(app, org.doctor, { ownerUuid: patient, data });
+    expect(res.statusCode).toBe(201);
+    for (let i = 0; i < 40; i++) expect(await download(res.json().uuid)).toBe(data.length);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(logLines.filter((l) => l.msg === 'stream closed prematurely')).toEqual([]);
   });
 });

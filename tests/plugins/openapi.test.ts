@@ -52,6 +52,28 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('declares every tag at the top level, with a description', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/api/docs/json' })).json();
+    const declared = new Map<string, string>(
+      doc.tags.map((t: { name: string; description: string }) => [t.name, t.description]),
+    );
+    for (const [path, operations] of Object.entries<Record<string, { tags?: string[] }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const tag of operation.tags ?? []) {
+          expect(declared.get(tag), `${method.toUpperCase()} ${path}: tag ${tag}`).toEqual(expect.any(String));
+        }
+      }
+    }
+  });
+
+  it('writes string choices as `enum`, never as a union of constants', async () => {
+    const body = (await app.inject({ method: 'GET', url: '/api/docs/json' })).body;
+    expect(body).not.toMatch(/"const":"/);
+    const doc = JSON.parse(body);
+    const gender = doc.components.schemas.Patient.properties.gender;
+    expect(JSON.stringify(gender)).toContain('"enum":["male","female","other"]');
+  });
+
   it('serves Swagger UI at /api/docs', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/docs/' });
     expect(res.statusCode).toBe(200);

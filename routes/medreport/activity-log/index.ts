@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
 import { escapeLike, MAX_PAGE } from '../records/crud.js';
-import { Nullable, Timestamp, Uuid } from '../records/schemas.js';
+import { Nullable } from '../../schemas.js';
+import { Timestamp, Uuid } from '../records/schemas.js';
 
 const Day = Type.String({ format: 'date' });
 const Instant = Type.Union([Timestamp, Day], { description: 'ISO 8601 date-time, or a date (whole day)' });

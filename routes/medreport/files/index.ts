@@ -44,7 +44,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** Streams one part to a temporary key; nothing of it is kept in memory but the first bytes. */
   async function receive(part: MultipartFile): Promise<Received> {
-    const tempKey = `tmp/${uuidv7()}`;
+    const tempKey = app.storage.tempKey();
     const hash = createHash('sha256');
     const head: Buffer[] = [];
     let size = 0;

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Selectable } from 'kysely';
 import type { FilesTable } from '../../../db/schema.js';
+import { StringEnum } from '../../schemas.js';
 import { Timestamp, Uuid } from '../records/schemas.js';
 
 export const FileResource = Type.Object(
@@ -21,7 +22,7 @@ export const FileResource = Type.Object(
 
 export const UploadForm = Type.Object({
   file: Type.String({ format: 'binary' }),
-  owner_type: Type.Union([Type.Literal('patient'), Type.Literal('prescription'), Type.Literal('invoice')]),
+  owner_type: StringEnum(['patient', 'prescription', 'invoice']),
   owner_uuid: Uuid,
 });
 

@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import { unprocessable } from '../../../plugins/errors.js';
 import { recordRoutes } from '../records/crud.js';
 import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
-import { Clearable, DateOnly, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
+import { Nullable } from '../../schemas.js';
+import { Clearable, DateOnly, RecordMeta, Uuid } from '../records/schemas.js';
 
 // Amounts are integers in the smallest unit of the practice's currency (centimes; francs CFA
 // have none). The bounds keep unit_price × quantity an exact JavaScript number.

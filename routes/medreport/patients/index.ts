@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { assertPastDate } from '../users/rules.js';
 import { recordRoutes } from '../records/crud.js';
-import { Clearable, DateOnly, LongText, Nullable, RecordMeta, Uuid } from '../records/schemas.js';
+import { Nullable, StringEnum } from '../../schemas.js';
+import { Clearable, DateOnly, LongText, RecordMeta, Uuid } from '../records/schemas.js';
 
-const Gender = Type.Union([Type.Literal('male'), Type.Literal('female'), Type.Literal('other')]);
-const BloodGroup = Type.Union(['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'].map((g) => Type.Literal(g)));
+const Gender = StringEnum(['male', 'female', 'other']);
+const BloodGroup = StringEnum(['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-']);
 
 const fields = {
   birth_date: Clearable(DateOnly),

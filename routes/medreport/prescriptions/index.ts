@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { recordRoutes } from '../records/crud.js';
 import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
-import { Clearable, DateOnly, LongText, Nullable, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
+import { Nullable } from '../../schemas.js';
+import { Clearable, DateOnly, LongText, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
 
 export const Prescription = Type.Object(
   {

@@ -8,6 +8,7 @@ import type { Database } from '../../../db/schema.js';
 import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
 import { recordActivity } from '../activity-log/record.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
+import { StringEnum } from '../../schemas.js';
 import { metaOf } from './schemas.js';
 
 type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
@@ -59,7 +60,7 @@ const Uuid = Type.String({ format: 'uuid' });
 export const MAX_PAGE = 10_000_000;
 const UuidParams = Type.Object({ uuid: Uuid });
 const Deleted = Type.Object({ success: Type.Literal(true), message: Type.String() });
-const ExportQuery = Type.Object({ format: Type.Literal('csv', { description: 'Only csv for now' }) });
+const ExportQuery = Type.Object({ format: StringEnum(['csv'], { description: 'Only csv for now' }) });
 
 /** The stored values a create would write equal the row's: a replay, not a conflict. */
 function sameContent(values: Record<string, unknown>, row: Row): boolean {
@@ -81,12 +82,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
     page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 25 }),
     search: Type.Optional(Type.String({ maxLength: 200 })),
-    sort: Type.Optional(
-      Type.Union(
-        sorts.map((s) => Type.Literal(s)),
-        { description: '`-column` sorts descending' },
-      ),
-    ),
+    sort: Type.Optional(StringEnum(sorts, { description: '`-column` sorts descending' })),
     ...def.filters,
   });
   const List = Type.Object({

@@ -1,10 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { Nullable } from '../../schemas.js';
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-/**
- * A field a client may omit, or send as null to clear it. Null comes first: with Fastify's type
- * coercion, `[string, null]` would turn a null into "" before the null branch is tried.
- */
+/** A field a client may omit, or send as null to clear it. */
 export const Clearable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([Type.Null(), schema]));
 
 export const Uuid = Type.String({ format: 'uuid' });

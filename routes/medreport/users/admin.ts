@@ -6,13 +6,13 @@ import { createUser, findUserByEmail } from './queries.js';
 /**
  * Platform administrators exist only through the CLI (`admin:create`). Idempotent: an existing
  * account with the e-mail is promoted (its password left alone), an existing admin is left as is.
+ * `password` is asked for only when an account has to be created.
  */
 export async function createAdmin(
   db: Kysely<Database>,
-  { email, password, name }: { email: string; password: string; name: string },
+  { email, password, name }: { email: string; password: () => Promise<string>; name: string },
   hashing: Passwords,
 ): Promise<'created' | 'promoted' | 'unchanged'> {
-  if (password.length < 8) throw new Error('the password must have at least 8 characters');
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${email}`);
   const existing = await findUserByEmail(db, email);
   if (existing?.role === 'admin') return 'unchanged';
@@ -24,6 +24,8 @@ export async function createAdmin(
       .execute();
     return 'promoted';
   }
-  await createUser(db, { email, name }, { passwordHash: await hashing.hash(password), role: 'admin' });
+  const secret = await password();
+  if (secret.length < 8) throw new Error('the password must have at least 8 characters');
+  await createUser(db, { email, name }, { passwordHash: await hashing.hash(secret), role: 'admin' });
   return 'created';
 }

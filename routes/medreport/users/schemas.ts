@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { UserRow } from '../../../db/schema.js';
-import { Nullable } from '../records/schemas.js';
+import { Nullable, StringEnum } from '../../schemas.js';
 
 /** The MedReport User model, as the spec's Flutter `User.fromJson` reads it. */
 export const User = Type.Object(
@@ -14,7 +14,7 @@ export const User = Type.Object(
     birth_date: Nullable(Type.String({ format: 'date' })),
     speciality: Nullable(Type.String()),
     medical_order_number: Nullable(Type.String()),
-    role: Type.Union([Type.Literal('owner'), Type.Literal('doctor'), Type.Literal('admin'), Type.Null()]),
+    role: Nullable(StringEnum(['owner', 'doctor', 'admin'])),
     organization_id: Type.Union([Type.Integer(), Type.Null()]),
     has_used_trial: Type.Boolean(),
     avatar: Nullable(Type.String({ description: 'Stored file name of the avatar' })),
