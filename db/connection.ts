@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { statementName } from './statements.js';
 
 const DATE_OID = 1082;
 const INT8_OID = 20;
@@ -16,16 +16,11 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-/**
- * Every text query becomes a named prepared statement, keyed by its SQL: PostgreSQL parses and
- * plans it once per connection instead of on every execution. Kysely builds the same SQL for the
- * same query shape (values travel as parameters), so the set of names stays small.
- */
+/** Every text query with parameters becomes a named prepared statement (db/statements.ts). */
 class PreparingClient extends pg.Client {
   override query(config: unknown, values?: unknown, callback?: unknown): any {
-    if (typeof config === 'string' && typeof values !== 'function') {
-      const name = `k${createHash('sha1').update(config).digest('base64url').slice(0, 20)}`;
-      return super.query({ name, text: config, values: values as unknown[] }, callback as never);
+    if (typeof config === 'string' && Array.isArray(values)) {
+      return super.query({ name: statementName(config), text: config, values }, callback as never);
     }
     return super.query(config as never, values as never, callback as never);
   }
@@ -42,7 +37,8 @@ export interface ConnectOptions {
   onIdleError?: (err: Error) => void;
 }
 
-export function connect(url: string, { max = 10, onIdleError = () => {} }: ConnectOptions = {}): DatabaseHandle {
+/** A pg pool whose connections prepare their statements and read dates and counts as we want. */
+export function createPool(url: string, { max = 10, onIdleError = () => {} }: ConnectOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -52,13 +48,15 @@ export function connect(url: string, { max = 10, onIdleError = () => {} }: Conne
     Client: PreparingClient,
   });
   pool.on('error', onIdleError);
+  return pool;
+}
+
+export function connect(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  const pool = createPool(url, options);
   return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
-/**
- * Ends the pool even when its Kysely never ran a query (Kysely only ends a pool it has
- * initialised, and the tenant pool is used through pg directly).
- */
+/** Ends the pool even when its Kysely never ran a query (Kysely only ends a pool it has initialised). */
 export async function disconnect({ db, pool }: DatabaseHandle): Promise<void> {
   await db.destroy();
   if (!pool.ended) await pool.end();

@@ -1,65 +1,89 @@
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresCursorConstructor,
+  type PostgresPool,
+  type PostgresPoolClient,
+} from 'kysely';
 import type pg from 'pg';
-import Cursor from 'pg-cursor';
 import type { Database } from './schema.js';
+import { statementName } from './statements.js';
+import { TenantCursor, TenantQuery } from './tenant-query.js';
 import { TenantScopePlugin } from './tenant-scope.js';
 
+// Transaction control carries no context: it would be lost at BEGIN, and would fail (and skip
+// the ROLLBACK) in an aborted transaction. The statements inside a transaction carry it.
+const TRANSACTION_CONTROL = /^\s*(?:begin|start\s+transaction|commit|end|rollback|abort|savepoint|release)\b/i;
+
 /**
- * The pool tenant queries run on. Each of its connections carries, as a session setting,
- * `app.organization_id` of the last organization that used it, which row-level security reads.
- * The value is (re)set before any query of another organization; connections of the other pool
- * never carry it, so tenant rows are invisible there (fail closed).
- *
- * Setting it costs a round trip, so we remember per connection what it holds: the auth query sets
- * it in the same statement that checks the session, and the handler's queries, which usually get
- * that same connection back (pg's pool hands out the most recently released one), skip the set.
+ * The pool tenant queries run on, and one query builder per organization over it. Each handle is
+ * confined to its organization twice: the TenantScopePlugin adds `organization_id = $org` to every
+ * query it builds, and every statement it sends carries the organization's row-level security
+ * context in the same round trip (db/tenant-query.ts). Handles are built once per organization
+ * (the most recently used 1,000 are kept), never per request.
  */
 export class TenantPool {
-  readonly #context = new WeakMap<pg.PoolClient, string>();
+  readonly #handles = new Map<number, Kysely<Database>>();
 
-  constructor(readonly pool: pg.Pool) {}
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly maxHandles = 1_000,
+  ) {}
 
-  /** Runs `task` on a tenant connection; `task` returns the organization its own SQL has set, if any. */
-  async run<T>(task: (client: pg.PoolClient) => Promise<{ result: T; organizationSet?: string }>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      const { result, organizationSet } = await task(client);
-      if (organizationSet !== undefined) this.#context.set(client, organizationSet);
-      client.release();
-      return result;
-    } catch (err) {
-      this.#context.delete(client);
-      client.release(err as Error);
-      throw err;
+  forOrganization(organizationId: number): Kysely<Database> {
+    let handle = this.#handles.get(organizationId);
+    if (handle) {
+      this.#handles.delete(organizationId);
+    } else {
+      handle = this.#create(organizationId);
+      if (this.#handles.size >= this.maxHandles) this.#handles.delete(this.#handles.keys().next().value!);
     }
+    this.#handles.set(organizationId, handle);
+    return handle;
   }
 
-  /** A Kysely whose queries are confined to the organization, by the plugin and by RLS. */
-  forOrganization(organizationId: number): Kysely<Database> {
+  #create(organizationId: number): Kysely<Database> {
+    const organization = String(organizationId);
+    const pool = this.pool;
+    const facade: PostgresPool = {
+      async connect() {
+        return tenantClient(await pool.connect(), organization);
+      },
+      // The pool is the application's: handles never end it.
+      end: async () => {},
+    };
+    class OrganizationCursor extends TenantCursor {
+      constructor(text: string, values: unknown[]) {
+        super(organization, text, values);
+      }
+    }
     return new Kysely<Database>({
-      // pg-cursor lets exports stream rows (`.stream()`) instead of loading them all.
-      dialect: new PostgresDialect({ pool: this.#poolFor(String(organizationId)), cursor: Cursor }),
+      dialect: new PostgresDialect({
+        pool: facade,
+        cursor: OrganizationCursor as unknown as PostgresCursorConstructor,
+      }),
       plugins: [new TenantScopePlugin(organizationId)],
     });
   }
+}
 
-  #poolFor(organization: string): PostgresPool {
-    return {
-      connect: async () => {
-        const client = await this.pool.connect();
-        if (this.#context.get(client) === organization) return client;
-        try {
-          // Outside any transaction, so no rollback can undo it.
-          await client.query("select set_config('app.organization_id', $1, false)", [organization]);
-          this.#context.set(client, organization);
-          return client;
-        } catch (err) {
-          this.#context.delete(client);
-          client.release(err as Error);
-          throw err;
-        }
-      },
-      end: async () => {},
-    };
-  }
+/** A pooled connection whose text queries run as TenantQuery for `organization`. */
+function tenantClient(client: pg.PoolClient, organization: string): PostgresPoolClient {
+  return {
+    query(textOrCursor: unknown, values?: readonly unknown[]): any {
+      if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
+      if (TRANSACTION_CONTROL.test(textOrCursor)) return client.query(textOrCursor);
+      return new Promise<pg.QueryResult>((resolve, reject) => {
+        client.query(
+          new TenantQuery(organization, {
+            name: statementName(textOrCursor),
+            text: textOrCursor,
+            values: [...(values ?? [])],
+            callback: (err, result) => (err ? reject(err) : resolve(result)),
+          }) as never,
+        );
+      });
+    },
+    release: () => client.release(),
+  };
 }

@@ -75,7 +75,7 @@ class TenantScopeTransformer extends OperationNodeTransformer {
   }
 
   /** `qualifier.organization_id = $org` when `node` is a tenant table (aliased or not), else undefined. */
-  #filterFor(node: OperationNode): OperationNode | undefined {
+  #filterFor(node: OperationNode): BinaryOperationNode | undefined {
     let table = node;
     let alias: string | undefined;
     if (AliasNode.is(node) && IdentifierNode.is(node.alias)) {
@@ -197,18 +197,27 @@ class TenantScopeTransformer extends OperationNodeTransformer {
  * Whether `filter` is already one of the AND-ed terms of `condition`. A sub-query built from a
  * scoped Kysely is rewritten when it is embedded and again with its parent: filter once.
  */
-function contains(condition: OperationNode | undefined, filter: OperationNode): boolean {
+function contains(condition: OperationNode | undefined, filter: BinaryOperationNode): boolean {
   if (!condition) return false;
   if (AndNode.is(condition)) return contains(condition.left, filter) || contains(condition.right, filter);
-  return canonical(condition) === canonical(filter);
+  return sameFilter(condition, filter);
 }
 
-/** JSON with sorted keys: node transformers rebuild nodes with their keys in another order. */
-function canonical(node: unknown): string {
-  return JSON.stringify(node, (_key, value: unknown) =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => (x < y ? -1 : 1)))
-      : value,
+/** Structural equality of two `qualifier.organization_id = value` terms (no serialisation: hot path). */
+function sameFilter(node: OperationNode, filter: BinaryOperationNode): boolean {
+  if (!BinaryOperationNode.is(node) || !ReferenceNode.is(node.leftOperand) || !ValueNode.is(node.rightOperand)) {
+    return false;
+  }
+  const a = node.leftOperand;
+  const b = filter.leftOperand as ReferenceNode;
+  return (
+    OperatorNode.is(node.operator) &&
+    node.operator.operator === '=' &&
+    node.rightOperand.value === (filter.rightOperand as ValueNode).value &&
+    ColumnNode.is(a.column) &&
+    a.column.column.name === COLUMN &&
+    a.table?.table.identifier.name === b.table?.table.identifier.name &&
+    a.table?.table.schema?.name === b.table?.table.schema?.name
   );
 }
 

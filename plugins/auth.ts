@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import jwt from '@fastify/jwt';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Kysely } from 'kysely';
+import { DeleteQueryNode, TableNode, UpdateQueryNode, type Kysely, type KyselyPlugin, type QueryId } from 'kysely';
+import { AuthCache, AuthInvalidations } from '../db/auth-cache.js';
 import type { Database, UserRow } from '../db/schema.js';
 import { forbidden, unauthorized } from './errors.js';
 
@@ -28,26 +29,60 @@ declare module 'fastify' {
     authenticate: onRequestAsyncHookHandler;
     /** Opens a session for the user and returns its signed access token. */
     issueToken(db: Kysely<Database>, userId: number, userUuid: string, request: FastifyRequest): Promise<string>;
+    /** Verified sessions kept in process (db/auth-cache.ts). */
+    sessionCache: AuthCache<AuthUser>;
   }
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
+/** Where the triggers of migration 0006 announce session and user changes. */
+export const AUTH_CHANNEL = 'medreport_auth';
 
-// The hottest query: a named (prepared once per connection) statement that checks the session,
-// loads the user and, in the same round trip, sets the connection's tenant context for RLS.
+// A named (prepared once per connection) statement: checks the session and loads its user.
 const SESSION_USER = {
   name: 'auth_session_user',
   text: `
-    select set_config('app.organization_id', coalesce(u.organization_id::text, ''), false) as tenant_context,
-           s.id as session_id, u.*
+    select s.id as session_id, s.expires_at as session_expires_at, u.*
       from medreport.sessions s
       join medreport.users u on u.id = s.user_id
      where s.id = $1 and s.revoked_at is null and s.expires_at > now()`,
 };
 
-export default fp<{ secret: string; ttlSeconds: number }>(
-  async (app, { secret, ttlSeconds }) => {
+/**
+ * Empties this process's session cache whenever this process changes a session or a user: its
+ * own next request must see the change, before the trigger's notification comes back.
+ */
+class ForgetOnAuthWrites implements KyselyPlugin {
+  readonly #writes = new WeakSet<QueryId>();
+  constructor(private readonly cache: AuthCache<unknown>) {}
+
+  transformQuery({ node, queryId }: Parameters<KyselyPlugin['transformQuery']>[0]) {
+    const table = UpdateQueryNode.is(node) ? node.table : DeleteQueryNode.is(node) ? node.from.froms[0] : undefined;
+    if (table && TableNode.is(table) && ['users', 'sessions'].includes(table.table.identifier.name)) {
+      this.#writes.add(queryId);
+    }
+    return node;
+  }
+
+  async transformResult({ result, queryId }: Parameters<KyselyPlugin['transformResult']>[0]) {
+    if (this.#writes.has(queryId)) this.cache.clear();
+    return result;
+  }
+}
+
+export default fp<{ secret: string; ttlSeconds: number; databaseUrl: string }>(
+  async (app, { secret, ttlSeconds, databaseUrl }) => {
     await app.register(jwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
+
+    const cache = new AuthCache<AuthUser>();
+    const invalidations = new AuthInvalidations(databaseUrl, AUTH_CHANNEL, [cache], (err) =>
+      app.log.warn({ err }, 'session cache off until the notification connection is back'),
+    );
+    await invalidations.ready();
+    app.addHook('onClose', () => invalidations.close());
+    app.decorate('sessionCache', cache);
+    // `app.db` is the only handle that writes users and sessions.
+    app.db = app.db.withPlugin(new ForgetOnAuthWrites(cache));
 
     app.decorate(
       'issueToken',
@@ -67,6 +102,22 @@ export default fp<{ secret: string; ttlSeconds: number }>(
       },
     );
 
+    /** The live session's user, from the cache or (one round trip) from the database. */
+    async function sessionUser(sid: string): Promise<AuthUser | undefined> {
+      const cached = cache.get(sid);
+      if (cached) return cached;
+      const generation = cache.generation;
+      const { rows } = await app.pool.query<UserRow & { session_id: string; session_expires_at: Date }>({
+        ...SESSION_USER,
+        values: [sid],
+      });
+      const row = rows[0];
+      if (!row) return undefined;
+      const { password_hash: _hash, session_expires_at: expiresAt, ...user } = row;
+      cache.set(sid, String(user.id), user, generation, expiresAt.getTime());
+      return user;
+    }
+
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
       if (!token) throw unauthorized('Non authentifié.');
@@ -76,17 +127,9 @@ export default fp<{ secret: string; ttlSeconds: number }>(
       } catch {
         throw unauthorized('Jeton invalide ou expiré.');
       }
-      // Signature and expiry were checked in process; one query checks the session is still live.
-      const row = await app.tenantPool.run(async (client) => {
-        const { rows } = await client.query<UserRow & { session_id: string; tenant_context: string }>({
-          ...SESSION_USER,
-          values: [payload.sid],
-        });
-        return { result: rows[0], organizationSet: rows[0]?.tenant_context };
-      });
-      if (!row) throw unauthorized('Session expirée ou révoquée.');
-      if (row.status === 'suspended') throw forbidden('Ce compte est suspendu.');
-      const { password_hash: _hash, tenant_context: _context, ...user } = row;
+      const user = await sessionUser(payload.sid);
+      if (!user) throw unauthorized('Session expirée ou révoquée.');
+      if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
       request.user = user;
     });
   },

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { connect, disconnect } from '../db/connection.js';
+import { connect, createPool, disconnect } from '../db/connection.js';
 import type { Database } from '../db/schema.js';
 import { TenantPool } from '../db/tenant-pool.js';
 
@@ -10,7 +10,10 @@ declare module 'fastify' {
     /** Query builder over the shared pool. Tenant routes use the tenant-scoped handle instead. */
     db: Kysely<Database>;
     pool: pg.Pool;
-    /** Connections that carry a tenant context; reached through request.tenant.db. */
+    /**
+     * Per-organization handles (request.tenant.db), on a pool of their own so tenant work never
+     * starves session checks and registrations (db/tenant-pool.ts).
+     */
     tenantPool: TenantPool;
   }
 }
@@ -22,20 +25,15 @@ export interface DbPluginOptions {
 
 export default fp<DbPluginOptions>(
   async (app, { url, poolMax }) => {
-    const { db, pool } = connect(url, {
-      max: poolMax,
-      onIdleError: (err) => app.log.warn({ err }, 'idle database connection lost'),
-    });
-    const tenant = connect(url, {
-      max: poolMax,
-      onIdleError: (err) => app.log.warn({ err }, 'idle database connection lost'),
-    });
+    const onIdleError = (err: Error) => app.log.warn({ err }, 'idle database connection lost');
+    const { db, pool } = connect(url, { max: poolMax, onIdleError });
+    const tenantPool = createPool(url, { max: poolMax, onIdleError });
     app.decorate('db', db);
     app.decorate('pool', pool);
-    app.decorate('tenantPool', new TenantPool(tenant.pool));
+    app.decorate('tenantPool', new TenantPool(tenantPool));
     app.addHook('onClose', async () => {
       await disconnect({ db, pool });
-      await disconnect(tenant);
+      await tenantPool.end();
     });
   },
   { name: 'db' },

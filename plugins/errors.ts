@@ -14,7 +14,7 @@ export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
-    readonly details: { errors?: FieldErrors; error?: string } = {},
+    readonly details: { errors?: FieldErrors; error?: string; headers?: Record<string, string> } = {},
   ) {
     super(message);
   }
@@ -206,7 +206,10 @@ function errorHandler(api: Api) {
       return send(api, reply, 422, `${messages[0] ?? 'Données invalides.'}${extra}`, { errors });
     }
 
-    if (error instanceof HttpError) return send(api, reply, error.statusCode, error.message, error.details);
+    if (error instanceof HttpError) {
+      if (error.details.headers) reply.headers(error.details.headers);
+      return send(api, reply, error.statusCode, error.message, error.details);
+    }
 
     // The multipart parser (busboy) reports a truncated or malformed body with a bare Error.
     if (!error.statusCode && MALFORMED_MULTIPART.test(error.message)) {

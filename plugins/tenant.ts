@@ -48,14 +48,7 @@ export default fp(
             : 'Rôle insuffisant.',
         );
       }
-      let db: Kysely<Database> | undefined;
-      request.tenant = {
-        organizationId,
-        role,
-        get db() {
-          return (db ??= app.tenantPool.forOrganization(organizationId));
-        },
-      };
+      request.tenant = { organizationId, role, db: app.tenantPool.forOrganization(organizationId) };
     });
   },
   { name: 'tenant', dependencies: ['db', 'auth'] },

@@ -75,8 +75,12 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(cors, { origins: config.corsOrigins });
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(openapi, { publicUrl: config.publicUrl });
-  await app.register(passwords, { cost: config.passwordHashing });
-  await app.register(auth, { secret: config.jwtSecret, ttlSeconds: config.accessTokenTtlSeconds });
+  await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
+  await app.register(auth, {
+    secret: config.jwtSecret,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    databaseUrl: config.databaseUrl,
+  });
   await app.register(tenant);
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });

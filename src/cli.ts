@@ -133,7 +133,7 @@ program
           name: options.name,
           password: async () => options.password ?? (await readSecret('Password: ')),
         },
-        passwords(config.passwordHashing),
+        passwords(config.passwordHashing, config.passwordHashConcurrency),
       );
       console.log(
         outcome === 'created'

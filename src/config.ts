@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -49,6 +50,7 @@ const EnvSchema = Type.Object({
   RATE_LIMITS: oneOf(['on', 'off'], 'on'),
   TRUST_PROXY: Type.String({ default: 'false' }),
   CORS_ORIGINS: Type.Optional(Type.String()),
+  PASSWORD_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
@@ -94,6 +96,8 @@ export interface Config {
   oauth: Partial<Record<OAuthProviderName, OAuthProviderConfig>>;
   /** argon2id cost; OWASP's minimum by default. Not read from the environment. */
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number };
+  /** argon2 hashes computed at once (the rest wait): every core but one by default. */
+  passwordHashConcurrency: number;
 }
 
 export interface OAuthProviderConfig {
@@ -129,6 +133,7 @@ const HINTS: Record<string, string> = {
   RATE_LIMITS: '"on" or "off"',
   ACCESS_TOKEN_TTL: 'a duration such as 3600, 90s, 30m, 12h or 7d',
   TRUST_PROXY: 'true, false, a hop count, or proxy addresses/CIDRs separated by commas',
+  PASSWORD_HASH_CONCURRENCY: 'an integer between 1 and 64',
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
@@ -200,6 +205,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
     oauth: parseOAuth(raw as Record<string, string | undefined>),
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+    // Every core but one by default, so the event loop keeps a core during a login storm.
+    passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
   });
 }
 

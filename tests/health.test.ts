@@ -37,15 +37,14 @@ describe('shutdown', () => {
   it('app.close() gives every database connection back', async () => {
     const app = await buildTestApp();
     await app.inject({ method: 'GET', url: '/ready' });
-    await app.tenantPool.run(async (client) => ({ result: await client.query('select 1') }));
+    await sql`select 1`.execute(app.tenantPool.forOrganization(1));
     await app.close();
     const owner = await testDb();
     try {
       const { rows } = await sql<{ n: number }>`
         select count(*)::int as n from pg_stat_activity
-         where datname = current_database() and application_name = 'medreport-ptitspas' and pid <> pg_backend_pid()`.execute(
-        owner.db,
-      );
+         where datname = current_database() and application_name like 'medreport-ptitspas%'
+           and pid <> pg_backend_pid()`.execute(owner.db);
       expect(rows[0]!.n).toBe(0);
     } finally {
       await owner.db.destroy();

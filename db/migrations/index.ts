@@ -4,6 +4,7 @@ import * as medreportAccounts from './0002_medreport_accounts.js';
 import * as medreportOrganizations from './0003_medreport_organizations.js';
 import * as medreportRecords from './0004_medreport_records.js';
 import * as medreportAvatarIndex from './0005_medreport_avatar_index.js';
+import * as medreportHotPath from './0006_medreport_hot_path.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_medreport_organizations': medreportOrganizations,
   '0004_medreport_records': medreportRecords,
   '0005_medreport_avatar_index': medreportAvatarIndex,
+  '0006_medreport_hot_path': medreportHotPath,
 };

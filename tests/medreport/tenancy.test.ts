@@ -147,11 +147,37 @@ describe('isolation holds with either layer alone', () => {
         await sql`delete from medreport.tenant_probe where organization_id = ${b.organization.id}`.execute(handle);
       expect(Number(deleted.numAffectedRows)).toBe(0);
 
-      // The same connection, handed to B next, is switched before B's first query.
+      // The same connection (the pool has one), handed to B next, reads B's rows only.
       const forB = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(
         pool.forOrganization(b.organization.id),
       );
       expect(notes(forB.rows)).toEqual(['b-1']);
+    } finally {
+      await pool.pool.end();
+    }
+  });
+
+  it('the context lives for one statement or one transaction: the connection keeps nothing', async () => {
+    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 1 }));
+    try {
+      const handle = pool.forOrganization(a.organization.id);
+      const inTransaction = await handle.transaction().execute(async (trx) => {
+        const first = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(trx);
+        const setting = await sql<{ v: string }>`select current_setting('app.organization_id', true) as v`.execute(trx);
+        return { notes: notes(first.rows), setting: setting.rows[0]!.v };
+      });
+      expect(inTransaction).toEqual({ notes: ['a-1', 'a-2'], setting: String(a.organization.id) });
+      // Straight after, on the very same connection, without the handle: no organization at all.
+      const bare = await pool.pool.query<{ note: string; v: string }>(
+        "select current_setting('app.organization_id', true) as v, (select count(*) from medreport.tenant_probe)::int as n",
+      );
+      expect(bare.rows[0]).toEqual({ v: '', n: 0 });
+      // A failing statement fails alone and leaves the connection as clean and usable.
+      await expect(sql`select 1/0`.execute(handle)).rejects.toThrow(/division by zero/);
+      expect(
+        notes((await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(handle)).rows),
+      ).toEqual(['a-1', 'a-2']);
+      expect((await pool.pool.query("select current_setting('app.organization_id', true) as v")).rows[0].v).toBe('');
     } finally {
       await pool.pool.end();
     }

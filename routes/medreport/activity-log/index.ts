@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
+import type { Selectable } from 'kysely';
+import type { ActivityLogTable } from '../../../db/schema.js';
+import { paginate } from '../pagination.js';
 import { escapeLike, MAX_PAGE } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
 import { Timestamp, Uuid } from '../records/schemas.js';
+
+type ActivityLogRow = Selectable<ActivityLogTable>;
 
 const Day = Type.String({ format: 'date' });
 const Instant = Type.Union([Timestamp, Day], { description: 'ISO 8601 date-time, or a date (whole day)' });
@@ -78,16 +83,10 @@ const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const pattern = `%${escapeLike(search)}%`;
         query = query.where((eb) => eb.or([eb('entity_name', 'ilike', pattern), eb('user_name', 'ilike', pattern)]));
       }
-      const [rows, counted] = await Promise.all([
-        query
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(limit)
-          .offset((page - 1) * limit)
-          .execute(),
-        query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-      ]);
+      const { rows, total } = await paginate<ActivityLogRow>(
+        query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'),
+        { page, limit },
+      );
       return {
         data: rows.map((r) => ({
           id: r.id,
@@ -99,7 +98,7 @@ const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
           entity_uuid: r.entity_uuid,
           entity_name: r.entity_name,
         })),
-        total: counted.total,
+        total,
         page,
         limit,
       };

@@ -9,6 +9,7 @@ import { conflict, errorResponses, notFound, unprocessable } from '../../../plug
 import { recordActivity } from '../activity-log/record.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
 import { StringEnum } from '../../schemas.js';
+import { paginate } from '../pagination.js';
 import { metaOf } from './schemas.js';
 
 type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
@@ -144,17 +145,11 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
         const order = sort ?? `-${def.sortColumns[0]}`;
         const column = order.replace(/^-/, '');
         const direction = order.startsWith('-') ? 'desc' : 'asc';
-        const [rows, counted] = await Promise.all([
-          query
-            .selectAll()
-            .orderBy(column, direction)
-            .orderBy('uuid', direction)
-            .limit(limit)
-            .offset((page - 1) * limit)
-            .execute(),
-          query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-        ]);
-        return { data: rows.map((r) => toResource(r as Row)), total: counted.total, page, limit };
+        const { rows, total } = await paginate<Row>(
+          query.selectAll().orderBy(column, direction).orderBy('uuid', direction),
+          { page, limit },
+        );
+        return { data: rows.map(toResource), total, page, limit };
       },
     );
 

@@ -1,0 +1,80 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from '../helpers/app.js';
+import { testDb } from '../helpers/database.js';
+import { bearer, registerUser } from '../helpers/users.js';
+
+// Two server instances on one database, as behind a load balancer. Each keeps verified sessions
+// in process; a change made through one must reach the other at once.
+
+let a: App;
+let b: App;
+const owner = await testDb();
+
+beforeAll(async () => {
+  a = await buildTestApp();
+  b = await buildTestApp();
+});
+afterAll(async () => {
+  await a.close();
+  await b.close();
+  await owner.db.destroy();
+});
+
+const me = (app: App, token: string) => app.inject({ method: 'GET', url: '/api/user', headers: bearer(token) });
+
+/** Milliseconds until `app` answers `status` for the token, polling every 2 ms (up to `limit`). */
+async function until(app: App, token: string, status: number, limit = 2_000): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < limit) {
+    if ((await me(app, token)).statusCode === status) return performance.now() - start;
+    await sleep(2);
+  }
+  throw new Error(`still not ${status} after ${limit} ms`);
+}
+
+describe('the session cache across instances', () => {
+  it('serves a warm session from memory', async () => {
+    const { token } = await registerUser(a);
+    expect((await me(b, token)).statusCode).toBe(200);
+    expect(b.sessionCache.get(b.jwt.decode<{ sid: string }>(token)!.sid)).toBeDefined();
+  });
+
+  it('instance B refuses a token within 100 ms of its logout on instance A', async () => {
+    const { token } = await registerUser(a);
+    expect((await me(b, token)).statusCode).toBe(200); // warm on B
+    const logout = await a.inject({ method: 'POST', url: '/api/logout', headers: bearer(token) });
+    expect(logout.statusCode).toBe(200);
+    expect(await until(b, token, 401)).toBeLessThan(100);
+  });
+
+  it('a change to the user made elsewhere (suspension by SQL) reaches both instances', async () => {
+    const { token, user } = await registerUser(a);
+    expect((await me(a, token)).statusCode).toBe(200);
+    expect((await me(b, token)).statusCode).toBe(200);
+    await owner.db.updateTable('medreport.users').set({ status: 'suspended' }).where('id', '=', user.id).execute();
+    expect(await until(a, token, 403)).toBeLessThan(100);
+    expect(await until(b, token, 403)).toBeLessThan(100);
+  });
+
+  it('while its notification connection is down, an instance asks the database every time', async () => {
+    const { token } = await registerUser(a);
+    expect((await me(b, token)).statusCode).toBe(200);
+    await owner.pool.query(
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'medreport-ptitspas-listener' and datname = current_database()",
+    );
+    for (let waited = 0; b.sessionCache.enabled && waited < 2_000; waited += 5) await sleep(5);
+    expect(b.sessionCache.enabled).toBe(false);
+    // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
+    await owner.pool.query('update medreport.sessions set revoked_at = now() where id = $1', [
+      b.jwt.decode<{ sid: string }>(token)!.sid,
+    ]);
+    const refused = await me(b, token);
+    expect(refused.statusCode).toBe(401);
+    // The connection comes back by itself, and the cache with it (empty).
+    for (let waited = 0; !b.sessionCache.enabled && waited < 10_000; waited += 20) await sleep(20);
+    expect(b.sessionCache.enabled).toBe(true);
+    expect((await me(b, token)).statusCode).toBe(401);
+  });
+});
