@@ -2,7 +2,8 @@ import pg from 'pg';
 
 interface Entry<V> {
   value: V;
-  principal: string;
+  /** What invalidates it: `k:<session id>`, `p:<user id>` (the payloads of the notifications). */
+  tags: readonly string[];
   /** The entry is used until the earlier of its TTL and the session's own expiry. */
   until: number;
 }
@@ -13,14 +14,14 @@ interface Entry<V> {
  * entries go first), short-lived, and emptied or bypassed whenever it could be stale:
  *
  * - every change to a session or user row is announced by a trigger (`pg_notify`), which the
- *   `AuthInvalidations` listener turns into `forget*` calls on every instance, at commit;
+ *   `AuthInvalidations` listener turns into `forget(tag)` calls on every instance, at commit;
  * - while that listener is not connected, the cache is disabled (every lookup misses) and it
  *   starts empty when the listener is back;
  * - a lookup that started before an invalidation may not store its (possibly stale) result.
  */
 export class AuthCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
-  readonly #byPrincipal = new Map<string, Set<string>>();
+  readonly #byTag = new Map<string, Set<string>>();
   #generation = 0;
   #enabled = false;
 
@@ -53,7 +54,7 @@ export class AuthCache<V> {
   }
 
   /** Stores the result of a lookup started at `generation`, unless something changed since. */
-  set(key: string, principal: string, value: V, generation: number, expiresAt: number): void {
+  set(key: string, tags: readonly string[], value: V, generation: number, expiresAt: number): void {
     if (!this.#enabled || generation !== this.#generation) return;
     const until = Math.min(Date.now() + this.ttlMs, expiresAt);
     if (until <= Date.now()) return;
@@ -63,28 +64,27 @@ export class AuthCache<V> {
       const oldest = this.#entries.keys().next().value as string;
       this.#delete(oldest, this.#entries.get(oldest)!);
     }
-    this.#entries.set(key, { value, principal, until });
-    let keys = this.#byPrincipal.get(principal);
-    if (!keys) this.#byPrincipal.set(principal, (keys = new Set()));
-    keys.add(key);
+    this.#entries.set(key, { value, tags, until });
+    for (const tag of tags) {
+      let keys = this.#byTag.get(tag);
+      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
   }
 
-  forgetKey(key: string): void {
+  /** Drops every entry carrying `tag`. */
+  forget(tag: string): void {
     this.#generation++;
-    const entry = this.#entries.get(key);
-    if (entry) this.#delete(key, entry);
-  }
-
-  forgetPrincipal(principal: string): void {
-    this.#generation++;
-    for (const key of this.#byPrincipal.get(principal) ?? []) this.#entries.delete(key);
-    this.#byPrincipal.delete(principal);
+    for (const key of this.#byTag.get(tag) ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry) this.#delete(key, entry);
+    }
   }
 
   clear(): void {
     this.#generation++;
     this.#entries.clear();
-    this.#byPrincipal.clear();
+    this.#byTag.clear();
   }
 
   enable(): void {
@@ -103,23 +103,24 @@ export class AuthCache<V> {
 
   #delete(key: string, entry: Entry<V>) {
     this.#entries.delete(key);
-    const keys = this.#byPrincipal.get(entry.principal);
-    keys?.delete(key);
-    if (keys?.size === 0) this.#byPrincipal.delete(entry.principal);
+    for (const tag of entry.tags) {
+      const keys = this.#byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byTag.delete(tag);
+    }
   }
 }
 
 export interface InvalidationTarget {
-  forgetKey(key: string): void;
-  forgetPrincipal(principal: string): void;
+  forget(tag: string): void;
   enable(): void;
   disable(): void;
 }
 
 /**
- * A dedicated connection LISTENing on `channel`, where triggers announce `k:<session id>` or
- * `p:<user id>`. The targets are enabled only while it listens; a lost connection disables them
- * at once and is retried with backoff.
+ * A dedicated connection LISTENing on `channel`, where triggers announce what changed as a tag
+ * (`k:<session id>`, `p:<user id>`). The targets are enabled only while it listens; a lost
+ * connection disables them at once and is retried with backoff.
  */
 export class AuthInvalidations {
   #client: pg.Client | undefined;
@@ -160,12 +161,7 @@ export class AuthInvalidations {
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', ({ payload }) => {
-      if (!payload) return;
-      const id = payload.slice(2);
-      for (const target of this.targets) {
-        if (payload.startsWith('k:')) target.forgetKey(id);
-        else target.forgetPrincipal(id);
-      }
+      if (payload) for (const target of this.targets) target.forget(payload);
     });
     this.#client = client;
     try {

@@ -27,6 +27,8 @@ export interface EmbeddedOptions {
   whenRunning: 'attach' | 'exclusive';
   /** Trade durability for speed (tests). */
   ephemeral?: boolean;
+  /** More server settings, `name=value` (the bench loads pg_stat_statements). */
+  settings?: string[];
   logger?: { info(msg: string): void; debug(msg: string): void };
 }
 
@@ -82,6 +84,7 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
     'listen_addresses=127.0.0.1',
     'max_connections=200',
     ...(options.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+    ...(options.settings ?? []),
   ];
   // pg_ctl detaches the postmaster into its own session, so a Ctrl-C meant for the server does
   // not stop the database under requests still in flight; the server stops it after draining.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import jwt from '@fastify/jwt';
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { DeleteQueryNode, TableNode, UpdateQueryNode, type Kysely, type KyselyPlugin, type QueryId } from 'kysely';
 import { AuthCache, AuthInvalidations } from '../db/auth-cache.js';
@@ -26,10 +26,10 @@ declare module '@fastify/jwt' {
 declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook of the authenticated scope: 401 without a live session, 403 when suspended. */
-    authenticate: onRequestAsyncHookHandler;
+    authenticate: onRequestHookHandler;
     /** Opens a session for the user and returns its signed access token. */
     issueToken(db: Kysely<Database>, userId: number, userUuid: string, request: FastifyRequest): Promise<string>;
-    /** Verified sessions kept in process (db/auth-cache.ts). */
+    /** Verified tokens and their live session's user, kept in process (db/auth-cache.ts). */
     sessionCache: AuthCache<AuthUser>;
   }
 }
@@ -102,35 +102,44 @@ export default fp<{ secret: string; ttlSeconds: number; databaseUrl: string }>(
       },
     );
 
-    /** The live session's user, from the cache or (one round trip) from the database. */
-    async function sessionUser(sid: string): Promise<AuthUser | undefined> {
-      const cached = cache.get(sid);
-      if (cached) return cached;
+    /**
+     * The user behind a bearer token the cache does not know: verify the token, then one round
+     * trip checks its session. The cache answers for the token itself afterwards: only a token
+     * whose signature was verified is ever stored, so a hit needs neither the check nor the database.
+     */
+    async function userOf(token: string): Promise<AuthUser> {
       const generation = cache.generation;
-      const { rows } = await app.pool.query<UserRow & { session_id: string; session_expires_at: Date }>({
-        ...SESSION_USER,
-        values: [sid],
-      });
-      const row = rows[0];
-      if (!row) return undefined;
-      const { password_hash: _hash, session_expires_at: expiresAt, ...user } = row;
-      cache.set(sid, String(user.id), user, generation, expiresAt.getTime());
-      return user;
-    }
-
-    app.decorate('authenticate', async (request: FastifyRequest) => {
-      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-      if (!token) throw unauthorized('Non authentifié.');
-      let payload: TokenPayload;
+      let payload: TokenPayload & { exp: number };
       try {
-        payload = app.jwt.verify<TokenPayload>(token);
+        payload = app.jwt.verify<TokenPayload & { exp: number }>(token);
       } catch {
         throw unauthorized('Jeton invalide ou expiré.');
       }
-      const user = await sessionUser(payload.sid);
-      if (!user) throw unauthorized('Session expirée ou révoquée.');
-      if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
+      const { rows } = await app.pool.query<UserRow & { session_id: string; session_expires_at: Date }>({
+        ...SESSION_USER,
+        values: [payload.sid],
+      });
+      const row = rows[0];
+      if (!row) throw unauthorized('Session expirée ou révoquée.');
+      const { password_hash: _hash, session_expires_at: expiresAt, ...user } = row;
+      const tags = [`k:${user.session_id}`, `p:${user.id}`];
+      cache.set(token, tags, user, generation, Math.min(expiresAt.getTime(), payload.exp * 1000));
+      return user;
+    }
+
+    const admit = (request: FastifyRequest, user: AuthUser) => {
+      if (user.status === 'suspended') return forbidden('Ce compte est suspendu.');
       request.user = user;
+      return undefined;
+    };
+
+    // Callback-style: a warm request is authenticated without a promise or a database round trip.
+    app.decorate<onRequestHookHandler>('authenticate', (request, _reply, done) => {
+      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+      if (!token) return done(unauthorized('Non authentifié.'));
+      const cached = cache.get(token);
+      if (cached) return done(admit(request, cached));
+      userOf(token).then((user) => done(admit(request, user)), done);
     });
   },
   { name: 'auth', dependencies: ['db'] },

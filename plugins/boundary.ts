@@ -158,11 +158,12 @@ export default fp(
       if (route.schema) route.schema = closeRouteSchema(route.schema);
     });
     // After validation: only declared keys are left, with their coerced types.
-    app.addHook('preHandler', async (request) => {
+    app.addHook('preHandler', (request, _reply, done) => {
       for (const context of CLOSED_PARTS) {
         const found = findBadValue(context === 'querystring' ? request.query : request[context]);
-        if (found) throw badValueError(context, found);
+        if (found) return done(badValueError(context, found));
       }
+      done();
     });
   },
   { name: 'boundary' },

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import { HttpError } from './errors.js';
@@ -19,7 +19,7 @@ declare module 'fastify' {
      * A named limit, as a hook for the routes it covers: routes given the same name share one
      * counter (register, register-owner and register-doctor count together).
      */
-    limit(name: string, options: LimitOptions): onRequestAsyncHookHandler;
+    limit(name: string, options: LimitOptions): onRequestAsyncHookHandler | onRequestHookHandler;
   }
 }
 
@@ -47,8 +47,9 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
     await app.register(rateLimit, { global: false, redis, nameSpace: 'api-rate-limit:', skipOnError: true });
 
     const limiters = new Map<string, ReturnType<typeof app.createRateLimit>>();
-    app.decorate('limit', (name: string, { max, timeWindow, per }: LimitOptions): onRequestAsyncHookHandler => {
-      if (!enabled) return async () => {};
+    const off: onRequestHookHandler = (_request, _reply, done) => done();
+    app.decorate('limit', (name: string, { max, timeWindow, per }: LimitOptions) => {
+      if (!enabled) return off;
       const key = (request: FastifyRequest) => `${name}:${per === 'user' ? `user:${request.user.id}` : request.ip}`;
       let check = limiters.get(name);
       if (!check) {
@@ -56,7 +57,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
         limiters.set(name, check);
       }
       const limiter = check;
-      return async (request, reply) => {
+      const hook: onRequestAsyncHookHandler = async (request, reply) => {
         const result = await limiter(request);
         if (result.isAllowed) return;
         reply.header('x-ratelimit-limit', result.max);
@@ -66,6 +67,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
           throw new TooManyRequests(result.ttlInSeconds);
         }
       };
+      return hook;
     });
   },
   { name: 'rate-limit' },

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -27,7 +27,7 @@ declare module 'fastify' {
      * come from their verified session (never from the request), 403 without one or with the
      * wrong role.
      */
-    requireTenant(request: FastifyRequest): Promise<void>;
+    requireTenant: onRequestHookHandler;
   }
 }
 
@@ -35,20 +35,23 @@ export default fp(
   async (app) => {
     app.decorateRequest('tenant', null as unknown as Tenant);
 
-    app.decorate('requireTenant', async (request: FastifyRequest) => {
+    app.decorate<onRequestHookHandler>('requireTenant', (request, _reply, done) => {
       const { organization_id: organizationId, role } = request.user;
       if (organizationId === null || (role !== 'owner' && role !== 'doctor')) {
-        throw forbidden("Cette action nécessite d'appartenir à une organisation.");
+        return done(forbidden("Cette action nécessite d'appartenir à une organisation."));
       }
       const allowed = request.routeOptions.config.roles;
       if (allowed && !allowed.includes(role)) {
-        throw forbidden(
-          allowed.length === 1 && allowed[0] === 'owner'
-            ? "Action réservée au propriétaire de l'organisation."
-            : 'Rôle insuffisant.',
+        return done(
+          forbidden(
+            allowed.length === 1 && allowed[0] === 'owner'
+              ? "Action réservée au propriétaire de l'organisation."
+              : 'Rôle insuffisant.',
+          ),
         );
       }
       request.tenant = { organizationId, role, db: app.tenantPool.forOrganization(organizationId) };
+      done();
     });
   },
   { name: 'tenant', dependencies: ['db', 'auth'] },

@@ -1,141 +1,469 @@
 /**
- * `npm run bench`: throughput of the hot read paths against a raw-driver baseline, measured in the
- * same run on the same machine, so the ratios mean something wherever it runs. Starts its own
- * embedded PostgreSQL (or uses DATABASE_URL, which it migrates), seeds one organization with
- * patients, then points autocannon (in a worker thread) at each endpoint in turn.
+ * `npm run bench`: the API's hot paths against a raw-driver baseline measured in the same run, on
+ * realistic multi-tenant data, from a separate load-generator process.
+ *
+ * 1. builds the server (`dist/`), starts a PostgreSQL for the bench under `.bench/` with
+ *    pg_stat_statements, and seeds it with `seed:demo` (50 organizations × 10 users, 100,000
+ *    patients, and one more organization of 100,000 for the export);
+ * 2. starts the compiled server (NODE_ENV=production, RATE_LIMITS=off) and the bare baseline
+ *    (scripts/bench-baseline.ts), logs every demo user in, and cycles requests over all of them;
+ * 3. runs each scenario against the baseline and the server, BENCH_ROUNDS interleaved rounds of
+ *    BENCH_SECONDS each, and prints the medians: req/s, p50, p99, errors, statements per request
+ *    (pg_stat_statements, per database role), server RSS, and the ratio to the baseline;
+ * 4. then the 100,000-row CSV export against PostgreSQL's COPY, a login storm with a cheap request
+ *    beside it, and a SIGTERM under load.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import { sql } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
-import { connect } from '../db/connection.js';
 import { ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
-import { migrate } from '../db/migrate.js';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js';
+import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Only these scenarios (read, list, user, write, export, storm, stop), for a profiling session. */
+const ONLY = process.env.BENCH_SCENARIOS?.split(',');
+/** Start the server with --cpu-prof; profiles land in .bench/profiles. */
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECRET = 'bench-secret-that-is-long-enough-for-hs256!';
+const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 100_000, seed: 42 };
+const ROOT = path.resolve('.bench');
+const SECRET = randomBytes(48).toString('base64url');
+const children: ChildProcess[] = [];
 
-async function database(): Promise<{ ownerUrl: string; stop: () => Promise<void> }> {
-  if (process.env.DATABASE_URL) return { ownerUrl: process.env.DATABASE_URL, stop: async () => {} };
-  const dir = await mkdtemp(path.join(tmpdir(), 'api-bench-'));
-  await chmod(dir, 0o755);
-  const cluster = await startEmbeddedCluster({ dir, whenRunning: 'exclusive' });
-  await ensureDatabase(cluster.url('postgres'), 'bench');
-  return {
-    ownerUrl: cluster.url('bench'),
-    stop: async () => {
-      await cluster.stop();
-      await rm(dir, { recursive: true, force: true });
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A child process; what it prints is kept (the server logs at warn: only trouble shows). */
+function start(command: string, args: string[], env: Record<string, string>): ChildProcess & { output: string[] } {
+  const child = Object.assign(
+    spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+    {
+      output: [] as string[],
     },
-  };
+  );
+  child.stdout!.on('data', (d: Buffer) => child.output.push(String(d)));
+  child.stderr!.on('data', (d: Buffer) => child.output.push(String(d)));
+  children.push(child);
+  return child;
 }
 
-async function run(title: string, url: string, headers: Record<string, string> = {}) {
-  await autocannon({ url, headers, connections: CONNECTIONS, duration: 2, workers: 1 }); // warm-up
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION, workers: 1 });
-  const non2xx = result.non2xx + result.errors;
-  return { title, rps: result.requests.average, p99: result.latency.p99, non2xx };
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await sleep(100);
+  }
+  throw new Error(`${url} did not come up`);
 }
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return line ? Number(line[1]) / 1024 : NaN;
+}
+
+/** Runs load jobs in the separate load-generator process; resolves with one result per job. */
+async function load(jobs: LoadJob[]): Promise<LoadResult[]> {
+  const file = path.join(ROOT, `jobs-${process.pid}.json`);
+  await writeFile(file, JSON.stringify(jobs));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-load.ts', file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadResult[];
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main() {
-  const { ownerUrl, stop } = await database();
-  const owner = connect(ownerUrl, { max: 2 });
-  await migrate(owner.db, 'latest');
-  await ensureAppRole(owner.db, appRolePassword(SECRET));
-  const appUrl = appRoleUrl(ownerUrl, appRolePassword(SECRET));
+  await mkdir(ROOT, { recursive: true });
+  log('building the server (npm run build)');
+  if (spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
 
-  const config = {
-    ...loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      RATE_LIMITS: 'off',
-      DATA_DIR: path.join(tmpdir(), 'api-bench-data'),
-    }),
-    databaseUrl: appUrl,
-    jwtSecret: SECRET,
-    databasePoolMax: Number(process.env.BENCH_POOL ?? 20),
-  };
-  const app = await buildApp(config);
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-
-  // One organization, a doctor, 1,000 patients; plus a second organization's 1,000 rows.
-  const register = async (name: string) =>
-    (
-      await app.inject({
-        method: 'POST',
-        url: '/api/register-owner',
-        payload: {
-          name,
-          email: `${name}@bench.test`,
-          password: 'bench password',
-          password_confirmation: 'bench password',
-          organization_name: name,
-        },
-      })
-    ).json() as { token: string; organization: { id: number } };
-  const a = await register(`a${Date.now()}`);
-  const b = await register(`b${Date.now()}`);
-  for (const org of [a, b]) {
-    await sql`insert into medreport.patients (organization_id, uuid, name, phone)
-      select ${org.organization.id}, gen_random_uuid(), 'Patient ' || i, '+2376' || i
-      from generate_series(1, 1000) i`.execute(owner.db);
-  }
-  const { rows } = await sql<{ uuid: string }>`
-    select uuid from medreport.patients where organization_id = ${a.organization.id} limit 1`.execute(owner.db);
-  const patient = rows[0]!.uuid;
-  const auth = { authorization: `Bearer ${a.token}` };
-
-  // The baseline: bare Fastify, the same pg driver, one prepared query, no auth, no tenancy.
-  const pool = new pg.Pool({ connectionString: ownerUrl, max: 20 });
-  const bare = Fastify();
-  bare.get('/patients/:uuid', async (request) => {
-    const { rows } = await pool.query({
-      name: 'bench_patient',
-      text: 'select * from medreport.patients where organization_id = $1 and uuid = $2',
-      values: [a.organization.id, (request.params as { uuid: string }).uuid],
-    });
-    return rows[0];
+  const cluster = await startEmbeddedCluster({
+    dir: path.join(ROOT, 'cluster'),
+    whenRunning: 'exclusive',
+    settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.max=10000'],
+    logger: { info: log, debug() {} },
   });
-  const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-
-  const results = [];
-  results.push(await run('baseline: bare Fastify + pg, one prepared query', `${bareUrl}/patients/${patient}`));
-  results.push(await run('GET /health (no database)', `${base}/health`));
-  results.push(await run('GET /api/user (JWT + session check)', `${base}/api/user`, auth));
-  results.push(await run('GET /api/patients/:uuid (tenant read, RLS on)', `${base}/api/patients/${patient}`, auth));
-  await sql`alter table medreport.patients disable row level security`.execute(owner.db);
-  results.push(await run('GET /api/patients/:uuid (tenant read, RLS off)', `${base}/api/patients/${patient}`, auth));
-  await sql`alter table medreport.patients enable row level security`.execute(owner.db);
-  results.push(await run('GET /api/patients?limit=25 (tenant list + count)', `${base}/api/patients?limit=25`, auth));
-
-  const baseline = results[0]!.rps;
-  console.log(`\n${CONNECTIONS} connections, ${DURATION} s each, node ${process.version}\n`);
-  console.log('| scenario | req/s | vs baseline | p99 ms | non-2xx |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const r of results) {
-    console.log(
-      `| ${r.title} | ${Math.round(r.rps)} | ${((r.rps / baseline) * 100).toFixed(0)}% | ${r.p99} | ${r.non2xx} |`,
+  try {
+    await ensureDatabase(cluster.url('postgres'), 'bench');
+    const ownerUrl = cluster.url('bench');
+    log('seeding (npm run cli -- seed:demo; idempotent, so a second run only checks)');
+    const seed = spawnSync(
+      process.execPath,
+      [
+        'dist/src/cli.js',
+        'seed:demo',
+        ...['--orgs', DATA.orgs, '--users-per-org', DATA.usersPerOrg, '--patients', DATA.patients].map(String),
+        ...['--large-org', DATA.largeOrgPatients, '--seed', DATA.seed].map(String),
+      ],
+      { stdio: 'inherit', env: { ...process.env, DATABASE_URL: ownerUrl, LOG_LEVEL: 'warn' } },
     );
+    if (seed.status !== 0) throw new Error('seeding failed');
+    await run(ownerUrl);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await cluster.stop();
   }
-  const on = results[3]!.rps;
-  const off = results[4]!.rps;
-  console.log(`\nRLS overhead on the tenant read: ${(((off - on) / off) * 100).toFixed(1)}%`);
+}
 
-  await bare.close();
-  await pool.end();
-  await app.close();
-  await owner.db.destroy();
-  await stop();
+async function run(ownerUrl: string) {
+  const owner = new pg.Client({ connectionString: ownerUrl });
+  await owner.connect();
+  await owner.query('create extension if not exists pg_stat_statements');
+  // The same data shape every run: what earlier runs' write scenarios added goes, and the
+  // visibility map is fresh (index-only scans), as it would be on a settled production table.
+  await owner.query(`delete from medreport.activity_log where entity_name = 'Patient Bench'`);
+  await owner.query(`delete from medreport.patients where name = 'Patient Bench'`);
+  await owner.query('vacuum analyze');
+  // The baseline's own role, so pg_stat_statements tells its statements from the server's.
+  const baselinePassword = randomBytes(18).toString('hex');
+  await owner.query(
+    `do $$ begin create role bench_baseline login bypassrls; exception when duplicate_object then null; end $$`,
+  );
+  await owner.query(`alter role bench_baseline password '${baselinePassword}'`);
+  await owner.query('grant usage on schema medreport to bench_baseline');
+  await owner.query('grant select, insert on all tables in schema medreport to bench_baseline');
+  const baselineUrl = Object.assign(new URL(ownerUrl), {
+    username: 'bench_baseline',
+    password: baselinePassword,
+  }).toString();
+
+  const apiPort = await freePort();
+  const basePort = await freePort();
+  const api = `http://127.0.0.1:${apiPort}`;
+  const base = `http://127.0.0.1:${basePort}`;
+  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'profiles')}`] : [];
+  const server = start(process.execPath, [...profile, 'dist/src/server.js'], {
+    NODE_ENV: 'production',
+    DATABASE_URL: ownerUrl,
+    DATA_DIR: path.join(ROOT, 'data'),
+    JWT_SECRET: SECRET,
+    RATE_LIMITS: 'off',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(apiPort),
+    SMTP_URL: 'smtp://127.0.0.1:9',
+  });
+  const baseline = start(process.execPath, ['--import', 'tsx', 'scripts/bench-baseline.ts'], {
+    BASELINE_DATABASE_URL: baselineUrl,
+    BASELINE_JWT_SECRET: SECRET,
+    BASELINE_PORT: String(basePort),
+  });
+  await waitFor(`${api}/ready`);
+  await waitFor(`${base}/bare/health`);
+
+  // Every demo user logs in (argon2 at OWASP cost, as in production): one token each.
+  log('logging in every demo user');
+  const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
+  const users: Array<{ token: string; org: number }> = [];
+  for (const [index, org] of orgs.entries()) {
+    const tokens = await Promise.all(
+      Array.from({ length: DATA.usersPerOrg }, (_, u) => login(api, demoEmail(org.key, u))),
+    );
+    for (const token of tokens) users.push({ token, org: index });
+  }
+  const uuids: string[][] = [];
+  for (const org of orgs) {
+    const { rows } = await owner.query(
+      `select p.uuid from medreport.patients p join medreport.organizations o on o.id = p.organization_id
+        where o.code = $1 order by p.uuid limit 40`,
+      [org.code],
+    );
+    uuids.push(rows.map((r) => r.uuid as string));
+  }
+  const roles = await owner.query(
+    `select rolname, oid from pg_roles where rolname in ('medreport_app', 'bench_baseline')`,
+  );
+  const roleOid = Object.fromEntries(roles.rows.map((r) => [r.rolname, Number(r.oid)]));
+
+  const every = <T>(make: (user: { token: string; org: number }, i: number) => T) => users.map(make);
+  const scenarios: Array<{ key: string; name: string; ours: LoadJob; base: LoadJob }> = [
+    {
+      key: 'read',
+      name: '`GET /api/patients/:uuid`',
+      ours: job(
+        api,
+        'GET',
+        every((u, i) => ({ path: `/api/patients/${uuids[u.org]![i % 40]}`, token: u.token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        every((u, i) => ({ path: `/bare/patients/${uuids[u.org]![i % 40]}`, token: u.token })),
+      ),
+    },
+    {
+      key: 'list',
+      name: '`GET /api/patients?limit=25`',
+      ours: job(
+        api,
+        'GET',
+        every((u) => ({ path: '/api/patients?limit=25', token: u.token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        every((u) => ({ path: '/bare/patients', token: u.token })),
+      ),
+    },
+    {
+      key: 'user',
+      name: '`GET /api/user`',
+      ours: job(
+        api,
+        'GET',
+        every((u) => ({ path: '/api/user', token: u.token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        every((u) => ({ path: '/bare/user', token: u.token })),
+      ),
+    },
+    {
+      key: 'write',
+      name: '`POST /api/patients`',
+      ours: job(
+        api,
+        'POST',
+        every((u) => ({
+          path: '/api/patients',
+          token: u.token,
+          body: { name: 'Patient Bench', phone: '+221770000000' },
+        })),
+      ),
+      base: job(
+        base,
+        'POST',
+        every((u) => ({
+          path: '/bare/patients',
+          token: u.token,
+          body: { name: 'Patient Bench', phone: '+221770000000' },
+        })),
+      ),
+    },
+  ];
+
+  const results = new Map<string, { ours: Sample[]; base: Sample[] }>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of scenarios.filter((s) => !ONLY || ONLY.includes(s.key))) {
+      const entry = results.get(scenario.name) ?? { ours: [], base: [] };
+      results.set(scenario.name, entry);
+      // Alternate who goes first, so neither always meets the warmer cache.
+      const order = round % 2 ? (['base', 'ours'] as const) : (['ours', 'base'] as const);
+      for (const side of order) {
+        log(`round ${round}/${ROUNDS}: ${scenario.name} (${side === 'ours' ? 'API' : 'baseline'})`);
+        const target = side === 'ours' ? scenario.ours : scenario.base;
+        await load([{ ...target, seconds: 2 }]); // warm-up
+        await owner.query('select pg_stat_statements_reset()');
+        const [result] = await load([target]);
+        const { rows } = await owner.query(
+          `select coalesce(sum(calls), 0)::bigint as calls from pg_stat_statements where userid = $1`,
+          [roleOid[side === 'ours' ? 'medreport_app' : 'bench_baseline']],
+        );
+        entry[side].push({
+          ...result!,
+          statements: Number(rows[0].calls) / Math.max(1, result!.requests),
+          rss: rssMb((side === 'ours' ? server : baseline).pid!),
+        });
+      }
+    }
+  }
+
+  const wanted = (key: string) => !ONLY || ONLY.includes(key);
+  const exportRun = wanted('export') ? await measureExport(api, base, server, baseline) : undefined;
+  const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
+  const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
+  if (PROFILE && server.exitCode === null) {
+    server.kill('SIGTERM'); // the profile is written at a clean exit
+    await new Promise((r) => server.on('exit', r));
+  }
+  await owner.end();
+
+  report(results, exportRun, storm, stop);
+}
+
+interface Sample extends LoadResult {
+  statements: number;
+  rss: number;
+}
+
+function job(url: string, method: 'GET' | 'POST', requests: LoadRequest[]): LoadJob {
+  return { url, method, connections: CONNECTIONS, seconds: SECONDS, requests };
+}
+
+async function login(api: string, email: string): Promise<string> {
+  const res = await fetch(`${api}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login of ${email}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Downloads `url` once, sampling `pid`'s RSS every 10 ms; rows/s and the peak RSS growth. */
+async function timedDownload(url: string, token: string, pid: number) {
+  const before = rssMb(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 10);
+  const started = performance.now();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  const ms = performance.now() - started;
+  clearInterval(sampler);
+  const rows = text.split('\n').filter(Boolean).length - 1;
+  return {
+    status: res.status,
+    rows,
+    mb: text.length / 1e6,
+    ms,
+    rowsPerSecond: rows / (ms / 1000),
+    peakGrowthMb: peak - before,
+  };
+}
+
+async function measureExport(api: string, base: string, server: ChildProcess, baseline: ChildProcess) {
+  log('export: 100,000 rows, the API against COPY ... TO STDOUT');
+  const token = await login(api, demoEmail('export', 0));
+  const runs = {
+    ours: [] as Awaited<ReturnType<typeof timedDownload>>[],
+    base: [] as Awaited<ReturnType<typeof timedDownload>>[],
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.base.push(await timedDownload(`${base}/bare/export`, token, baseline.pid!));
+    runs.ours.push(await timedDownload(`${api}/api/patients/export?format=csv`, token, server.pid!));
+  }
+  const pick = (list: typeof runs.ours) => ({
+    rows: list[0]!.rows,
+    mb: list[0]!.mb,
+    rowsPerSecond: median(list.map((r) => r.rowsPerSecond)),
+    peakGrowthMb: Math.max(...list.map((r) => r.peakGrowthMb)),
+    status: list[0]!.status,
+  });
+  return { ours: pick(runs.ours), base: pick(runs.base) };
+}
+
+async function loginStorm(api: string, users: Array<{ token: string; org: number }>) {
+  log('login storm: logins at full tilt, and GET /api/user beside them');
+  const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
+  const logins: LoadRequest[] = orgs.flatMap((org) =>
+    Array.from({ length: DATA.usersPerOrg }, (_, u) => ({
+      path: '/api/login',
+      body: { email: demoEmail(org.key, u), password: DEMO_PASSWORD },
+    })),
+  );
+  const cheap = users.map((u) => ({ path: '/api/user', token: u.token }));
+  const [storm, beside] = await load([
+    { url: api, method: 'POST', connections: 20, seconds: SECONDS, requests: logins },
+    { url: api, method: 'GET', connections: 10, seconds: SECONDS, requests: cheap },
+  ]);
+  return { storm: storm!, beside: beside! };
+}
+
+/** SIGTERM while 50 clients are busy: every request answered or refused cleanly, a clean exit. */
+async function stopUnderLoad(
+  api: string,
+  users: Array<{ token: string }>,
+  server: ChildProcess & { output: string[] },
+) {
+  log('stop under load: SIGTERM during 50 busy connections');
+  const running = load(
+    [
+      job(
+        api,
+        'GET',
+        users.map((u) => ({ path: '/api/user', token: u.token })),
+      ),
+    ].map((j) => ({ ...j, seconds: 4 })),
+  );
+  await sleep(1500);
+  const started = performance.now();
+  server.kill('SIGTERM');
+  const code = await new Promise<number | null>((r) => server.on('exit', (c) => r(c)));
+  const exitMs = performance.now() - started;
+  const [result] = await running;
+  const output = server.output.join('');
+  return { code, exitMs, result: result!, poolError: /Cannot use a pool after calling end/.test(output), output };
+}
+
+const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+function report(
+  results: Map<string, { ours: Sample[]; base: Sample[] }>,
+  exportRun?: Awaited<ReturnType<typeof measureExport>>,
+  storm?: Awaited<ReturnType<typeof loginStorm>>,
+  stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
+) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `Machine: ${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+      `${DATA.orgs} organizations × ${DATA.usersPerOrg} users, ${DATA.patients} patients (+${DATA.largeOrgPatients} in the export organization); ` +
+      `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, medians.`,
+    '',
+    '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | RSS MB | ÷ baseline |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [name, { ours, base }] of results) {
+    const row = (side: string, samples: Sample[], ratio: string) =>
+      `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
+      `${f(median(samples.map((s) => s.p99)), 1)} | ${samples.reduce((n, s) => n + s.errors + s.non2xx, 0)} | ` +
+      `${f(median(samples.map((s) => s.statements)), 2)} | ${f(median(samples.map((s) => s.rss)))} | ${ratio} |`;
+    const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
+    lines.push(row('baseline', base, '1.00'), row('API', ours, `**${f(ratio, 2)}**`));
+  }
+  if (exportRun)
+    lines.push(
+      '',
+      '| 100,000-row CSV export | rows/s | MB | peak RSS growth MB | ÷ COPY |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| PostgreSQL \`COPY ... TO STDOUT\` (baseline) | ${f(exportRun.base.rowsPerSecond)} | ${f(exportRun.base.mb, 1)} | ${f(exportRun.base.peakGrowthMb, 1)} | 1.00 |`,
+      `| \`GET /api/patients/export?format=csv\` (${exportRun.ours.rows} rows, status ${exportRun.ours.status}) | ${f(exportRun.ours.rowsPerSecond)} | ${f(exportRun.ours.mb, 1)} | ${f(exportRun.ours.peakGrowthMb, 1)} | **${f(exportRun.ours.rowsPerSecond / exportRun.base.rowsPerSecond, 2)}** |`,
+    );
+  if (storm)
+    lines.push(
+      '',
+      `Login storm (argon2id at OWASP cost, 20 connections logging in for ${SECONDS} s): ${f(storm.storm.rps)} logins/s, ` +
+        `p99 ${f(storm.storm.p99)} ms, ${storm.storm.non2xx} refused (503/other). Beside it, \`GET /api/user\` on 10 connections: ` +
+        `${f(storm.beside.rps)} req/s, p50 ${f(storm.beside.p50, 1)} ms, **p99 ${f(storm.beside.p99, 1)} ms**.`,
+    );
+  if (stop)
+    lines.push(
+      '',
+      `SIGTERM under load (50 connections): exit code ${stop.code} after ${f(stop.exitMs)} ms; ${stop.result.requests} requests, ` +
+        `${stop.result.errors} connection errors, ${stop.result.non2xx} non-2xx (503 while closing); ` +
+        `"Cannot use a pool after calling end": ${stop.poolError ? 'SEEN' : 'never'}.`,
+    );
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 main().catch((err: unknown) => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   console.error(err);
   process.exit(1);
 });

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
+import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords } from '../plugins/passwords.js';
 import { createAdmin } from '../routes/medreport/users/admin.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
@@ -54,9 +56,11 @@ async function readSecret(prompt: string): Promise<string> {
   return first;
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+// ../package.json from the sources (src/cli.ts), ../../package.json from the build (dist/src/cli.js).
+const packageJson = ['../package.json', '../../package.json']
+  .map((relative) => new URL(relative, import.meta.url))
+  .find((url) => existsSync(url))!;
+const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
 
 const program = new Command('npm run cli --')
   .description('Operations on the MedReport & PtitsPas server (same database as `npm start`)')
@@ -141,6 +145,46 @@ program
           : outcome === 'promoted'
             ? `promoted existing account ${options.email} to administrator (its password is unchanged)`
             : `${options.email} is already an administrator (nothing changed)`,
+      );
+    }),
+  );
+
+const count = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) > 10_000_000) throw new InvalidArgumentError('a whole number');
+  return Number(value);
+};
+
+program
+  .command('seed:demo')
+  .description(`add demo organizations, doctors and patients (password "${DEMO_PASSWORD}"); idempotent, deterministic`)
+  .option('--orgs <n>', 'organizations', count, 50)
+  .option('--users-per-org <n>', 'users per organization, the owner included', count, 10)
+  .option('--patients <n>', 'patients in all, spread over the organizations', count, 100_000)
+  .option('--large-org <n>', 'patients of one more organization, "Clinique Démo Export"', count, 0)
+  .option('--seed <n>', 'seed of the generator: the same seed gives the same rows', count, 42)
+  .action((options: { orgs: number; usersPerOrg: number; patients: number; largeOrg: number; seed: number }) =>
+    withDatabase(async (db) => {
+      if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
+      const config = loadConfig();
+      const passwordHash = await passwords(config.passwordHashing, 1).hash(DEMO_PASSWORD);
+      const bar = new SingleBar({
+        format: 'seeding [{bar}] {percentage}% {value}/{total} rows',
+        stream: process.stderr,
+      });
+      bar.start(1, 0);
+      const summary = await seedDemo(
+        db,
+        { ...options, largeOrgPatients: options.largeOrg },
+        passwordHash,
+        (done, total) => {
+          bar.setTotal(total);
+          bar.update(done);
+        },
+      ).finally(() => bar.stop());
+      console.log(
+        `${summary.organizations} organizations, ${summary.users} users (owner.N@${DEMO_DOMAIN}, ` +
+          `doctor.N.M@${DEMO_DOMAIN}, password "${DEMO_PASSWORD}"), ${summary.patients} patients ` +
+          `(${summary.insertedPatients} added by this run)`,
       );
     }),
   );

@@ -39,6 +39,10 @@ describe('patients', () => {
     };
     const created = await newPatient(a.doctor, payload);
     expect(created).toMatchObject({ ...payload, uuid: expect.any(String), created_by: a.doctor.user.id });
+    // Exactly the resource: server-side columns never leave (the response schema serializes).
+    expect(Object.keys(created).sort()).toEqual(
+      [...Object.keys(payload), 'uuid', 'created_by', 'created_at', 'updated_at'].sort(),
+    );
     const res = await app.inject({ method: 'GET', url: `/api/patients/${created.uuid}`, headers: a.owner.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(created);

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { pick } from '../../../db/columns.js';
+import { prepared } from '../../../db/prepared.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import type { Database } from '../../../db/schema.js';
 import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
@@ -10,7 +11,6 @@ import { recordActivity } from '../activity-log/record.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
 import { StringEnum } from '../../schemas.js';
 import { paginate } from '../pagination.js';
-import { metaOf } from './schemas.js';
 
 type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
 export type RecordTable = 'medreport.patients' | 'medreport.prescriptions' | 'medreport.invoices';
@@ -95,14 +95,14 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
   const filterColumns = Object.keys(def.filters ?? {});
   const security = [{ bearerAuth: [] }];
   const tags = [def.plural];
-  const toResource = (row: Row) => ({
-    ...metaOf(row),
-    ...Object.fromEntries(def.columns.map((c) => [c, row[c] ?? null])),
-  });
-  const csvColumns: CsvColumn<Row>[] = [
+  // A row is its resource: the response schema serializes exactly the resource's fields (Dates as
+  // ISO 8601) and nothing else, so server-side columns such as organization_id never leave.
+  const toResource = (row: Row) => row as unknown as Static<typeof def.resource>;
+  type ExportRow = Row & { created_at_iso: string };
+  const csvColumns: CsvColumn<ExportRow>[] = [
     { header: 'uuid', value: (r) => r.uuid },
-    ...def.columns.map((c) => ({ header: c, value: (r: Row) => r[c] as string | number | null })),
-    { header: 'created_at', value: (r) => r.created_at.toISOString() },
+    ...def.columns.map((c) => ({ header: c, value: (r: ExportRow) => r[c] as string | number | null })),
+    { header: 'created_at', value: (r) => r.created_at_iso },
   ];
 
   return async (app) => {
@@ -110,13 +110,11 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
     // Generic over four tables, so untyped inside; each definition's schemas type the edges.
     const db = (request: FastifyRequest) => request.tenant.db as unknown as Kysely<any>;
     const typed = (handle: Kysely<any>) => handle as unknown as Kysely<Database>;
-    const findLive = (handle: Kysely<any>, uuid: string) =>
-      handle
-        .selectFrom(def.table)
-        .selectAll()
-        .where('uuid', '=', uuid)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst() as Promise<Row | undefined>;
+    // The hottest read: compiled once per organization's handle (db/prepared.ts).
+    const selectLive = prepared<any, { uuid: string }, Row>((handle, param) =>
+      handle.selectFrom(def.table).selectAll().where('uuid', '=', param('uuid')).where('deleted_at', 'is', null),
+    );
+    const findLive = async (handle: Kysely<any>, uuid: string) => (await selectLive(handle, { uuid }))[0];
     const missing = () => notFound(`${Entity} introuvable.`);
 
     app.get(
@@ -170,13 +168,18 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
           },
         },
         async (request, reply) => {
+          // Only the exported columns, the timestamp already as ISO 8601 text: PostgreSQL formats
+          // it once instead of node parsing it into a Date and printing it back.
           const rows = db(request)
             .selectFrom(def.table)
-            .selectAll()
+            .select(['uuid', ...def.columns])
+            .select(
+              sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('created_at_iso'),
+            )
             .where('deleted_at', 'is', null)
             .orderBy('created_at')
             .orderBy('uuid')
-            .stream(500) as AsyncIterable<Row>;
+            .stream(1000) as AsyncIterable<ExportRow>;
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', csvDisposition(def.plural))

@@ -17,12 +17,3 @@ export const RecordMeta = {
   created_at: Timestamp,
   updated_at: Timestamp,
 };
-
-export function metaOf(row: Record<string, unknown>) {
-  return {
-    uuid: row.uuid as string,
-    created_by: row.created_by as number | null,
-    created_at: (row.created_at as Date).toISOString(),
-    updated_at: (row.updated_at as Date).toISOString(),
-  };
-}

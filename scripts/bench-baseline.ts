@@ -1,0 +1,135 @@
+/**
+ * The raw-driver baseline of `npm run bench` (not part of the product): bare Fastify and pg, each
+ * route one prepared statement (or, for the write, the same statements as the API) that checks
+ * the session itself, with the JWT verified by the same library @fastify/jwt uses. It connects as a
+ * role that bypasses row-level security, as the bare minimum would.
+ *
+ *   BASELINE_DATABASE_URL=... BASELINE_JWT_SECRET=... BASELINE_PORT=... tsx scripts/bench-baseline.ts
+ */
+import { randomUUID } from 'node:crypto';
+import { createVerifier } from 'fast-jwt';
+import Fastify, { type FastifyRequest } from 'fastify';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
+const DATE_OID = 1082;
+pg.types.setTypeParser(DATE_OID, (v: string) => v);
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+const pool = new pg.Pool({
+  connectionString: process.env.BASELINE_DATABASE_URL,
+  max: Number(process.env.BASELINE_POOL_MAX ?? 10),
+});
+const verify = createVerifier({ key: process.env.BASELINE_JWT_SECRET!, algorithms: ['HS256'] });
+const app = Fastify({ logger: false });
+
+const SESSION = `
+  from medreport.sessions s
+  join medreport.users u on u.id = s.user_id
+ where s.id = $1 and s.revoked_at is null and s.expires_at > now()`;
+
+const PATIENT = {
+  name: 'base_patient',
+  text: `select p.*
+           from medreport.sessions s
+           join medreport.users u on u.id = s.user_id
+           join medreport.patients p on p.organization_id = u.organization_id
+          where s.id = $1 and s.revoked_at is null and s.expires_at > now()
+            and p.uuid = $2 and p.deleted_at is null`,
+};
+const PAGE = {
+  name: 'base_page',
+  // The API's page-and-total SQL, with the caller's organization taken from the session in the
+  // same statement (an uncorrelated sub-query, evaluated once, so both plan alike).
+  text: `with me as (
+           select u.organization_id from medreport.sessions s join medreport.users u on u.id = s.user_id
+            where s.id = $1 and s.revoked_at is null and s.expires_at > now())
+         select p.*, (select count(*) from medreport.patients c
+                       where c.organization_id = (select organization_id from me) and c.deleted_at is null) as total_count
+           from medreport.patients p
+          where p.organization_id = (select organization_id from me) and p.deleted_at is null
+          order by p.created_at desc, p.uuid desc limit $2 offset $3`,
+};
+const USER = { name: 'base_user', text: `select u.* ${SESSION}` };
+
+function sid(request: FastifyRequest): string {
+  const token = request.headers.authorization?.slice(7) ?? '';
+  return (verify(token) as { sid: string }).sid;
+}
+
+app.get('/bare/patients/:uuid', async (request, reply) => {
+  const { rows } = await pool.query({ ...PATIENT, values: [sid(request), (request.params as { uuid: string }).uuid] });
+  if (!rows[0]) return reply.code(404).send({ message: 'not found' });
+  return rows[0];
+});
+
+app.get('/bare/patients', async (request) => {
+  const { rows } = await pool.query({ ...PAGE, values: [sid(request), 25, 0] });
+  return { data: rows, total: rows[0]?.total_count ?? 0, page: 1, limit: 25 };
+});
+
+app.get('/bare/user', async (request, reply) => {
+  const { rows } = await pool.query({ ...USER, values: [sid(request)] });
+  if (!rows[0]) return reply.code(401).send({ message: 'no session' });
+  const { password_hash: _hash, ...user } = rows[0];
+  return user;
+});
+
+// The write the API does for POST /api/patients, statement for statement, in one transaction.
+app.post('/bare/patients', async (request, reply) => {
+  const body = request.body as { name: string; phone?: string };
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query({ ...USER, values: [sid(request)] });
+    const user = rows[0];
+    await client.query('begin');
+    const uuid = randomUUID();
+    const inserted = await client.query({
+      name: 'base_insert_patient',
+      text: `insert into medreport.patients (organization_id, uuid, name, phone, created_by)
+             values ($1, $2, $3, $4, $5) returning *`,
+      values: [user.organization_id, uuid, body.name, body.phone ?? null, user.id],
+    });
+    await client.query({
+      name: 'base_insert_activity',
+      text: `insert into medreport.activity_log (organization_id, user_id, user_name, action, entity_type, entity_uuid, entity_name)
+             values ($1, $2, $3, 'patient.created', 'patient', $4, $5)`,
+      values: [user.organization_id, user.id, user.name, uuid, body.name],
+    });
+    await client.query('commit');
+    return reply.code(201).send(inserted.rows[0]);
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+});
+
+// PostgreSQL's own CSV of the same rows the export streams.
+app.get('/bare/export', async (request, reply) => {
+  const client = await pool.connect();
+  const { rows } = await client.query({ ...USER, values: [sid(request)] });
+  const stream = client.query(
+    copyTo(
+      `copy (select uuid, name, birth_date, gender, phone, email, address, blood_group, allergies, notes, created_at
+               from medreport.patients where organization_id = ${Number(rows[0].organization_id)} and deleted_at is null
+              order by created_at, uuid) to stdout with (format csv, header)`,
+    ),
+  );
+  reply.type('text/csv');
+  reply.raw.on('close', () => client.release());
+  return reply.send(stream);
+});
+
+app.get('/bare/health', async () => ({ status: 'ok' }));
+
+await app.listen({ port: Number(process.env.BASELINE_PORT), host: '127.0.0.1' });
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(() => pool.end())
+      .then(() => process.exit(0)),
+);
