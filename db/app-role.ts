@@ -12,12 +12,22 @@ export const APP_ROLE = 'medreport_app';
  * derived from JWT_SECRET: every instance sharing the secret computes the same one.
  */
 export async function ensureAppRole(owner: Kysely<any>, password: string): Promise<void> {
+  // Only LOGIN and the password are stated: on PostgreSQL 15 a CREATEROLE (non-superuser) role may
+  // not even state NOSUPERUSER or NOBYPASSRLS. New roles have neither; an existing one is checked.
   await sql`
     do $$ begin
-      create role medreport_app login nosuperuser nobypassrls nocreatedb nocreaterole;
+      create role medreport_app login;
     exception when duplicate_object then null;
     end $$`.execute(owner);
-  await sql`alter role medreport_app with login nosuperuser nobypassrls password ${sql.lit(password)}`.execute(owner);
+  await sql`alter role medreport_app with login password ${sql.lit(password)}`.execute(owner);
+  const { rows } = await sql<{ rolsuper: boolean; rolbypassrls: boolean }>`
+    select rolsuper, rolbypassrls from pg_roles where rolname = ${APP_ROLE}`.execute(owner);
+  if (rows[0]?.rolsuper || rows[0]?.rolbypassrls) {
+    throw new Error(
+      `the role ${APP_ROLE} is SUPERUSER or BYPASSRLS, so row-level security would not apply to the server: ` +
+        `run "alter role ${APP_ROLE} nosuperuser nobypassrls" as a superuser, or set DATABASE_APP_URL`,
+    );
+  }
   for (const schema of ['medreport', 'ptitspas']) {
     const s = sql.id(schema);
     await sql`grant usage on schema ${s} to medreport_app`.execute(owner);

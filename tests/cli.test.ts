@@ -140,3 +140,52 @@ describe('npm run cli -- migrate down', () => {
     }
   });
 });
+
+describe('npm run cli -- seed:demo', () => {
+  const args = [
+    'seed:demo',
+    '--orgs',
+    '2',
+    '--users-per-org',
+    '3',
+    '--patients',
+    '25',
+    '--large-org',
+    '7',
+    '--seed',
+    '7',
+  ];
+
+  async function fingerprint(databaseUrl: string) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`
+        select (select count(*)::int from medreport.organizations) as organizations,
+               (select count(*)::int from medreport.users) as users,
+               (select count(*)::int from medreport.patients) as patients,
+               (select md5(string_agg(uuid::text || name, ',' order by uuid)) from medreport.patients) as patient_rows,
+               (select count(*)::int from medreport.users where organization_id is null) as orphans`);
+      return rows[0];
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('creates organizations, users and patients, adds nothing on a rerun, and gives the same rows every time', async () => {
+    const first = await emptyDatabaseUrl();
+    const created = await cliWith({ databaseUrl: first }, ...args);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.split('\n').at(-1)).toBe(
+      '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
+    );
+    const again = await cliWith({ databaseUrl: first }, ...args);
+    expect(again.stdout.split('\n').at(-1)).toContain('32 patients (0 added by this run)');
+
+    const second = await emptyDatabaseUrl();
+    expect((await cliWith({ databaseUrl: second }, ...args)).code).toBe(0);
+    const [a, b] = [await fingerprint(first), await fingerprint(second)];
+    expect(a).toEqual({ organizations: 3, users: 9, patients: 32, patient_rows: expect.any(String), orphans: 0 });
+    expect(b).toEqual(a);
+  });
+});
