@@ -33,6 +33,8 @@ export async function ensureAppRole(owner: Kysely<any>, password: string): Promi
     await sql`grant usage on schema ${s} to medreport_app`.execute(owner);
     await sql`grant select, insert, update, delete on all tables in schema ${s} to medreport_app`.execute(owner);
     await sql`grant usage, select on all sequences in schema ${s} to medreport_app`.execute(owner);
+    // The few SECURITY DEFINER functions that cross organizations (migration 0007) are not PUBLIC.
+    await sql`grant execute on all functions in schema ${s} to medreport_app`.execute(owner);
   }
 }
 

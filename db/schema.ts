@@ -137,6 +137,46 @@ export interface ActivityLogTable {
   created_at: CreatedAt;
 }
 
+export type SyncEntity = 'patients' | 'prescriptions' | 'invoices' | 'files';
+
+/** The sync feed (docs/sync.md): appended by routes/medreport/mutation.ts only. */
+export interface ChangesTable {
+  organization_id: ColumnType<number, number | undefined, never>;
+  seq: Generated<number>;
+  entity: SyncEntity;
+  uuid: string;
+  action: 'upsert' | 'delete';
+  data: unknown;
+  user_id: number | null;
+  device_id: string | null;
+  changed_at: CreatedAt;
+}
+
+export interface SyncHorizonsTable {
+  organization_id: number;
+  seq: number;
+  pruned_at: CreatedAt;
+}
+
+export interface SyncDevicesTable {
+  organization_id: ColumnType<number, number | undefined, never>;
+  user_id: number;
+  device_id: string;
+  last_pulled_seq: number | null;
+  last_pull_at: NullableTimestamp;
+  last_push_at: NullableTimestamp;
+}
+
+export interface SyncErrorsTable {
+  organization_id: ColumnType<number, number | undefined, never>;
+  id: Generated<number>;
+  user_id: number | null;
+  device_id: string;
+  occurred_at: CreatedAt;
+  message: string;
+  metadata: unknown;
+}
+
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
 export interface Database {
   'medreport.users': UsersTable;
@@ -149,6 +189,10 @@ export interface Database {
   'medreport.invoices': InvoicesTable;
   'medreport.files': FilesTable;
   'medreport.activity_log': ActivityLogTable;
+  'medreport.changes': ChangesTable;
+  'medreport.sync_horizons': SyncHorizonsTable;
+  'medreport.sync_devices': SyncDevicesTable;
+  'medreport.sync_errors': SyncErrorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -36,6 +36,10 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
   'medreport.invoices',
   'medreport.files',
   'medreport.activity_log',
+  'medreport.changes',
+  'medreport.sync_horizons',
+  'medreport.sync_devices',
+  'medreport.sync_errors',
 ]);
 
 const COLUMN = 'organization_id';

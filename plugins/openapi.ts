@@ -18,6 +18,11 @@ export const TAGS = [
   { name: 'invoices', description: 'MedReport: invoices of the organization’s patients (amounts in minor units)' },
   { name: 'files', description: 'MedReport: documents attached to patients, prescriptions and invoices' },
   { name: 'reports', description: 'MedReport: overview counts and the organization’s activity log' },
+  {
+    name: 'sync',
+    description:
+      'MedReport offline sync: pull changes after a commit-ordered cursor, push idempotent batches, device status',
+  },
 ];
 
 /**

@@ -75,7 +75,8 @@ app.get('/bare/user', async (request, reply) => {
   return user;
 });
 
-// The write the API does for POST /api/patients, statement for statement, in one transaction.
+// The work the API does for POST /api/patients (row, activity-log entry, feed entry), one plain
+// statement each, in one transaction.
 app.post('/bare/patients', async (request, reply) => {
   const body = request.body as { name: string; phone?: string };
   const client = await pool.connect();
@@ -95,6 +96,14 @@ app.post('/bare/patients', async (request, reply) => {
       text: `insert into medreport.activity_log (organization_id, user_id, user_name, action, entity_type, entity_uuid, entity_name)
              values ($1, $2, $3, 'patient.created', 'patient', $4, $5)`,
       values: [user.organization_id, user.id, user.name, uuid, body.name],
+    });
+    // The sync feed's entry, its seq drawn under the organization's lock (docs/sync.md).
+    await client.query({
+      name: 'base_insert_change',
+      text: `with lock as materialized (select pg_advisory_xact_lock(hashtextextended('medreport.changes:' || $1::bigint::text, 0)))
+             insert into medreport.changes (organization_id, entity, uuid, action, data, user_id)
+             select $1::bigint, 'patients', $2, 'upsert', $3, $4 from lock`,
+      values: [user.organization_id, uuid, JSON.stringify(inserted.rows[0]), user.id],
     });
     await client.query('commit');
     return reply.code(201).send(inserted.rows[0]);

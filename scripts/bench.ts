@@ -14,7 +14,7 @@
  *    beside it, and a SIGTERM under load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -27,7 +27,7 @@ import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js'
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, export, storm, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, sync, export, storm, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -139,6 +139,7 @@ async function run(ownerUrl: string) {
   // visibility map is fresh (index-only scans), as it would be on a settled production table.
   await owner.query(`delete from medreport.activity_log where entity_name = 'Patient Bench'`);
   await owner.query(`delete from medreport.patients where name = 'Patient Bench'`);
+  await owner.query('delete from medreport.changes'); // only the bench's writes are in the feed
   await owner.query('vacuum analyze');
   // The baseline's own role, so pg_stat_statements tells its statements from the server's.
   const baselinePassword = randomBytes(18).toString('hex');
@@ -296,6 +297,7 @@ async function run(ownerUrl: string) {
   }
 
   const wanted = (key: string) => !ONLY || ONLY.includes(key);
+  const sync = wanted('sync') ? await measureSync(api, users) : undefined;
   const exportRun = wanted('export') ? await measureExport(api, base, server, baseline) : undefined;
   const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
   const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
@@ -305,7 +307,7 @@ async function run(ownerUrl: string) {
   }
   await owner.end();
 
-  report(results, exportRun, storm, stop);
+  report(results, sync, exportRun, storm, stop);
 }
 
 interface Sample extends LoadResult {
@@ -345,6 +347,69 @@ async function timedDownload(url: string, token: string, pid: number) {
     ms,
     rowsPerSecond: rows / (ms / 1000),
     peakGrowthMb: peak - before,
+  };
+}
+
+/**
+ * Sync against plain REST, per item: 100 single `POST /api/patients` one after the other against
+ * ten 100-item pushes; then draining 10,000 changes in pages of 500.
+ */
+async function measureSync(api: string, users: Array<{ token: string; org: number }>) {
+  log('sync: 100-item pushes against single POSTs, and draining 10,000 changes');
+  const token = users.find((u) => u.org === 1)!.token;
+  const call = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${api}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, any>>;
+  };
+  const batch = () => ({
+    patients: Array.from({ length: 100 }, () => ({
+      uuid: randomUUID(),
+      name: 'Patient Bench',
+      phone: '+221770000000',
+      updated_at: new Date().toISOString(),
+    })),
+  });
+  const single: number[] = [];
+  const pushed: number[] = [];
+  // Warm-up: the first push compiles the item validators.
+  await call('POST', '/api/sync/batch', batch());
+  await call('POST', '/api/patients', { name: 'Patient Bench', phone: '+221770000000' });
+  for (let round = 0; round < ROUNDS; round++) {
+    let started = performance.now();
+    for (let i = 0; i < 100; i++)
+      await call('POST', '/api/patients', { name: 'Patient Bench', phone: '+221770000000' });
+    single.push((performance.now() - started) / 100);
+    // Ten batches of 100 a round: a steadier figure than one batch timed alone.
+    const batches = Array.from({ length: 10 }, batch);
+    started = performance.now();
+    for (const body of batches) await call('POST', '/api/sync/batch', body);
+    pushed.push((performance.now() - started) / 1000);
+  }
+  let { cursor } = await call('GET', '/api/sync/changes?limit=1000');
+  for (let page = await call('GET', `/api/sync/changes?since=${cursor}&limit=1000`); ;) {
+    cursor = page.cursor;
+    if (!page.has_more) break;
+    page = await call('GET', `/api/sync/changes?since=${cursor}&limit=1000`);
+  }
+  for (let i = 0; i < 100; i++) await call('POST', '/api/sync/batch', batch());
+  const started = performance.now();
+  let changes = 0;
+  let pages = 0;
+  for (let since = cursor; ; pages++) {
+    const page = await call('GET', `/api/sync/changes?since=${since}&limit=500`);
+    changes += Object.values(page.changes as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
+    since = page.cursor;
+    if (!page.has_more) break;
+  }
+  return {
+    singleMs: median(single),
+    pushMs: median(pushed),
+    drain: { changes, pages: pages + 1, ms: performance.now() - started },
   };
 }
 
@@ -416,6 +481,7 @@ const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '
 
 function report(
   results: Map<string, { ours: Sample[]; base: Sample[] }>,
+  sync?: Awaited<ReturnType<typeof measureSync>>,
   exportRun?: Awaited<ReturnType<typeof measureExport>>,
   storm?: Awaited<ReturnType<typeof loginStorm>>,
   stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
@@ -437,6 +503,13 @@ function report(
     const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
     lines.push(row('baseline', base, '1.00'), row('API', ours, `**${f(ratio, 2)}**`));
   }
+  if (sync)
+    lines.push(
+      '',
+      `Sync push, per item: 100 single \`POST /api/patients\` ${f(sync.singleMs, 2)} ms; 100-item \`POST /api/sync/batch\` (ten in a row) ` +
+        `${f(sync.pushMs, 3)} ms: **${f(sync.singleMs / sync.pushMs, 1)}× faster**. ` +
+        `Draining ${sync.drain.changes} changes in ${sync.drain.pages} pages of 500: **${f(sync.drain.ms)} ms**.`,
+    );
   if (exportRun)
     lines.push(
       '',

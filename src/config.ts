@@ -51,6 +51,7 @@ const EnvSchema = Type.Object({
   TRUST_PROXY: Type.String({ default: 'false' }),
   CORS_ORIGINS: Type.Optional(Type.String()),
   PASSWORD_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  SYNC_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
@@ -98,6 +99,8 @@ export interface Config {
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number };
   /** argon2 hashes computed at once (the rest wait): every core but one by default. */
   passwordHashConcurrency: number;
+  /** How long the sync feed keeps changes; an older cursor must resync from scratch (410). */
+  syncRetentionDays: number;
 }
 
 export interface OAuthProviderConfig {
@@ -134,6 +137,7 @@ const HINTS: Record<string, string> = {
   ACCESS_TOKEN_TTL: 'a duration such as 3600, 90s, 30m, 12h or 7d',
   TRUST_PROXY: 'true, false, a hop count, or proxy addresses/CIDRs separated by commas',
   PASSWORD_HASH_CONCURRENCY: 'an integer between 1 and 64',
+  SYNC_RETENTION_DAYS: 'a number of days between 1 and 3650',
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
@@ -207,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
     // Every core but one by default, so the event loop keeps a core during a login storm.
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
+    syncRetentionDays: e.SYNC_RETENTION_DAYS,
   });
 }
 

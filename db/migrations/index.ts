@@ -5,6 +5,8 @@ import * as medreportOrganizations from './0003_medreport_organizations.js';
 import * as medreportRecords from './0004_medreport_records.js';
 import * as medreportAvatarIndex from './0005_medreport_avatar_index.js';
 import * as medreportHotPath from './0006_medreport_hot_path.js';
+import * as medreportSync from './0007_medreport_sync.js';
+import * as medreportActivityLogKeys from './0008_medreport_activity_log_keys.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -17,4 +19,6 @@ export const migrations: Record<string, Migration> = {
   '0004_medreport_records': medreportRecords,
   '0005_medreport_avatar_index': medreportAvatarIndex,
   '0006_medreport_hot_path': medreportHotPath,
+  '0007_medreport_sync': medreportSync,
+  '0008_medreport_activity_log_keys': medreportActivityLogKeys,
 };

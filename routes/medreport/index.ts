@@ -7,10 +7,15 @@ import invoiceRoutes from './invoices/index.js';
 import oauthRoutes from './oauth/index.js';
 import { joinRoutes, organizationRoutes, registrationRoutes } from './organization/index.js';
 import { Organization } from './organization/schemas.js';
+import { FileResource } from './files/schemas.js';
+import { Invoice } from './invoices/index.js';
+import { Patient } from './patients/index.js';
+import { Prescription } from './prescriptions/index.js';
 import patientRoutes from './patients/index.js';
 import prescriptionRoutes from './prescriptions/index.js';
 import profileRoutes from './profile/index.js';
 import reportRoutes from './reports/index.js';
+import syncRoutes from './sync/index.js';
 import { User } from './users/schemas.js';
 
 /**
@@ -20,8 +25,8 @@ import { User } from './users/schemas.js';
  */
 const medreport: FastifyPluginAsync = async (app) => {
   installApiBoundary(app, 'medreport');
-  app.addSchema(User);
-  app.addSchema(Organization);
+  // Resources several routes answer with (records, sync), named once for every scope below.
+  for (const schema of [User, Organization, Patient, Prescription, Invoice, FileResource]) app.addSchema(schema);
 
   await app.register(async function publicScope(scope) {
     await scope.register(publicAuthRoutes);
@@ -46,6 +51,7 @@ const medreport: FastifyPluginAsync = async (app) => {
       await tenant.register(fileRoutes);
       await tenant.register(activityLogRoutes);
       await tenant.register(reportRoutes);
+      await tenant.register(syncRoutes);
     });
   });
 };

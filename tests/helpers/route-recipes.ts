@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
 import { multipart, type FilePart } from './multipart.js';
@@ -238,4 +239,10 @@ export const RECIPES: Record<string, Recipe> = {
     query: { page: '1', limit: '5', from: '2020-01-01', to: '2999-01-01', action_type: 'created', search: 'a' },
   },
   'GET /api/reports/overview': { as: doctor },
+  'GET /api/sync/changes': { as: doctor, query: { limit: '50' } },
+  'POST /api/sync/batch': {
+    as: doctor,
+    body: () => ({ patients: [{ uuid: randomUUID(), name: 'Patient Synchro', updated_at: new Date().toISOString() }] }),
+  },
+  'GET /api/sync/status': { as: doctor },
 };

@@ -5,14 +5,14 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { fileTypeFromBuffer } from 'file-type';
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../../db/schema.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Database, FilesTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { findBadValue } from '../../../plugins/boundary.js';
 import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
-import { recordActivity } from '../activity-log/record.js';
+import { mutate, mutationScope } from '../mutation.js';
 import { Uuid } from '../records/schemas.js';
-import { FileResource, toFileResource, UploadForm } from './schemas.js';
+import { fileEntity, FileResource, toFileResource, UploadForm } from './schemas.js';
 
 const OWNER_TABLES = {
   patient: 'medreport.patients',
@@ -39,7 +39,6 @@ interface Received {
 const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { fileMaxBytes } = app.config;
   const security = [{ bearerAuth: [] }];
-  app.addSchema(FileResource);
   await app.register(multipart, { limits: { fileSize: fileMaxBytes, files: 1, fields: 30, fieldSize: 1024 } });
 
   /** Streams one part to a temporary key; nothing of it is kept in memory but the first bytes. */
@@ -118,7 +117,8 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'bin');
         const { organizationId } = request.tenant;
 
-        const row = await request.tenant.db.transaction().execute(async (trx) => {
+        const { value: row } = await mutate(mutationScope(request), async (m) => {
+          const { trx } = m;
           await assertOwner(trx, ownerType, ownerUuid);
           // One upload at a time per owner and name, so versions never collide.
           await sql`select pg_advisory_xact_lock(hashtextextended(${`${organizationId}/${ownerType}/${ownerUuid}/${received.originalName}`}, 0))`.execute(
@@ -135,9 +135,8 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
           const now = new Date();
           const month = String(now.getUTCMonth() + 1).padStart(2, '0');
           const key = `org_${organizationId}/${now.getUTCFullYear()}/${month}/${uuid}.${ext}`;
-          const inserted = await trx
-            .insertInto('medreport.files')
-            .values({
+          const [inserted] = await m.insert(fileEntity, [
+            {
               uuid,
               owner_type: ownerType,
               owner_uuid: ownerUuid,
@@ -148,19 +147,12 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
               path: key,
               file_version: (previous?.version ?? 0) + 1,
               created_by: request.user.id,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await recordActivity(trx, request.user, {
-            action: 'file.created',
-            entity_type: 'file',
-            entity_uuid: uuid,
-            entity_name: received.originalName,
-          });
-          // Last step before commit: if the move fails, the row rolls back.
+            },
+          ]);
+          // Last step before the commit: if the move fails, the row and its entries roll back.
           await app.storage.move(received.tempKey, key);
           storedAt = key;
-          return inserted;
+          return inserted as unknown as Selectable<FilesTable>;
         });
         return reply.code(201).send(toFileResource(row));
       } catch (err) {

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Selectable } from 'kysely';
 import type { FilesTable } from '../../../db/schema.js';
 import { StringEnum } from '../../schemas.js';
+import type { SyncedEntity } from '../mutation.js';
 import { Timestamp, Uuid } from '../records/schemas.js';
 
 export const FileResource = Type.Object(
@@ -19,6 +20,15 @@ export const FileResource = Type.Object(
   },
   { $id: 'File' },
 );
+
+/** Files in the sync feed and the activity log (the bytes themselves never travel in the feed). */
+export const fileEntity: SyncedEntity = {
+  plural: 'files',
+  table: 'medreport.files',
+  entity: 'file',
+  resource: FileResource,
+  nameColumn: 'original_name',
+};
 
 export const UploadForm = Type.Object({
   file: Type.String({ format: 'binary' }),

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { unprocessable } from '../../../plugins/errors.js';
-import { recordRoutes } from '../records/crud.js';
-import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
+import { recordRoutes, type RecordDefinition } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
 import { Clearable, DateOnly, RecordMeta, Uuid } from '../records/schemas.js';
 
@@ -43,7 +42,7 @@ const columns = [
   'date_issued',
 ] as const;
 
-export default recordRoutes({
+export const invoiceRecords: RecordDefinition = {
   table: 'medreport.invoices',
   entity: 'invoice',
   plural: 'invoices',
@@ -69,15 +68,15 @@ export default recordRoutes({
   filters: { patient_uuid: Type.Optional(Uuid) },
   searchColumns: ['designation'],
   sortColumns: ['created_at', 'date_issued', 'total_amount', 'updated_at'],
-  nameOf: (row) => row.designation as string,
+  nameColumn: 'designation',
   columns,
   writable: columns.filter((c) => c !== 'total_amount'),
-  async prepare(db, request, input, existing) {
+  async prepare(refs, input, existing) {
     const values = { ...input };
-    if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);
-    await assertFile(db, values.file_uuid as string | null | undefined);
+    if (values.patient_uuid !== undefined) await refs.patient(values.patient_uuid as string);
+    await refs.file(values.file_uuid as string | null | undefined);
     if (!existing || values.doctor_uuid !== undefined) {
-      values.doctor_uuid = await resolveDoctor(db, request, values.doctor_uuid as string | undefined);
+      values.doctor_uuid = await refs.doctor(values.doctor_uuid as string | undefined);
     }
     const unitPrice = (values.unit_price ?? existing?.unit_price) as number;
     const quantity = (values.quantity ?? existing?.quantity) as number;
@@ -86,4 +85,6 @@ export default recordRoutes({
       throw unprocessable('Montant total trop élevé.', { unit_price: ['Montant total trop élevé.'] });
     return { ...values, total_amount: total };
   },
-});
+};
+
+export default recordRoutes(invoiceRecords);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { assertPastDate } from '../users/rules.js';
-import { recordRoutes } from '../records/crud.js';
+import { recordRoutes, type RecordDefinition } from '../records/crud.js';
 import { Nullable, StringEnum } from '../../schemas.js';
 import { Clearable, DateOnly, LongText, RecordMeta, Uuid } from '../records/schemas.js';
 
@@ -47,7 +47,7 @@ const columns = [
   'notes',
 ] as const;
 
-export default recordRoutes({
+export const patientRecords: RecordDefinition = {
   table: 'medreport.patients',
   entity: 'patient',
   plural: 'patients',
@@ -56,12 +56,14 @@ export default recordRoutes({
   update: Type.Object({ name: Type.Optional(name), ...fields }, { minProperties: 1 }),
   searchColumns: ['name', 'phone', 'email'],
   sortColumns: ['created_at', 'name', 'birth_date', 'updated_at'],
-  nameOf: (row) => row.name as string,
+  nameColumn: 'name',
   columns,
   writable: columns,
-  async prepare(_db, _request, input) {
+  async prepare(_refs, input) {
     assertPastDate('birth_date', (input.birth_date as string | null | undefined) ?? undefined);
     return { ...input };
   },
   exportable: true,
-});
+};
+
+export default recordRoutes(patientRecords);

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { recordRoutes } from '../records/crud.js';
-import { assertFile, assertPatient, resolveDoctor } from '../records/references.js';
+import { recordRoutes, type RecordDefinition } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
 import { Clearable, DateOnly, LongText, RecordMeta, ShortText, Uuid } from '../records/schemas.js';
 
@@ -42,7 +41,7 @@ const columns = [
   'date_issued',
 ] as const;
 
-export default recordRoutes({
+export const prescriptionRecords: RecordDefinition = {
   table: 'medreport.prescriptions',
   entity: 'prescription',
   plural: 'prescriptions',
@@ -57,17 +56,19 @@ export default recordRoutes({
   filters: { patient_uuid: Type.Optional(Uuid) },
   searchColumns: ['medication', 'dosage', 'notes'],
   sortColumns: ['created_at', 'date_issued', 'medication', 'updated_at'],
-  nameOf: (row) => row.medication as string,
+  nameColumn: 'medication',
   columns,
   writable: columns,
-  async prepare(db, request, input, existing) {
+  async prepare(refs, input, existing) {
     const values = { ...input };
-    if (values.patient_uuid !== undefined) await assertPatient(db, values.patient_uuid as string);
-    await assertFile(db, values.file_uuid as string | null | undefined);
+    if (values.patient_uuid !== undefined) await refs.patient(values.patient_uuid as string);
+    await refs.file(values.file_uuid as string | null | undefined);
     if (!existing || values.doctor_uuid !== undefined) {
-      values.doctor_uuid = await resolveDoctor(db, request, values.doctor_uuid as string | undefined);
+      values.doctor_uuid = await refs.doctor(values.doctor_uuid as string | undefined);
     }
     return values;
   },
   exportable: true,
-});
+};
+
+export default recordRoutes(prescriptionRecords);

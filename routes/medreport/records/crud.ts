@@ -7,12 +7,18 @@ import { prepared } from '../../../db/prepared.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import type { Database } from '../../../db/schema.js';
 import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
-import { recordActivity } from '../activity-log/record.js';
+import { mutate, mutationScope, type Mutation, type SyncedEntity } from '../mutation.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
+import { References } from './references.js';
 import { StringEnum } from '../../schemas.js';
 import { paginate } from '../pagination.js';
 
-type Row = Record<string, unknown> & { uuid: string; created_at: Date; updated_at: Date; deleted_at: Date | null };
+export type Row = Record<string, unknown> & {
+  uuid: string;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+};
 export type RecordTable = 'medreport.patients' | 'medreport.prescriptions' | 'medreport.invoices';
 
 /**
@@ -21,12 +27,15 @@ export type RecordTable = 'medreport.patients' | 'medreport.prescriptions' | 'me
  * `{ data, total, page, limit }`, optional client uuid with idempotent replay, soft deletes, an
  * activity-log row in the same transaction as each change, and a streamed CSV export.
  */
-export interface RecordDefinition<Create extends TObject, Update extends TObject> {
+export interface RecordDefinition<
+  Create extends TObject = TObject,
+  Update extends TObject = TObject,
+> extends SyncedEntity {
   table: RecordTable;
   /** Singular, for actions (`patient.created`) and operation ids. */
   entity: string;
-  /** Plural path segment and OpenAPI tag: `patients`. */
-  plural: string;
+  /** Plural path segment, OpenAPI tag and feed name: `patients`. */
+  plural: 'patients' | 'prescriptions' | 'invoices';
   resource: TObject;
   create: Create;
   update: Update;
@@ -36,8 +45,6 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
   sortColumns: string[];
   /** Equality filters a list accepts besides search, e.g. `patient_uuid`. */
   filters?: TProperties;
-  /** The name the activity log shows for a row. */
-  nameOf(row: Row): string | null;
   /** The record's own columns: with uuid, created_by and timestamps, they make its resource. */
   columns: readonly string[];
   /** The columns a client may set, the only keys `prepare` ever sees; the rest are derived. */
@@ -46,12 +53,7 @@ export interface RecordDefinition<Create extends TObject, Update extends TObject
    * Checks references and derives stored values (422 on a bad reference), inside the mutation's
    * transaction. `existing` is set on updates.
    */
-  prepare(
-    db: Kysely<Database>,
-    request: FastifyRequest,
-    input: Record<string, unknown>,
-    existing?: Row,
-  ): Promise<Record<string, unknown>>;
+  prepare(refs: References, input: Record<string, unknown>, existing?: Row): Promise<Record<string, unknown>>;
   /** Offer `GET /{plural}/export?format=csv` (uuid, the columns, created_at). */
   exportable?: boolean;
 }
@@ -64,8 +66,13 @@ const Deleted = Type.Object({ success: Type.Literal(true), message: Type.String(
 const ExportQuery = Type.Object({ format: StringEnum(['csv'], { description: 'Only csv for now' }) });
 
 /** The stored values a create would write equal the row's: a replay, not a conflict. */
-function sameContent(values: Record<string, unknown>, row: Row): boolean {
+export function sameContent(values: Record<string, unknown>, row: Row): boolean {
   return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
+}
+
+/** The references a mutation of `request`'s caller may point to. */
+export function referencesOf(m: Mutation, request: FastifyRequest): References {
+  return new References(m.trx, { uuid: request.user.uuid, organizationId: request.tenant.organizationId });
 }
 
 /** `search` text for LIKE/ILIKE: `%` and `_` are characters, not wildcards. */
@@ -106,10 +113,8 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
   ];
 
   return async (app) => {
-    app.addSchema(def.resource);
     // Generic over four tables, so untyped inside; each definition's schemas type the edges.
     const db = (request: FastifyRequest) => request.tenant.db as unknown as Kysely<any>;
-    const typed = (handle: Kysely<any>) => handle as unknown as Kysely<Database>;
     // The hottest read: compiled once per organization's handle (db/prepared.ts).
     const selectLive = prepared<any, { uuid: string }, Row>((handle, param) =>
       handle.selectFrom(def.table).selectAll().where('uuid', '=', param('uuid')).where('deleted_at', 'is', null),
@@ -207,36 +212,27 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
       async (request, reply) => {
         const body = request.body as unknown as Record<string, unknown>;
         const uuid = (body.uuid as string | undefined) ?? uuidv7();
-        const outcome = await db(request)
-          .transaction()
-          .execute(async (trx) => {
-            const values = await def.prepare(typed(trx), request, pick(body, def.writable));
-            const inserted = (await trx
-              .insertInto(def.table)
-              .values({ ...pick(values, def.columns), uuid, created_by: request.user.id })
-              .onConflict((oc) => oc.columns(['organization_id', 'uuid']).doNothing())
-              .returningAll()
-              .executeTakeFirst()) as Row | undefined;
-            if (inserted) {
-              await recordActivity(typed(trx), request.user, {
-                action: `${def.entity}.created`,
-                entity_type: def.entity,
-                entity_uuid: uuid,
-                entity_name: def.nameOf(inserted),
-              });
-              return { row: inserted, created: true };
-            }
-            const existing = (await trx
-              .selectFrom(def.table)
-              .selectAll()
-              .where('uuid', '=', uuid)
-              .executeTakeFirst()) as Row;
-            if (existing.deleted_at || !sameContent(values, existing)) {
-              throw conflict(`Un ${def.entity} existe déjà avec cet uuid, avec un autre contenu.`);
-            }
-            return { row: existing, created: false };
-          });
-        return reply.code(outcome.created ? 201 : 200).send(toResource(outcome.row));
+        const { value } = await mutate(mutationScope(request), async (m) => {
+          const values = await def.prepare(referencesOf(m, request), pick(body, def.writable));
+          const [inserted] = await m.insert(
+            def,
+            [{ ...pick(values, def.columns), uuid, created_by: request.user.id }],
+            {
+              ifAbsent: true,
+            },
+          );
+          if (inserted) return { row: inserted as Row, created: true };
+          const existing = (await (m.trx as unknown as Kysely<any>)
+            .selectFrom(def.table)
+            .selectAll()
+            .where('uuid', '=', uuid)
+            .executeTakeFirstOrThrow()) as Row;
+          if (existing.deleted_at || !sameContent(values, existing)) {
+            throw conflict(`Un ${def.entity} existe déjà avec cet uuid, avec un autre contenu.`);
+          }
+          return { row: existing, created: false };
+        });
+        return reply.code(value.created ? 201 : 200).send(toResource(value.row));
       },
     );
 
@@ -273,37 +269,17 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
         },
       },
       async (request) => {
-        const row = await db(request)
-          .transaction()
-          .execute(async (trx) => {
-            const existing = (await trx
-              .selectFrom(def.table)
-              .selectAll()
-              .where('uuid', '=', request.params.uuid)
-              .where('deleted_at', 'is', null)
-              .forUpdate()
-              .executeTakeFirst()) as Row | undefined;
-            if (!existing) throw missing();
-            const changes = pick(request.body as unknown as Record<string, unknown>, def.writable);
-            if (Object.keys(changes).length === 0) {
-              throw unprocessable('Aucun champ modifiable dans la requête.', { body: ['Aucun champ modifiable.'] });
-            }
-            const values = await def.prepare(typed(trx), request, changes, existing);
-            const updated = (await trx
-              .updateTable(def.table)
-              .set({ ...pick(values, def.columns), updated_at: new Date() })
-              .where('uuid', '=', existing.uuid)
-              .returningAll()
-              .executeTakeFirstOrThrow()) as Row;
-            await recordActivity(typed(trx), request.user, {
-              action: `${def.entity}.updated`,
-              entity_type: def.entity,
-              entity_uuid: existing.uuid,
-              entity_name: def.nameOf(updated),
-            });
-            return updated;
-          });
-        return toResource(row);
+        const { value } = await mutate(mutationScope(request), async (m) => {
+          const [existing] = (await m.lockedRows(def, [request.params.uuid])).rows as Row[];
+          if (!existing || existing.deleted_at) throw missing();
+          const changes = pick(request.body as unknown as Record<string, unknown>, def.writable);
+          if (Object.keys(changes).length === 0) {
+            throw unprocessable('Aucun champ modifiable dans la requête.', { body: ['Aucun champ modifiable.'] });
+          }
+          const values = await def.prepare(referencesOf(m, request), changes, existing);
+          return (await m.update(def, existing.uuid, pick(values, def.columns))) as Row;
+        });
+        return toResource(value);
       },
     );
 
@@ -320,25 +296,10 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
         },
       },
       async (request) => {
-        await db(request)
-          .transaction()
-          .execute(async (trx) => {
-            const now = new Date();
-            const deleted = (await trx
-              .updateTable(def.table)
-              .set({ deleted_at: now, updated_at: now })
-              .where('uuid', '=', request.params.uuid)
-              .where('deleted_at', 'is', null)
-              .returningAll()
-              .executeTakeFirst()) as Row | undefined;
-            if (!deleted) throw missing();
-            await recordActivity(typed(trx), request.user, {
-              action: `${def.entity}.deleted`,
-              entity_type: def.entity,
-              entity_uuid: deleted.uuid,
-              entity_name: def.nameOf(deleted),
-            });
-          });
+        await mutate(mutationScope(request), async (m) => {
+          const [deleted] = await m.remove(def, [request.params.uuid]);
+          if (!deleted) throw missing();
+        });
         return { success: true as const, message: `${Entity} supprimé.` };
       },
     );

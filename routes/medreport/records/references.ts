@@ -1,37 +1,83 @@
-import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { unprocessable } from '../../../plugins/errors.js';
 
 const invalid = (field: string, message: string) => unprocessable(message, { [field]: [message] });
 
-/** References are looked up through the tenant handle: another organization's rows do not exist. */
-export async function assertPatient(db: Kysely<Database>, uuid: string): Promise<void> {
-  const found = await db
-    .selectFrom('medreport.patients')
-    .select('uuid')
-    .where('uuid', '=', uuid)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!found) throw invalid('patient_uuid', 'Patient introuvable dans votre organisation.');
-}
+type Kind = 'patients' | 'files' | 'doctors';
 
-export async function assertFile(db: Kysely<Database>, uuid: string | null | undefined): Promise<void> {
-  if (!uuid) return;
-  const found = await db.selectFrom('medreport.files').select('uuid').where('uuid', '=', uuid).executeTakeFirst();
-  if (!found) throw invalid('file_uuid', 'Fichier introuvable dans votre organisation.');
-}
+/**
+ * The records a write refers to, looked up through the tenant handle (another organization's rows
+ * do not exist for it), answering 422 on the field when one is missing. Answers are remembered; a
+ * sync push preloads every reference of its batch in one query per kind, so its items cost none.
+ */
+export class References {
+  readonly #known: Record<Kind, Map<string, boolean>> = { patients: new Map(), files: new Map(), doctors: new Map() };
 
-/** The prescribing doctor: the caller by default, otherwise a member (owner or doctor) of their organization. */
-export async function resolveDoctor(db: Kysely<Database>, request: FastifyRequest, uuid: string | undefined) {
-  if (uuid === undefined || uuid === request.user.uuid) return request.user.uuid;
-  const member = await db
-    .selectFrom('medreport.users')
-    .select('uuid')
-    .where('uuid', '=', uuid)
-    .where('organization_id', '=', request.tenant.organizationId)
-    .where('role', 'in', ['owner', 'doctor'])
-    .executeTakeFirst();
-  if (!member) throw invalid('doctor_uuid', 'Ce médecin ne fait pas partie de votre organisation.');
-  return member.uuid;
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caller: { uuid: string; organizationId: number },
+  ) {}
+
+  async preload(uuids: Partial<Record<Kind, string[]>>): Promise<void> {
+    for (const kind of ['patients', 'files', 'doctors'] as const) {
+      const wanted = [...new Set(uuids[kind] ?? [])].filter((u) => !this.#known[kind].has(u));
+      if (wanted.length === 0) continue;
+      const found = new Set(await this.#lookup(kind, wanted));
+      for (const uuid of wanted) this.#known[kind].set(uuid, found.has(uuid));
+    }
+  }
+
+  /** A patient written earlier in the same mutation exists for what follows it. */
+  created(kind: 'patients' | 'files', uuid: string): void {
+    this.#known[kind].set(uuid, true);
+  }
+
+  async patient(uuid: string): Promise<void> {
+    if (!(await this.#exists('patients', uuid))) {
+      throw invalid('patient_uuid', 'Patient introuvable dans votre organisation.');
+    }
+  }
+
+  async file(uuid: string | null | undefined): Promise<void> {
+    if (uuid && !(await this.#exists('files', uuid))) {
+      throw invalid('file_uuid', 'Fichier introuvable dans votre organisation.');
+    }
+  }
+
+  /** The prescribing doctor: the caller by default, otherwise a member (owner or doctor) of the organization. */
+  async doctor(uuid: string | undefined): Promise<string> {
+    if (uuid === undefined || uuid === this.caller.uuid) return this.caller.uuid;
+    if (!(await this.#exists('doctors', uuid))) {
+      throw invalid('doctor_uuid', 'Ce médecin ne fait pas partie de votre organisation.');
+    }
+    return uuid;
+  }
+
+  async #exists(kind: Kind, uuid: string): Promise<boolean> {
+    const known = this.#known[kind].get(uuid);
+    if (known !== undefined) return known;
+    const found = (await this.#lookup(kind, [uuid])).length > 0;
+    this.#known[kind].set(uuid, found);
+    return found;
+  }
+
+  async #lookup(kind: Kind, uuids: string[]): Promise<string[]> {
+    const rows =
+      kind === 'doctors'
+        ? await this.db
+            .selectFrom('medreport.users')
+            .select('uuid')
+            .where('uuid', 'in', uuids)
+            .where('organization_id', '=', this.caller.organizationId)
+            .where('role', 'in', ['owner', 'doctor'])
+            .execute()
+        : await this.db
+            .selectFrom(kind === 'patients' ? 'medreport.patients' : 'medreport.files')
+            .select('uuid')
+            .where('uuid', 'in', uuids)
+            .where('deleted_at', 'is', null)
+            .execute();
+    return rows.map((r) => r.uuid);
+  }
 }

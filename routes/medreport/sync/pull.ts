@@ -1,0 +1,177 @@
+import type { Kysely } from 'kysely';
+import type { Database, SyncEntity } from '../../../db/schema.js';
+import { HttpError, unprocessable } from '../../../plugins/errors.js';
+import { resourceData, type MutationRow, type SyncedEntity } from '../mutation.js';
+import { decodeCursor, positionOf, type Cursor } from './cursor.js';
+
+/** The synced entities, in the order a snapshot reads them (cursors index this list). */
+export const SYNC_ENTITIES = [
+  'patients',
+  'prescriptions',
+  'invoices',
+  'files',
+] as const satisfies readonly SyncEntity[];
+
+export interface Change {
+  uuid: string;
+  action: 'upsert' | 'delete';
+  data: Record<string, unknown> | null;
+}
+
+export interface PullPage {
+  cursor: Cursor;
+  hasMore: boolean;
+  changes: Partial<Record<SyncEntity, Change[]>>;
+}
+
+export interface PullRequest {
+  /** A cursor from an earlier answer, an ISO 8601 instant (first sync), or nothing (everything). */
+  since?: string;
+  entities: readonly SyncEntity[];
+  limit: number;
+  retentionMs: number;
+}
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T/;
+
+export const resyncNeeded = () =>
+  new HttpError(
+    410,
+    "Ce curseur est plus ancien que l'historique conservé : resynchronisez depuis le début (sans « since »).",
+  );
+
+/**
+ * One page of the organization's history after `since`, at most `limit` changes (docs/sync.md).
+ * `db` is the organization's handle: every query here is confined to it.
+ */
+export async function pull(
+  db: Kysely<Database>,
+  entities: Record<SyncEntity, SyncedEntity>,
+  request: PullRequest,
+): Promise<PullPage> {
+  const wanted = SYNC_ENTITIES.filter((e) => request.entities.includes(e));
+  const horizon = (await db.selectFrom('medreport.sync_horizons').select('seq').executeTakeFirst())?.seq ?? 0;
+  let cursor: Cursor;
+  if (request.since === undefined) {
+    cursor = { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
+  } else if (INSTANT.test(request.since)) {
+    const at = new Date(request.since);
+    if (Number.isNaN(at.getTime())) throw unprocessable('Date « since » invalide.', { since: ['Date invalide.'] });
+    if (at.getTime() < Date.now() - request.retentionMs) throw resyncNeeded();
+    const before = await db
+      .selectFrom('medreport.changes')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('changed_at', '<', at)
+      .executeTakeFirst();
+    cursor = { kind: 'changes', seq: Math.max(before?.seq ?? 0, horizon) };
+  } else {
+    cursor = decodeCursor(request.since);
+  }
+  if (positionOf(cursor) < horizon) throw resyncNeeded();
+  const changes = Object.fromEntries(wanted.map((e) => [e, [] as Change[]])) as PullPage['changes'];
+  return cursor.kind === 'snapshot'
+    ? snapshotPage(db, entities, wanted, cursor, request.limit, changes)
+    : changesPage(db, wanted, cursor, request.limit, changes);
+}
+
+/** The organization's position in the feed now: its last `seq`, or its horizon once all was pruned. */
+export async function latestSeq(db: Kysely<Database>): Promise<number> {
+  const [last, horizon] = await Promise.all([
+    db
+      .selectFrom('medreport.changes')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst(),
+    db.selectFrom('medreport.sync_horizons').select('seq').executeTakeFirst(),
+  ]);
+  return Math.max(last?.seq ?? 0, horizon?.seq ?? 0);
+}
+
+/**
+ * A first sync: the live rows themselves, entity by entity in uuid order (the primary key's
+ * order, so each page is an index range scan). Whatever changes meanwhile is committed after the
+ * watermark and reaches the client from the feed once the snapshot is done.
+ */
+async function snapshotPage(
+  db: Kysely<Database>,
+  entities: Record<SyncEntity, SyncedEntity>,
+  wanted: SyncEntity[],
+  cursor: Extract<Cursor, { kind: 'snapshot' }>,
+  limit: number,
+  changes: PullPage['changes'],
+): Promise<PullPage> {
+  let { entity: index, after } = cursor;
+  let remaining = limit;
+  for (; index < SYNC_ENTITIES.length; index++, after = null) {
+    const name = SYNC_ENTITIES[index]!;
+    if (!wanted.includes(name)) continue;
+    const entity = entities[name];
+    let query = (db as unknown as Kysely<any>).selectFrom(entity.table).selectAll().where('deleted_at', 'is', null);
+    if (after) query = query.where('uuid', '>', after);
+    const rows = (await query.orderBy('uuid').limit(remaining).execute()) as MutationRow[];
+    changes[name]!.push(
+      ...rows.map((row) => ({ uuid: row.uuid, action: 'upsert' as const, data: resourceData(entity, row) })),
+    );
+    remaining -= rows.length;
+    if (remaining === 0) {
+      return {
+        cursor: { kind: 'snapshot', watermark: cursor.watermark, entity: index, after: rows.at(-1)!.uuid },
+        hasMore: true,
+        changes,
+      };
+    }
+  }
+  const next = await db
+    .selectFrom('medreport.changes')
+    .select('seq')
+    .where('seq', '>', cursor.watermark)
+    .where('entity', 'in', wanted)
+    .limit(1)
+    .executeTakeFirst();
+  return { cursor: { kind: 'changes', seq: cursor.watermark }, hasMore: next !== undefined, changes };
+}
+
+/**
+ * The feed's entries after `cursor`, in `seq` (commit) order, at most `limit`: a range scan of the
+ * primary key (organization_id, seq) that stops at the limit, so a page costs the same however
+ * long the history behind or ahead of it (tests/medreport/sync.test.ts checks the plan).
+ */
+export function feedQuery(
+  db: Kysely<Database>,
+  wanted: readonly SyncEntity[],
+  cursor: Extract<Cursor, { kind: 'changes' }>,
+  limit: number,
+) {
+  const { skip } = cursor;
+  let query = db
+    .selectFrom('medreport.changes')
+    .select(['seq', 'entity', 'uuid', 'action', 'data'])
+    .where('seq', '>', cursor.seq)
+    .where('entity', 'in', wanted);
+  if (skip) query = query.where((eb) => eb.or([eb('seq', '<', skip[0]), eb('seq', '>', skip[1])]));
+  return query.orderBy('seq').limit(limit);
+}
+
+/** One page of the feed after the cursor. */
+async function changesPage(
+  db: Kysely<Database>,
+  wanted: SyncEntity[],
+  cursor: Extract<Cursor, { kind: 'changes' }>,
+  limit: number,
+  changes: PullPage['changes'],
+): Promise<PullPage> {
+  const skip = cursor.skip && cursor.skip[1] > cursor.seq ? cursor.skip : undefined;
+  const rows = await feedQuery(db, wanted, { ...cursor, skip }, limit + 1).execute();
+  const page = rows.slice(0, limit);
+  for (const row of page) {
+    changes[row.entity]!.push({
+      uuid: row.uuid,
+      action: row.action,
+      data: row.action === 'delete' ? null : (row.data as Record<string, unknown>),
+    });
+  }
+  let seq = page.at(-1)?.seq ?? cursor.seq;
+  // Nothing else before the end of the client's own range: the cursor may step over it.
+  if (skip && page.length === 0) seq = Math.max(seq, skip[1]);
+  const keep = skip && skip[1] > seq ? skip : undefined;
+  return { cursor: { kind: 'changes', seq, ...(keep ? { skip: keep } : {}) }, hasMore: rows.length > limit, changes };
+}
