@@ -129,10 +129,7 @@ export class Mutation {
     { foreign = false } = {},
   ): Promise<{ rows: MutationRow[]; foreign: Set<string> }> {
     if (uuids.length === 0) return { rows: [], foreign: new Set() };
-    // The lock in a statement of its own: a statement reads the snapshot taken as it starts, so
-    // a read in the statement that waits for the lock would miss what the holder committed.
-    if (!this.#locked) await this.#lock().execute(this.trx);
-    this.#locked = true;
+    await this.lock();
     const isForeign = foreign
       ? sql`t.uuid is null and u.uuid in (select medreport.uuids_of_other_organizations(${entity.plural}, ${this.scope.organizationId}, ${uuids}::uuid[]))`
       : sql`false`;
@@ -149,6 +146,17 @@ export class Mutation {
       else if (foreignUuid) elsewhere.add(asked);
     }
     return { rows: found, foreign: elsewhere };
+  }
+
+  /**
+   * Takes the organization's lock now, in a statement of its own, so that what the mutation reads
+   * next is what the previous holder committed: a statement reads the snapshot taken as it starts,
+   * so a read in the statement that waits for the lock would miss it.
+   */
+  async lock(): Promise<void> {
+    if (this.#locked) return;
+    await this.#lock().execute(this.trx);
+    this.#locked = true;
   }
 
   #lock() {

@@ -5,6 +5,8 @@ import { connect } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mutate } from '../../routes/medreport/mutation.js';
+import { patientRecords } from '../../routes/medreport/patients/index.js';
 import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -283,6 +285,41 @@ describe('with the default app', () => {
       ]);
       // Each version is its own stored file.
       expect(new Set(rows.map((r) => r.path)).size).toBe(4);
+    });
+
+    it('numbers concurrent uploads of one name 1..n, and refuses an owner deleted while it waited', async () => {
+      const owner = await createPatient(app, a.doctor, 'Envois simultanés');
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => upload(app, a.doctor, { ownerUuid: owner, filename: 'bilan.pdf' })),
+      );
+      expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
+      expect(answers.map((r) => r.json().file_version).sort()).toEqual([1, 2, 3, 4, 5]);
+
+      // A deletion holds the organization's lock while the upload waits for it.
+      const doomed = await createPatient(app, a.doctor, 'Supprimé pendant l’envoi');
+      const scope = {
+        db: app.tenantPool.forOrganization(a.organization.id),
+        organizationId: a.organization.id,
+        actor: { id: a.owner.user.id, name: 'Suppression tenue' },
+        deviceId: null,
+      };
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let removed!: () => void;
+      const locked = new Promise<void>((resolve) => (removed = resolve));
+      const deletion = mutate(scope, async (m) => {
+        await m.remove(patientRecords, [doomed]);
+        removed();
+        await held;
+      });
+      await locked;
+      const late = upload(app, a.doctor, { ownerUuid: doomed });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await deletion;
+      const res = await late;
+      expect(res.statusCode, res.body).toBe(422);
+      expect(await fileRows(doomed)).toEqual([]);
     });
   });
 

@@ -5,7 +5,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { fileTypeFromBuffer } from 'file-type';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, FilesTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { findBadValue } from '../../../plugins/boundary.js';
@@ -119,11 +119,10 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
         const { value: row } = await mutate(mutationScope(request), async (m) => {
           const { trx } = m;
+          // Writers of the organization one at a time from here: the owner cannot be deleted
+          // under the upload, and versions of one name never collide.
+          await m.lock();
           await assertOwner(trx, ownerType, ownerUuid);
-          // One upload at a time per owner and name, so versions never collide.
-          await sql`select pg_advisory_xact_lock(hashtextextended(${`${organizationId}/${ownerType}/${ownerUuid}/${received.originalName}`}, 0))`.execute(
-            trx,
-          );
           const previous = await trx
             .selectFrom('medreport.files')
             .select((eb) => eb.fn.max('file_version').as('version'))

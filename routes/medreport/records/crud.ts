@@ -72,7 +72,7 @@ export function sameContent(values: Record<string, unknown>, row: Row): boolean 
 
 /** The references a mutation of `request`'s caller may point to. */
 export function referencesOf(m: Mutation, request: FastifyRequest): References {
-  return new References(m.trx, { uuid: request.user.uuid, organizationId: request.tenant.organizationId });
+  return new References(m, { uuid: request.user.uuid, organizationId: request.tenant.organizationId });
 }
 
 /** `search` text for LIKE/ILIKE: `%` and `_` are characters, not wildcards. */

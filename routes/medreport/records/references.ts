@@ -1,21 +1,21 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../../db/schema.js';
 import { unprocessable } from '../../../plugins/errors.js';
+import type { Mutation } from '../mutation.js';
 
 const invalid = (field: string, message: string) => unprocessable(message, { [field]: [message] });
 
 type Kind = 'patients' | 'files' | 'doctors';
 
 /**
- * The records a write refers to, looked up through the tenant handle (another organization's rows
- * do not exist for it), answering 422 on the field when one is missing. Answers are remembered; a
- * sync push preloads every reference of its batch in one query per kind, so its items cost none.
+ * The records a write refers to, looked up in the mutation's transaction (another organization's
+ * rows do not exist for it) after its lock, so none is deleted before the write commits; 422 on
+ * the field when one is missing. Answers are remembered; a sync push preloads every reference of
+ * its batch in one query per kind, so its items cost none.
  */
 export class References {
   readonly #known: Record<Kind, Map<string, boolean>> = { patients: new Map(), files: new Map(), doctors: new Map() };
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly mutation: Mutation,
     private readonly caller: { uuid: string; organizationId: number },
   ) {}
 
@@ -63,16 +63,18 @@ export class References {
   }
 
   async #lookup(kind: Kind, uuids: string[]): Promise<string[]> {
+    await this.mutation.lock();
+    const db = this.mutation.trx;
     const rows =
       kind === 'doctors'
-        ? await this.db
+        ? await db
             .selectFrom('medreport.users')
             .select('uuid')
             .where('uuid', 'in', uuids)
             .where('organization_id', '=', this.caller.organizationId)
             .where('role', 'in', ['owner', 'doctor'])
             .execute()
-        : await this.db
+        : await db
             .selectFrom(kind === 'patients' ? 'medreport.patients' : 'medreport.files')
             .select('uuid')
             .where('uuid', 'in', uuids)
