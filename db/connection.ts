@@ -35,13 +35,20 @@ export interface ConnectOptions {
   max?: number;
   /** An idle client losing its connection (database restart) must be reported, not crash the process. */
   onIdleError?: (err: Error) => void;
+  /** Settings every connection of the pool starts with (`-c name=value`). */
+  settings?: Record<string, string>;
 }
 
 /** A pg pool whose connections prepare their statements and read dates and counts as we want. */
-export function createPool(url: string, { max = 10, onIdleError = () => {} }: ConnectOptions = {}): pg.Pool {
+export function createPool(
+  url: string,
+  { max = 10, onIdleError = () => {}, settings = {} }: ConnectOptions = {},
+): pg.Pool {
+  const options = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    ...(options.length ? { options: options.join(' ') } : {}),
     types,
     application_name: 'medreport-ptitspas',
     connectionTimeoutMillis: 5_000,

@@ -50,6 +50,7 @@ async function catalog(db: Kysely<any>): Promise<Set<string>> {
       from information_schema.columns c
       join information_schema.tables t using (table_schema, table_name)
      where c.table_schema in (${sql.join(SCHEMAS)}) and t.table_type = 'BASE TABLE'
+       and c.is_generated = 'NEVER' -- a generated column's values are derived, not data
     union
     select table_schema || '.' || table_name from information_schema.tables
      where table_schema in (${sql.join(SCHEMAS)}) and table_type = 'BASE TABLE'`.execute(db);

@@ -14,3 +14,16 @@ export async function enableTenantRls(db: Kysely<any>, table: string): Promise<v
   await sql`alter table ${t} enable row level security`.execute(db);
   await sql`create policy tenant_isolation on ${t} using (${own}) with check (${own})`.execute(db);
 }
+
+/** Open on the cross-organization handle's connections only (db/cross-organization.ts). */
+export const CROSS_ORGANIZATION_SETTING = 'app.cross_organization';
+
+/**
+ * A tenant table readable (never writable) across organizations by the platform administrators'
+ * handle. Every tenant table gets it right after `enableTenantRls` (migration 0009 for the first
+ * ones).
+ */
+export async function allowCrossOrganizationRead(db: Kysely<any>, table: string): Promise<void> {
+  await sql`create policy cross_organization_read on ${sql.table(table)} for select
+    using (current_setting(${sql.lit(CROSS_ORGANIZATION_SETTING)}, true) = 'read')`.execute(db);
+}

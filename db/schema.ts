@@ -7,7 +7,8 @@ type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefine
 /** `date` columns travel as 'YYYY-MM-DD' strings (see db/connection.ts). */
 type DateOnly = string;
 
-export type MedReportRole = 'owner' | 'doctor' | 'admin';
+export type MedReportRole = 'owner' | 'doctor';
+export type PlatformRole = 'admin';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -22,10 +23,17 @@ export interface UsersTable {
   birth_date: DateOnly | null;
   email_verified_at: NullableTimestamp;
   avatar: string | null;
+  /** The organization role. */
   role: MedReportRole | null;
+  /** Platform administration, independent of any organization (docs/admin.md). */
+  platform_role: PlatformRole | null;
   organization_id: number | null;
   has_used_trial: Generated<boolean>;
   status: Generated<'active' | 'suspended'>;
+  /** Set when an administrator deleted the account: the row stays, without personal data. */
+  deleted_at: NullableTimestamp;
+  /** Folded name, e-mail, speciality and order number, for the administrators' search. */
+  search_text: ColumnType<string, never, never>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -126,7 +134,8 @@ export interface FilesTable extends RecordColumns {
 }
 
 export interface ActivityLogTable {
-  organization_id: ColumnType<number, number | undefined, never>;
+  /** Null for the platform administrators' own actions. */
+  organization_id: ColumnType<number | null, number | null | undefined, never>;
   id: Generated<number>;
   user_id: number | null;
   user_name: string | null;

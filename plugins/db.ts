@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { connect, createPool, disconnect } from '../db/connection.js';
+import { crossOrganizationHandle } from '../db/cross-organization.js';
 import type { Database } from '../db/schema.js';
 import { TenantPool } from '../db/tenant-pool.js';
 
@@ -15,6 +16,11 @@ declare module 'fastify' {
      * starves session checks and registrations (db/tenant-pool.ts).
      */
     tenantPool: TenantPool;
+    /**
+     * Reads every organization's rows (db/cross-organization.ts): the platform administrators'
+     * routes only.
+     */
+    crossOrganizationDb: Kysely<Database>;
   }
 }
 
@@ -31,9 +37,12 @@ export default fp<DbPluginOptions>(
     app.decorate('db', db);
     app.decorate('pool', pool);
     app.decorate('tenantPool', new TenantPool(tenantPool));
+    const crossOrganization = crossOrganizationHandle(url, { onIdleError });
+    app.decorate('crossOrganizationDb', crossOrganization.db);
     app.addHook('onClose', async () => {
       await disconnect({ db, pool });
       await tenantPool.end();
+      await crossOrganization.close();
     });
   },
   { name: 'db' },

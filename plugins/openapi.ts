@@ -23,6 +23,10 @@ export const TAGS = [
     description:
       'MedReport offline sync: pull changes after a commit-ordered cursor, push idempotent batches, device status',
   },
+  {
+    name: 'admin',
+    description: 'MedReport platform administration (platform administrators only): accounts and platform figures',
+  },
 ];
 
 /**

@@ -28,6 +28,11 @@ declare module 'fastify' {
      * wrong role.
      */
     requireTenant: onRequestHookHandler;
+    /**
+     * onRequest hook of the platform administration scope (/api/admin), after `authenticate`:
+     * 403 unless the caller is a platform administrator, whatever their organization role.
+     */
+    requireAdmin: onRequestHookHandler;
   }
 }
 
@@ -52,6 +57,10 @@ export default fp(
       }
       request.tenant = { organizationId, role, db: app.tenantPool.forOrganization(organizationId) };
       done();
+    });
+
+    app.decorate<onRequestHookHandler>('requireAdmin', (request, _reply, done) => {
+      done(request.user.platform_role === 'admin' ? undefined : forbidden('Action réservée aux administrateurs.'));
     });
   },
   { name: 'tenant', dependencies: ['db', 'auth'] },

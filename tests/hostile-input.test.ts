@@ -66,6 +66,8 @@ function hostileOwned(): Record<string, unknown> {
     id: 987654321,
     organization_id: fx.victim.organization.id,
     role: 'admin',
+    platform_role: 'admin',
+    roles: ['owner', 'admin'],
     status: 'suspended',
     created_by: victimUser,
     user_id: victimUser,
@@ -94,6 +96,8 @@ const OWNED: Record<string, { key: string; columns: string[] }> = {
       'uuid',
       'email',
       'role',
+      'platform_role',
+      'deleted_at',
       'organization_id',
       'status',
       'email_verified_at',
@@ -148,10 +152,11 @@ async function expectNoSentinel(label: string) {
   const checks: Array<[string, string, unknown[]]> = [
     [
       'users',
-      `select id from medreport.users where role = 'admin' or status = 'suspended' or has_used_trial
-         or password_hash = 'hostile-hash' or email_verified_at = $1 or created_at = $1 or updated_at = $1
-         or id = 987654321 or avatar = 'hostile.png' or (organization_id = $2 and id not in ($3, $4))`,
-      [SENTINEL, victimOrg, fx.victim.owner.user.id, victimUser],
+      `select id from medreport.users where (platform_role = 'admin' and id <> $5) or status = 'suspended'
+         or has_used_trial or password_hash = 'hostile-hash' or email_verified_at = $1 or created_at = $1
+         or updated_at = $1 or deleted_at = $1 or id = 987654321 or avatar = 'hostile.png'
+         or (organization_id = $2 and id not in ($3, $4))`,
+      [SENTINEL, victimOrg, fx.victim.owner.user.id, victimUser, fx.admin.id],
     ],
     [
       'organizations',

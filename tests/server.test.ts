@@ -149,7 +149,7 @@ describe('the server process', () => {
     expect(alive(running.pid)).toBe(false);
   });
 
-  it('runs the CLI on a fresh data directory: migrations first, then the command; the admin then logs in', async () => {
+  it('runs the CLI on a fresh data directory: migrations first, then the command; the admin then logs in and reaches /api/admin', async () => {
     const fresh = await mkdtemp(path.join(tmpdir(), 'api-fresh-'));
     await chmod(fresh, 0o755);
     try {
@@ -173,7 +173,15 @@ describe('the server process', () => {
         body: JSON.stringify({ email: 'first@admin.test', password: 'admin passphrase' }),
       });
       expect(login.status).toBe(200);
-      expect(((await login.json()) as { user: { role: string } }).user.role).toBe('admin');
+      const { token, user } = (await login.json()) as { token: string; user: { role: string; roles: string[] } };
+      expect(user).toMatchObject({ role: 'admin', roles: ['admin'] });
+      // ... and reaches the admin API, where it is the one account.
+      const users = await fetch(`${server.url}/api/admin/users`, { headers: { authorization: `Bearer ${token}` } });
+      expect(users.status).toBe(200);
+      expect(await users.json()).toMatchObject({
+        data: [{ email: 'first@admin.test', roles: ['admin'], status: 'active' }],
+        total: 1,
+      });
       server.child.kill('SIGTERM');
       expect(await exited(server.child)).toBe(0);
     } finally {

@@ -7,6 +7,7 @@ import * as medreportAvatarIndex from './0005_medreport_avatar_index.js';
 import * as medreportHotPath from './0006_medreport_hot_path.js';
 import * as medreportSync from './0007_medreport_sync.js';
 import * as medreportActivityLogKeys from './0008_medreport_activity_log_keys.js';
+import * as medreportPlatformAdmin from './0009_medreport_platform_admin.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0006_medreport_hot_path': medreportHotPath,
   '0007_medreport_sync': medreportSync,
   '0008_medreport_activity_log_keys': medreportActivityLogKeys,
+  '0009_medreport_platform_admin': medreportPlatformAdmin,
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
 import activityLogRoutes from './activity-log/index.js';
+import adminRoutes from './admin/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import fileRoutes from './files/index.js';
 import invoiceRoutes from './invoices/index.js';
@@ -19,9 +20,10 @@ import syncRoutes from './sync/index.js';
 import { User } from './users/schemas.js';
 
 /**
- * The MedReport API, mounted under /api, in three nested encapsulated scopes: public;
- * authenticated (a live session); tenant (a live session in an organization, with a handle
- * confined to it). A route's scope is who may call it; `config.roles` narrows the tenant scope.
+ * The MedReport API, mounted under /api, in nested encapsulated scopes: public; authenticated (a
+ * live session); inside it, tenant (a live session in an organization, with a handle confined to
+ * it) and admin (/api/admin, platform administrators). A route's scope is who may call it;
+ * `config.roles` narrows the tenant scope.
  */
 const medreport: FastifyPluginAsync = async (app) => {
   installApiBoundary(app, 'medreport');
@@ -41,6 +43,8 @@ const medreport: FastifyPluginAsync = async (app) => {
     await scope.register(sessionRoutes);
     await scope.register(profileRoutes);
     await scope.register(joinRoutes);
+    // Platform administrators only (its own guard), whatever their organization.
+    await scope.register(adminRoutes, { prefix: '/admin' });
 
     await scope.register(async function tenantScope(tenant) {
       tenant.addHook('onRequest', tenant.requireTenant);

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
 import { multipart, type FilePart } from './multipart.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
-import { bearer, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
+import { bearer, createPlatformAdmin, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
 
 /**
  * For every route of the route table, how an authorized caller sends it a valid request. The
@@ -33,6 +33,8 @@ export interface RecipeFixture {
   a: TenantFixture;
   /** Another organization, whose rows nothing here may touch. */
   victim: TenantFixture;
+  /** A platform administrator. */
+  admin: { headers: Record<string, string>; id: number };
   /** A new account without an organization. */
   freshUser(): Promise<{ headers: Record<string, string>; email: string }>;
   /** A new doctor of the caller's organization. */
@@ -54,10 +56,12 @@ async function created(app: App, member: Member, url: string, payload: Record<st
 export async function recipeFixture(app: App): Promise<RecipeFixture> {
   const a = await createOrganization(app, 'Caller');
   const victim = await createOrganization(app, 'Victim');
+  const admin = await createPlatformAdmin(app);
   const fx: RecipeFixture = {
     app,
     a,
     victim,
+    admin: { headers: admin.headers, id: admin.user.id },
     async freshUser() {
       const user = await registerUser(app);
       return { headers: bearer(user.token), email: user.email };
@@ -108,6 +112,9 @@ const doctor = (fx: RecipeFixture) => fx.a.doctor.headers;
 const owner = (fx: RecipeFixture) => fx.a.owner.headers;
 const freshUser = async (fx: RecipeFixture) => (await fx.freshUser()).headers;
 const freshDoctor = async (fx: RecipeFixture) => (await fx.freshDoctor()).headers;
+const platformAdmin = (fx: RecipeFixture) => fx.admin.headers;
+/** An account of its own for an administrator's change: a new doctor of the caller's organization. */
+const adminTarget = async (fx: RecipeFixture) => `/api/admin/users/${(await fx.freshDoctor()).user.id}`;
 
 const patientFields = { name: 'Awa Ndiaye', birth_date: '1980-03-04', phone: '+221770000000', notes: 'RAS' };
 const listQuery = { page: '1', limit: '5', search: 'a', sort: '-created_at' };
@@ -167,6 +174,29 @@ export const RECIPES: Record<string, Recipe> = {
     as: freshUser,
     body: async (fx) => ({ organization_code: await fx.code() }),
     changes: ['users.organization_id', 'users.role'],
+  },
+
+  // Platform administration
+  'GET /api/admin/dashboard/stats': { as: platformAdmin },
+  'GET /api/admin/users': {
+    as: platformAdmin,
+    query: { page: '1', limit: '5', search: 'doc', status: 'active' },
+  },
+  'GET /api/admin/users/:id': { as: platformAdmin, url: (fx) => `/api/admin/users/${fx.a.doctor.user.id}` },
+  'PUT /api/admin/users/:id': {
+    as: platformAdmin,
+    url: adminTarget,
+    body: () => ({ name: 'Nom Vérifié', speciality: 'Pédiatrie', phone: null, roles: ['doctor'] }),
+  },
+  'PATCH /api/admin/users/:id/status': {
+    as: platformAdmin,
+    url: async (fx) => `${await adminTarget(fx)}/status`,
+    body: () => ({ status: 'active' }),
+  },
+  'DELETE /api/admin/users/:id': {
+    as: platformAdmin,
+    url: adminTarget,
+    changes: ['users.email', 'users.role', 'users.organization_id', 'users.password_hash', 'users.deleted_at'],
   },
 
   // Tenant

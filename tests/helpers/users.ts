@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
+import { createAdmin } from '../../routes/medreport/users/admin.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -30,4 +31,14 @@ export async function registerUser(app: App, overrides: Record<string, unknown> 
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` };
+}
+
+/** A platform administrator, created as `npm run cli -- admin:create` does, and logged in. */
+export async function createPlatformAdmin(app: App, name = 'Admin Plateforme') {
+  const email = uniqueEmail('admin');
+  await createAdmin(app.db, { email, name, password: async () => PASSWORD }, app.passwords);
+  const res = await app.inject({ method: 'POST', url: '/api/login', payload: { email, password: PASSWORD } });
+  if (res.statusCode !== 200) throw new Error(`admin login: ${res.statusCode} ${res.body}`);
+  const { token, user } = res.json();
+  return { token, user, email, headers: bearer(token) };
 }

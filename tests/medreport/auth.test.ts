@@ -25,6 +25,7 @@ const USER_FIELDS = [
   'speciality',
   'medical_order_number',
   'role',
+  'roles',
   'organization_id',
   'has_used_trial',
   'avatar',

@@ -124,7 +124,8 @@ export const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      if (request.user.role === 'admin') throw forbidden('Un administrateur ne peut pas rejoindre une organisation.');
+      if (request.user.platform_role === 'admin')
+        throw forbidden('Un administrateur ne peut pas rejoindre une organisation.');
       if (request.user.organization_id !== null) throw conflict('Vous appartenez déjà à une organisation.');
       const organization = await findOrganizationByCode(app.db, request.body.organization_code);
       if (!organization) throw invalidCode();

@@ -15,17 +15,17 @@ export async function createAdmin(
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${email}`);
   const existing = await findUserByEmail(db, email);
-  if (existing?.role === 'admin') return 'unchanged';
-  if (existing) {
+  if (existing?.platform_role === 'admin' && !existing.deleted_at) return 'unchanged';
+  if (existing && !existing.deleted_at) {
     await db
       .updateTable('medreport.users')
-      .set({ role: 'admin', updated_at: new Date() })
+      .set({ platform_role: 'admin', updated_at: new Date() })
       .where('id', '=', existing.id)
       .execute();
     return 'promoted';
   }
   const secret = await password();
   if (secret.length < 8) throw new Error('the password must have at least 8 characters');
-  await createUser(db, { email, name }, { passwordHash: await hashing.hash(secret), role: 'admin' });
+  await createUser(db, { email, name }, { passwordHash: await hashing.hash(secret), platformRole: 'admin' });
   return 'created';
 }

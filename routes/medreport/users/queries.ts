@@ -1,7 +1,7 @@
 import type { Insertable, Kysely } from 'kysely';
 import { pick } from '../../../db/columns.js';
 import { isUniqueViolation } from '../../../db/errors.js';
-import type { Database, MedReportRole, UserRow, UsersTable } from '../../../db/schema.js';
+import type { Database, MedReportRole, PlatformRole, UserRow, UsersTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { emailTaken, normalizeEmail } from './rules.js';
 
@@ -21,6 +21,7 @@ export type ProfileInput = Partial<Pick<Insertable<UsersTable>, (typeof PROFILE_
 export interface AccountOwnedFields {
   passwordHash: string | null;
   role?: MedReportRole;
+  platformRole?: PlatformRole;
   organizationId?: number;
   emailVerifiedAt?: Date;
 }
@@ -49,6 +50,7 @@ export async function createUser(
         uuid: uuidv7(),
         password_hash: owned.passwordHash,
         role: owned.role ?? null,
+        platform_role: owned.platformRole ?? null,
         organization_id: owned.organizationId ?? null,
         email_verified_at: owned.emailVerifiedAt ?? null,
       })

@@ -14,7 +14,14 @@ export const User = Type.Object(
     birth_date: Nullable(Type.String({ format: 'date' })),
     speciality: Nullable(Type.String()),
     medical_order_number: Nullable(Type.String()),
-    role: Nullable(StringEnum(['owner', 'doctor', 'admin'])),
+    role: Nullable(
+      StringEnum(['owner', 'doctor', 'admin'], {
+        description: 'The organization role; `admin` for a platform administrator outside any organization',
+      }),
+    ),
+    roles: Type.Array(StringEnum(['owner', 'doctor', 'admin']), {
+      description: 'Every role: the organization role and `admin` for a platform administrator',
+    }),
     organization_id: Type.Union([Type.Integer(), Type.Null()]),
     has_used_trial: Type.Boolean(),
     avatar: Nullable(Type.String({ description: 'Stored file name of the avatar' })),
@@ -40,6 +47,11 @@ export const Email = Type.String({ format: 'email', maxLength: 255 });
 export const Password = Type.String({ minLength: 8, maxLength: 1024 });
 export const BirthDate = Type.String({ format: 'date' });
 
+/** The organization role, then the platform role: `["owner"]`, `["admin"]`, `["doctor", "admin"]`. */
+export function rolesOf(row: Pick<UserRow, 'role' | 'platform_role'>): Array<'owner' | 'doctor' | 'admin'> {
+  return [row.role, row.platform_role].filter((r) => r !== null);
+}
+
 export function toUserResource(row: Omit<UserRow, 'password_hash'>, publicUrl: string): UserResource {
   return {
     id: row.id,
@@ -51,7 +63,8 @@ export function toUserResource(row: Omit<UserRow, 'password_hash'>, publicUrl: s
     birth_date: row.birth_date,
     speciality: row.speciality,
     medical_order_number: row.medical_order_number,
-    role: row.role,
+    role: row.role ?? row.platform_role,
+    roles: rolesOf(row),
     organization_id: row.organization_id,
     has_used_trial: row.has_used_trial,
     avatar: row.avatar,
