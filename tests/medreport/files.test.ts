@@ -5,11 +5,10 @@ import { connect } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mutate } from '../../routes/medreport/mutation.js';
-import { patientRecords } from '../../routes/medreport/patients/index.js';
 import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
+import { whileDeletionHeld } from '../helpers/held-deletion.js';
 import { testDb } from '../helpers/database.js';
 import { multipart, PNG, type FilePart } from '../helpers/multipart.js';
 import {
@@ -297,27 +296,7 @@ describe('with the default app', () => {
 
       // A deletion holds the organization's lock while the upload waits for it.
       const doomed = await createPatient(app, a.doctor, 'Supprimé pendant l’envoi');
-      const scope = {
-        db: app.tenantPool.forOrganization(a.organization.id),
-        organizationId: a.organization.id,
-        actor: { id: a.owner.user.id, name: 'Suppression tenue' },
-        deviceId: null,
-      };
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let removed!: () => void;
-      const locked = new Promise<void>((resolve) => (removed = resolve));
-      const deletion = mutate(scope, async (m) => {
-        await m.remove(patientRecords, [doomed]);
-        removed();
-        await held;
-      });
-      await locked;
-      const late = upload(app, a.doctor, { ownerUuid: doomed });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      release();
-      await deletion;
-      const res = await late;
+      const res = await whileDeletionHeld(app, a, doomed, () => upload(app, a.doctor, { ownerUuid: doomed }));
       expect(res.statusCode, res.body).toBe(422);
       expect(await fileRows(doomed)).toEqual([]);
     });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mutate } from '../../routes/medreport/mutation.js';
-import { patientRecords } from '../../routes/medreport/patients/index.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { whileDeletionHeld } from '../helpers/held-deletion.js';
 import { createOrganization, expectIsolation, type Member, type TenantFixture } from '../helpers/tenants.js';
 import { registerUser, bearer } from '../helpers/users.js';
 
@@ -264,32 +263,14 @@ describe('prescriptions', () => {
 
   it('refuses a patient deleted while the create waited for the organization’s lock', async () => {
     const patient = await newPatient(a.doctor);
-    const scope = {
-      db: app.tenantPool.forOrganization(a.organization.id),
-      organizationId: a.organization.id,
-      actor: { id: a.owner.user.id, name: 'Suppression tenue' },
-      deviceId: null,
-    };
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let removed!: () => void;
-    const locked = new Promise<void>((resolve) => (removed = resolve));
-    const deletion = mutate(scope, async (m) => {
-      await m.remove(patientRecords, [patient.uuid]);
-      removed();
-      await held;
-    });
-    await locked;
-    const late = app.inject({
-      method: 'POST',
-      url: '/api/prescriptions',
-      headers: a.doctor.headers,
-      payload: { patient_uuid: patient.uuid, medication: 'Trop tard' },
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release();
-    await deletion;
-    const res = await late;
+    const res = await whileDeletionHeld(app, a, patient.uuid, () =>
+      app.inject({
+        method: 'POST',
+        url: '/api/prescriptions',
+        headers: a.doctor.headers,
+        payload: { patient_uuid: patient.uuid, medication: 'Trop tard' },
+      }),
+    );
     expect(res.statusCode, res.body).toBe(422);
     expect(res.json().errors).toHaveProperty('patient_uuid');
   });

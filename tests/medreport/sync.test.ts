@@ -8,6 +8,7 @@ import { feedQuery, SYNC_ENTITIES } from '../../routes/medreport/sync/pull.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
+import { whileDeletionHeld } from '../helpers/held-deletion.js';
 import { multipart } from '../helpers/multipart.js';
 import { createOrganization, type Member, type TenantFixture } from '../helpers/tenants.js';
 
@@ -264,29 +265,10 @@ describe('push semantics', () => {
     // statement that takes the lock would see the snapshot of before the wait, a row still alive.
     const fx = await createOrganization(app, 'Attente');
     const uuid = (await rest(fx.doctor, 'POST', '/api/patients', { name: 'Bientôt supprimé' })).json().uuid;
-    const scope = {
-      db: app.tenantPool.forOrganization(fx.organization.id),
-      organizationId: fx.organization.id,
-      actor: { id: fx.owner.user.id, name: 'Suppression tenue' },
-      deviceId: null,
-    };
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let removed!: () => void;
-    const locked = new Promise<void>((resolve) => (removed = resolve));
-    const deletion = mutate(scope, async (m) => {
-      await m.remove(patientRecords, [uuid]);
-      removed();
-      await held;
-    });
-    await locked;
-    const pushed = pushBatch(fx.doctor, { patients: [{ uuid, name: 'Modifié hors ligne', updated_at: iso() }] });
-    await sleep(50); // the push is waiting for the lock
-    release();
-    await deletion;
-    expect((await pushed).results.patients).toEqual([
-      { uuid, status: 'conflict', updated_at: expect.any(String), data: null },
-    ]);
+    const pushed = await whileDeletionHeld(app, fx, uuid, () =>
+      pushBatch(fx.doctor, { patients: [{ uuid, name: 'Modifié hors ligne', updated_at: iso() }] }),
+    );
+    expect(pushed.results.patients).toEqual([{ uuid, status: 'conflict', updated_at: expect.any(String), data: null }]);
   });
 
   it('refuses 101 items of one entity with 422 and applies nothing', async () => {

@@ -15,8 +15,8 @@ export async function createAdmin(
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${email}`);
   const existing = await findUserByEmail(db, email);
-  if (existing?.platform_role === 'admin' && !existing.deleted_at) return 'unchanged';
-  if (existing && !existing.deleted_at) {
+  if (existing?.platform_role === 'admin') return 'unchanged';
+  if (existing) {
     await db
       .updateTable('medreport.users')
       .set({ platform_role: 'admin', updated_at: new Date() })
