@@ -9,8 +9,8 @@ import { HttpError } from './errors.js';
 export interface LimitOptions {
   max: number;
   timeWindow: string;
-  /** Count per client address (public routes) or per authenticated user. */
-  per: 'ip' | 'user';
+  /** Count per client address (public routes), or per what the function names (the authenticated caller). */
+  per: 'ip' | ((request: FastifyRequest) => string | number);
 }
 
 declare module 'fastify' {
@@ -50,7 +50,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
     const off: onRequestHookHandler = (_request, _reply, done) => done();
     app.decorate('limit', (name: string, { max, timeWindow, per }: LimitOptions) => {
       if (!enabled) return off;
-      const key = (request: FastifyRequest) => `${name}:${per === 'user' ? `user:${request.user.id}` : request.ip}`;
+      const key = (request: FastifyRequest) => `${name}:${per === 'ip' ? request.ip : `user:${per(request)}`}`;
       let check = limiters.get(name);
       if (!check) {
         check = app.createRateLimit({ max, timeWindow, keyGenerator: key });

@@ -63,5 +63,5 @@ export default fp(
       done(request.user.platform_role === 'admin' ? undefined : forbidden('Action réservée aux administrateurs.'));
     });
   },
-  { name: 'tenant', dependencies: ['db', 'auth'] },
+  { name: 'tenant', dependencies: ['db', 'medreport-auth'] },
 );

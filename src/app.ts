@@ -3,7 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import auth from '../plugins/auth.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
@@ -13,8 +12,8 @@ import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
+import sessionCache from '../plugins/session-cache.js';
 import storage from '../plugins/storage.js';
-import tenant from '../plugins/tenant.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';
 import ptitspas from '../routes/ptitspas/index.js';
@@ -67,7 +66,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     done();
   });
 
-  // Outside both API trees (/health, /api/docs, unknown paths): MedReport's shape.
+  // Outside both API trees (/health, /api/docs, unknown paths): MedReport's shape. Each tree
+  // installs its own error and not-found handlers, token verifier and role guard.
   installErrorHandlers(app, 'medreport');
   app.addSchema(MedReportError);
   app.addSchema(PtitsPasError);
@@ -77,12 +77,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
-  await app.register(auth, {
-    secret: config.jwtSecret,
-    ttlSeconds: config.accessTokenTtlSeconds,
-    databaseUrl: config.databaseUrl,
-  });
-  await app.register(tenant);
+  await app.register(sessionCache, { databaseUrl: config.databaseUrl });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await app.register(storage, { root: path.join(config.dataDir, 'files') });

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
+import auth, { byUser } from '../../plugins/medreport-auth.js';
+import tenant from '../../plugins/tenant.js';
 import activityLogRoutes from './activity-log/index.js';
 import adminRoutes from './admin/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
@@ -27,6 +29,8 @@ import { User } from './users/schemas.js';
  */
 const medreport: FastifyPluginAsync = async (app) => {
   installApiBoundary(app, 'medreport');
+  await app.register(auth, { secret: app.config.jwtSecret, ttlSeconds: app.config.accessTokenTtlSeconds });
+  await app.register(tenant);
   // Resources several routes answer with (records, sync), named once for every scope below.
   for (const schema of [User, Organization, Patient, Prescription, Invoice, FileResource]) app.addSchema(schema);
 
@@ -39,7 +43,7 @@ const medreport: FastifyPluginAsync = async (app) => {
   await app.register(async function authenticatedScope(scope) {
     scope.addHook('onRequest', scope.authenticate);
     // The spec's "protected API group": 120 requests a minute per user, on top of route limits.
-    scope.addHook('onRequest', scope.limit('api', { max: 120, timeWindow: '1 minute', per: 'user' }));
+    scope.addHook('onRequest', scope.limit('api', { max: 120, timeWindow: '1 minute', per: byUser }));
     await scope.register(sessionRoutes);
     await scope.register(profileRoutes);
     await scope.register(joinRoutes);

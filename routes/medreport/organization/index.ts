@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { conflict, errorResponses, forbidden, unprocessable } from '../../../plugins/errors.js';
+import { byUser } from '../../../plugins/medreport-auth.js';
 import { createUser } from '../users/queries.js';
 import { assertConfirmed, assertPastDate } from '../users/rules.js';
 import { toUserResource } from '../users/schemas.js';
@@ -113,7 +114,7 @@ export const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/user/profile/join-organization',
     {
-      onRequest: app.limit('join-organization', { max: 10, timeWindow: '1 hour', per: 'user' }),
+      onRequest: app.limit('join-organization', { max: 10, timeWindow: '1 hour', per: byUser }),
       schema: {
         operationId: 'joinOrganization',
         tags: ['organization'],

@@ -4,6 +4,7 @@ import type { TObject } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { SyncEntity } from '../../../db/schema.js';
 import { errorResponses } from '../../../plugins/errors.js';
+import { byUser } from '../../../plugins/medreport-auth.js';
 import { fileEntity } from '../files/schemas.js';
 import { deviceOf, type ChangeRange, type SyncedEntity } from '../mutation.js';
 import { invoiceRecords } from '../invoices/index.js';
@@ -60,7 +61,7 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }];
   const tags = ['sync'];
   // The spec's limit for /api/sync/*: one counter for the three routes.
-  app.addHook('onRequest', app.limit('sync', { max: 60, timeWindow: '1 hour', per: 'user' }));
+  app.addHook('onRequest', app.limit('sync', { max: 60, timeWindow: '1 hour', per: byUser }));
 
   // Changes older than the retention go, every hour; clients behind them resync from scratch.
   const prune = async () => {

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from '@fastify/jwt';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { DeleteQueryNode, TableNode, UpdateQueryNode, type Kysely, type KyselyPlugin, type QueryId } from 'kysely';
-import { AuthCache, AuthInvalidations } from '../db/auth-cache.js';
+import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../db/schema.js';
 import { forbidden, unauthorized } from './errors.js';
 
@@ -29,14 +28,10 @@ declare module 'fastify' {
     authenticate: onRequestHookHandler;
     /** Opens a session for the user and returns its signed access token. */
     issueToken(db: Kysely<Database>, userId: number, userUuid: string, request: FastifyRequest): Promise<string>;
-    /** Verified tokens and their live session's user, kept in process (db/auth-cache.ts). */
-    sessionCache: AuthCache<AuthUser>;
   }
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
-/** Where the triggers of migration 0006 announce session and user changes. */
-export const AUTH_CHANNEL = 'medreport_auth';
 
 // A named (prepared once per connection) statement: checks the session and loads its user.
 const SESSION_USER = {
@@ -49,40 +44,13 @@ const SESSION_USER = {
 };
 
 /**
- * Empties this process's session cache whenever this process changes a session or a user: its
- * own next request must see the change, before the trigger's notification comes back.
+ * MedReport's token verifier, registered inside the /api tree only: its JWT key, its `authenticate`
+ * hook and its user type never reach /api/v1 (PtitsPas has its own, plugins/ptitspas-auth.ts).
  */
-class ForgetOnAuthWrites implements KyselyPlugin {
-  readonly #writes = new WeakSet<QueryId>();
-  constructor(private readonly cache: AuthCache<unknown>) {}
-
-  transformQuery({ node, queryId }: Parameters<KyselyPlugin['transformQuery']>[0]) {
-    const table = UpdateQueryNode.is(node) ? node.table : DeleteQueryNode.is(node) ? node.from.froms[0] : undefined;
-    if (table && TableNode.is(table) && ['users', 'sessions'].includes(table.table.identifier.name)) {
-      this.#writes.add(queryId);
-    }
-    return node;
-  }
-
-  async transformResult({ result, queryId }: Parameters<KyselyPlugin['transformResult']>[0]) {
-    if (this.#writes.has(queryId)) this.cache.clear();
-    return result;
-  }
-}
-
-export default fp<{ secret: string; ttlSeconds: number; databaseUrl: string }>(
-  async (app, { secret, ttlSeconds, databaseUrl }) => {
+export default fp<{ secret: string; ttlSeconds: number }>(
+  async (app, { secret, ttlSeconds }) => {
     await app.register(jwt, { secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } });
-
-    const cache = new AuthCache<AuthUser>();
-    const invalidations = new AuthInvalidations(databaseUrl, AUTH_CHANNEL, [cache], (err) =>
-      app.log.warn({ err }, 'session cache off until the notification connection is back'),
-    );
-    await invalidations.ready();
-    app.addHook('onClose', () => invalidations.close());
-    app.decorate('sessionCache', cache);
-    // `app.db` is the only handle that writes users and sessions.
-    app.db = app.db.withPlugin(new ForgetOnAuthWrites(cache));
+    const cache = app.sessionCache;
 
     app.decorate(
       'issueToken',
@@ -142,5 +110,8 @@ export default fp<{ secret: string; ttlSeconds: number; databaseUrl: string }>(
       userOf(token).then((user) => done(admit(request, user)), done);
     });
   },
-  { name: 'auth', dependencies: ['db'] },
+  { name: 'medreport-auth', dependencies: ['db', 'session-cache'] },
 );
+
+/** Rate-limit key of MedReport's authenticated routes: the caller's account. */
+export const byUser = (request: FastifyRequest) => request.user.id;
