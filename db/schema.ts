@@ -187,6 +187,80 @@ export interface SyncErrorsTable {
 }
 
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
+export type PtitsPasRole = 'super_admin' | 'administrateur' | 'gestionnaire' | 'assistante_maternelle' | 'parent';
+export type PtitsPasStatut = 'en_attente' | 'actif' | 'suspendu';
+
+export interface UtilisateursTable {
+  id: string;
+  /** Stored in lower case; unique. */
+  email: string;
+  /** Null until the account's owner chooses one (registration without password, v1.3). */
+  password_hash: string | null;
+  prenom: string;
+  nom: string;
+  telephone: string | null;
+  adresse: string | null;
+  role: PtitsPasRole;
+  statut: Generated<PtitsPasStatut>;
+  cree_le: CreatedAt;
+  modifie_le: CreatedAt;
+  /** Folded prénom, nom and e-mail, for the lists' search. */
+  recherche: ColumnType<string, never, never>;
+}
+
+export interface ParentsTable {
+  id_utilisateur: string;
+  id_co_parent: string | null;
+}
+
+export interface AssistantesMaternellesTable {
+  id_utilisateur: string;
+  numero_agrement: string;
+  date_agrement: DateOnly;
+  nb_max_enfants: number;
+  place_disponible: number;
+  disponible: Generated<boolean>;
+  biographie: string | null;
+  ville_residence: string | null;
+  annee_experience: number | null;
+  specialite: string | null;
+}
+
+export interface HistoriqueStatutsTable {
+  id: Generated<number>;
+  id_utilisateur: string;
+  ancien_statut: PtitsPasStatut;
+  nouveau_statut: PtitsPasStatut;
+  commentaire: string | null;
+  par: string | null;
+  cree_le: CreatedAt;
+}
+
+export interface RefreshFamiliesTable {
+  id: string;
+  id_utilisateur: string;
+  cree_le: CreatedAt;
+  revoque_le: NullableTimestamp;
+  motif_revocation: 'logout' | 'reuse' | 'suspension' | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: Buffer;
+  id_famille: string;
+  cree_le: CreatedAt;
+  expire_le: Timestamp;
+  remplace_le: NullableTimestamp;
+  successeur: Buffer | null;
+}
+
+export interface LiensMotDePasseTable {
+  token_hash: Buffer;
+  id_utilisateur: string;
+  cree_le: CreatedAt;
+  expire_le: Timestamp;
+  utilise_le: NullableTimestamp;
+}
+
 export interface Database {
   'medreport.users': UsersTable;
   'medreport.sessions': SessionsTable;
@@ -202,7 +276,15 @@ export interface Database {
   'medreport.sync_horizons': SyncHorizonsTable;
   'medreport.sync_devices': SyncDevicesTable;
   'medreport.sync_errors': SyncErrorsTable;
+  'ptitspas.utilisateurs': UtilisateursTable;
+  'ptitspas.parents': ParentsTable;
+  'ptitspas.assistantes_maternelles': AssistantesMaternellesTable;
+  'ptitspas.historique_statuts': HistoriqueStatutsTable;
+  'ptitspas.refresh_families': RefreshFamiliesTable;
+  'ptitspas.refresh_tokens': RefreshTokensTable;
+  'ptitspas.liens_mot_de_passe': LiensMotDePasseTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type UtilisateurRow = Selectable<UtilisateursTable>;
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -1,5 +1,11 @@
 import AjvCompiler from '@fastify/ajv-compiler';
-import type { FastifyInstance, FastifySchema, FastifySchemaCompiler, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifySchema,
+  FastifySchemaCompiler,
+  preValidationHookHandler,
+  RouteOptions,
+} from 'fastify';
 import fp from 'fastify-plugin';
 import { installErrorHandlers, type Api } from './errors.js';
 
@@ -168,3 +174,9 @@ export default fp(
   },
   { name: 'boundary' },
 );
+
+/** preValidation hook of a route whose body is optional: no body at all is read as `{}`. */
+export const optionalBody: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {};
+  done();
+};

@@ -27,6 +27,17 @@ export const TAGS = [
     name: 'admin',
     description: 'MedReport platform administration (platform administrators only): accounts and platform figures',
   },
+  { name: 'ptitspas-root', description: 'PtitsPas (/api/v1): aperçu de l’API et endpoint de test' },
+  {
+    name: 'ptitspas-auth',
+    description:
+      'PtitsPas : connexion, inscription sans mot de passe (v1.3), rafraîchissement avec rotation, création du mot de passe par lien',
+  },
+  {
+    name: 'ptitspas-users',
+    description: 'PtitsPas : tous les comptes, leur validation et leur suspension (avec historique)',
+  },
+  { name: 'ptitspas-gestionnaires', description: 'PtitsPas : les comptes gestionnaires' },
 ];
 
 /**
@@ -46,7 +57,20 @@ export default fp<{ publicUrl: string }>(
         },
         servers: [{ url: publicUrl }],
         components: {
-          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description: 'MedReport (/api): the `token` of login or registration',
+            },
+            ptitspasBearer: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description: 'PtitsPas (/api/v1): the `access_token` of /api/v1/auth/login (15 minutes)',
+            },
+          },
         },
         tags: TAGS,
       },

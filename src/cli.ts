@@ -10,6 +10,7 @@ import { provisionDatabase } from '../db/provision.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords } from '../plugins/passwords.js';
 import { createAdmin } from '../routes/medreport/users/admin.js';
+import { createSuperAdmin } from '../routes/ptitspas/users/admin.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 
 /**
@@ -145,6 +146,29 @@ program
           : outcome === 'promoted'
             ? `promoted existing account ${options.email} to administrator (its password is unchanged)`
             : `${options.email} is already an administrator (nothing changed)`,
+      );
+    }),
+  );
+
+program
+  .command('ptitspas:create-admin')
+  .description('create the PtitsPas super admin (idempotent: an existing super admin is left unchanged)')
+  .requiredOption('--email <email>', 'e-mail address')
+  .requiredOption('--prenom <prenom>', 'first name')
+  .requiredOption('--nom <nom>', 'last name')
+  .option('--password <password>', 'password (8 to 128 characters); omit it to type it at a prompt or pipe it on stdin')
+  .action((options: { email: string; prenom: string; nom: string; password?: string }) =>
+    withDatabase(async (db) => {
+      const config = loadConfig();
+      const outcome = await createSuperAdmin(
+        db,
+        { ...options, password: async () => options.password ?? (await readSecret('Password: ')) },
+        passwords(config.passwordHashing, config.passwordHashConcurrency),
+      );
+      console.log(
+        outcome === 'created'
+          ? `created PtitsPas super admin ${options.email}`
+          : `${options.email} is already a PtitsPas super admin (nothing changed)`,
       );
     }),
   );

@@ -55,6 +55,7 @@ const EnvSchema = Type.Object({
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
+  PTITSPAS_SET_PASSWORD_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   ...oauthVariables(),
 });
 
@@ -91,6 +92,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. */
   passwordResetUrl: string;
+  /** PtitsPas: base of the link e-mailed at validation to choose a password; `?token=...` is appended. */
+  ptitspasSetPasswordUrl: string;
   /** When set, a successful OAuth callback redirects here with `?token=...` (mobile deep link). */
   oauthSuccessRedirect?: string;
   /** Only the providers whose client id and secret are both set. */
@@ -141,6 +144,7 @@ const HINTS: Record<string, string> = {
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
+  PTITSPAS_SET_PASSWORD_URL: 'an absolute URL (https://... or an app scheme such as ptitspas://...)',
   NODE_ENV: 'one of development, test, production',
 };
 
@@ -207,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtlSeconds: parseDuration(e.ACCESS_TOKEN_TTL),
     passwordResetUrl: e.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
+    ptitspasSetPasswordUrl: e.PTITSPAS_SET_PASSWORD_URL ?? `${publicUrl}/ptitspas/definir-mot-de-passe`,
     oauth: parseOAuth(raw as Record<string, string | undefined>),
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
     // Every core but one by default, so the event loop keeps a core during a login storm.

@@ -8,6 +8,7 @@ import * as medreportHotPath from './0006_medreport_hot_path.js';
 import * as medreportSync from './0007_medreport_sync.js';
 import * as medreportActivityLogKeys from './0008_medreport_activity_log_keys.js';
 import * as medreportPlatformAdmin from './0009_medreport_platform_admin.js';
+import * as ptitspasAccounts from './0010_ptitspas_accounts.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_medreport_sync': medreportSync,
   '0008_medreport_activity_log_keys': medreportActivityLogKeys,
   '0009_medreport_platform_admin': medreportPlatformAdmin,
+  '0010_ptitspas_accounts': ptitspasAccounts,
 };

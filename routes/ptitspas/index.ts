@@ -1,9 +1,54 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
+import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas-auth.js';
+import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
+import { LoginResponse, Me, Registered, TokenPair } from './auth/schemas.js';
+import gestionnaireRoutes from './gestionnaires/index.js';
+import rootRoutes from './root/index.js';
+import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
+import userRoutes from './users/index.js';
 
-/** The PtitsPas API, mounted under /api/v1: one child plugin per domain folder. */
+// The document's plan: 100 requests a minute per client (an address before login, an account after).
+const PER_MINUTE = { max: 100, timeWindow: '1 minute' };
+
+/**
+ * The PtitsPas API, mounted under /api/v1, in its own encapsulated scopes: its error and
+ * not-found handlers, its token verifier (AuthGuard) and role guard (RolesGuard), none of which
+ * MedReport's tree shares. Public routes, then the authenticated scope, where every route declares
+ * the roles allowed on it (`config.ptitspasRoles`) or fails to register.
+ */
 const ptitspas: FastifyPluginAsync = async (app) => {
   installApiBoundary(app, 'ptitspas');
+  await app.register(auth, { secret: app.config.jwtSecret });
+  for (const schema of [
+    UserSummary,
+    UserDetail,
+    CreatedUser,
+    Message,
+    StatusChanged,
+    LoginResponse,
+    TokenPair,
+    Me,
+    Registered,
+  ]) {
+    app.addSchema(schema);
+  }
+
+  await app.register(async function publicScope(scope) {
+    scope.addHook('onRequest', scope.limit('ptitspas-public', { ...PER_MINUTE, per: 'ip' }));
+    await scope.register(rootRoutes);
+    await scope.register(publicAuthRoutes);
+  });
+
+  await app.register(async function authenticatedScope(scope) {
+    scope.addHook('onRoute', requireDeclaredRoles);
+    scope.addHook('onRequest', scope.ptitspasAuthenticate);
+    scope.addHook('onRequest', scope.limit('ptitspas', { ...PER_MINUTE, per: byCaller }));
+    scope.addHook('onRequest', scope.ptitspasAuthorize);
+    await scope.register(sessionRoutes);
+    await scope.register(userRoutes);
+    await scope.register(gestionnaireRoutes);
+  });
 };
 
 export default ptitspas;

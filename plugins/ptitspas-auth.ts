@@ -1,0 +1,132 @@
+import { hkdfSync } from 'node:crypto';
+import { createSigner, createVerifier } from 'fast-jwt';
+import type { FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import type { PtitsPasRole, PtitsPasStatut } from '../db/schema.js';
+import { forbidden, unauthorized } from './errors.js';
+
+/** The five roles, highest first (the document's hierarchy). */
+export const PTITSPAS_ROLES = [
+  'super_admin',
+  'administrateur',
+  'gestionnaire',
+  'assistante_maternelle',
+  'parent',
+] as const satisfies readonly PtitsPasRole[];
+
+/** The caller of an authenticated PtitsPas route, as their token's live refresh family says. */
+export interface PtitsPasCaller {
+  id: string;
+  email: string;
+  role: PtitsPasRole;
+  prenom: string;
+  nom: string;
+  statut: PtitsPasStatut;
+  /** The login (refresh-token family) the access token belongs to: what logout revokes. */
+  familyId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ptitspasUser: PtitsPasCaller;
+  }
+  interface FastifyContextConfig {
+    /** PtitsPas: the roles allowed on the route, or 'any' authenticated caller. Required in the authenticated scope. */
+    ptitspasRoles?: readonly PtitsPasRole[] | 'any';
+  }
+  interface FastifyInstance {
+    /** A signed PtitsPas access token (15 minutes) for the user's refresh family. */
+    signPtitsPasAccess(user: { id: string; role: PtitsPasRole }, familyId: string): string;
+    /** AuthGuard: 401 without a valid access token of a live login, 403 for an account that is not active. */
+    ptitspasAuthenticate: onRequestHookHandler;
+    /** RolesGuard, after ptitspasAuthenticate: 403 unless the caller's role is one the route allows. */
+    ptitspasAuthorize: onRequestHookHandler;
+  }
+}
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const AUDIENCE = 'ptitspas';
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+// The caller and their login in one round trip: a revoked family (logout, suspension, reuse)
+// ends its access tokens at once, not when they expire.
+const CALLER = {
+  name: 'ptitspas_caller',
+  text: `
+    select u.id, u.email, u.role, u.prenom, u.nom, u.statut
+      from ptitspas.refresh_families f
+      join ptitspas.utilisateurs u on u.id = f.id_utilisateur
+     where f.id = $1 and u.id = $2 and f.revoque_le is null`,
+};
+
+/**
+ * PtitsPas's token verifier and role guard, registered inside the /api/v1 tree only. Its key is
+ * derived from JWT_SECRET for this purpose alone (HKDF), and its tokens carry their own audience:
+ * a MedReport token fails its signature check here, and a PtitsPas token fails MedReport's.
+ */
+export default fp<{ secret: string }>(
+  async (app, { secret }) => {
+    const key = Buffer.from(hkdfSync('sha256', secret, '', 'ptitspas access token', 32));
+    const sign = createSigner({
+      key,
+      algorithm: 'HS256',
+      aud: AUDIENCE,
+      iss: AUDIENCE,
+      expiresIn: ACCESS_TOKEN_TTL_SECONDS * 1000,
+    });
+    const verify = createVerifier({ key, algorithms: ['HS256'], allowedAud: AUDIENCE, allowedIss: AUDIENCE });
+
+    app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
+    app.decorate('signPtitsPasAccess', (user: { id: string; role: PtitsPasRole }, familyId: string) =>
+      sign({ sub: user.id, fid: familyId, role: user.role }),
+    );
+
+    async function callerOf(token: string): Promise<PtitsPasCaller> {
+      let payload: { sub?: unknown; fid?: unknown };
+      try {
+        payload = verify(token) as typeof payload;
+      } catch {
+        throw unauthorized('Jeton invalide ou expiré.');
+      }
+      if (typeof payload.sub !== 'string' || typeof payload.fid !== 'string') throw unauthorized('Jeton invalide.');
+      const { rows } = await app.pool.query<Omit<PtitsPasCaller, 'familyId'>>({
+        ...CALLER,
+        values: [payload.fid, payload.sub],
+      });
+      const row = rows[0];
+      if (!row) throw unauthorized('Session expirée ou révoquée.');
+      if (row.statut !== 'actif') throw forbidden('Ce compte est suspendu ou en attente de validation.');
+      return { ...row, familyId: payload.fid };
+    }
+
+    app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {
+      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+      if (!token) return done(unauthorized('Non authentifié.'));
+      callerOf(token).then((caller) => {
+        request.ptitspasUser = caller;
+        done();
+      }, done);
+    });
+
+    app.decorate<onRequestHookHandler>('ptitspasAuthorize', (request, _reply, done) => {
+      const allowed = request.routeOptions.config.ptitspasRoles;
+      if (allowed === 'any' || allowed?.includes(request.ptitspasUser.role)) return done();
+      done(forbidden('Accès refusé : rôle insuffisant'));
+    });
+  },
+  { name: 'ptitspas-auth', dependencies: ['db'] },
+);
+
+/**
+ * onRoute hook of the authenticated scope: a route that does not say who may call it is refused
+ * at start-up, so a forgotten role list can never mean "everyone".
+ */
+export function requireDeclaredRoles(route: RouteOptions): void {
+  const roles = route.config?.ptitspasRoles;
+  if (roles !== 'any' && !(Array.isArray(roles) && roles.length > 0)) {
+    throw new Error(`PtitsPas route ${String(route.method)} ${route.url} declares no config.ptitspasRoles`);
+  }
+}
+
+/** Rate-limit key of PtitsPas's authenticated routes: the caller's account. */
+export const byCaller = (request: FastifyRequest) => request.ptitspasUser.id;

@@ -1,0 +1,107 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../../plugins/errors.js';
+import { authenticatedErrors as errors, security } from '../responses.js';
+import { sendActivation } from '../auth/links.js';
+import { createActiveUser } from '../users/create.js';
+import { findUser, listUsers, updateUser } from '../users/queries.js';
+import {
+  CreateGestionnaireBody,
+  CreatedUser,
+  ListQuery,
+  TotalHeader,
+  UpdateUserBody,
+  UserDetail,
+  UserIdParams,
+  UserSummary,
+} from '../users/schemas.js';
+
+const NOT_FOUND = 'Gestionnaire non trouvé';
+// The role is the route's: a list filter on it would be redundant, and an id of another role is 404.
+const GestionnaireQuery = Type.Omit(ListQuery, ['role']);
+
+/** /gestionnaires: the accounts of role gestionnaire, through the same queries as /users. */
+const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/gestionnaires',
+    {
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire'] },
+      schema: {
+        operationId: 'ptitspasListGestionnaires',
+        tags: ['ptitspas-gestionnaires'],
+        summary: 'Liste des gestionnaires (paginée, total dans X-Total-Count)',
+        security,
+        querystring: GestionnaireQuery,
+        response: { 200: { ...Type.Array(UserSummary), headers: TotalHeader }, ...errors(400) },
+      },
+    },
+    async (request, reply) => {
+      const { rows, total } = await listUsers(app.db, { ...request.query, role: 'gestionnaire' });
+      return reply.header('x-total-count', total).send(rows);
+    },
+  );
+
+  app.get(
+    '/gestionnaires/:id',
+    {
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire'] },
+      schema: {
+        operationId: 'ptitspasGetGestionnaire',
+        tags: ['ptitspas-gestionnaires'],
+        summary: 'Un gestionnaire',
+        security,
+        params: UserIdParams,
+        response: { 200: UserDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const user = await findUser(app.db, request.params.id, 'gestionnaire');
+      if (!user) throw notFound(NOT_FOUND);
+      return user;
+    },
+  );
+
+  app.post(
+    '/gestionnaires',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasCreateGestionnaire',
+        tags: ['ptitspas-gestionnaires'],
+        summary: 'Créer un gestionnaire, actif ; sans mot de passe, un lien pour le choisir est envoyé',
+        security,
+        body: CreateGestionnaireBody,
+        response: { 201: CreatedUser, ...errors(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { password, ...fields } = request.body;
+      const { user, token } = await createActiveUser(app.db, app.passwords, fields, 'gestionnaire', password);
+      sendActivation(app.mailer, app.config.ptitspasSetPasswordUrl, user, token);
+      return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
+    },
+  );
+
+  app.patch(
+    '/gestionnaires/:id',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasUpdateGestionnaire',
+        tags: ['ptitspas-gestionnaires'],
+        summary: 'Modifier un gestionnaire (mêmes champs que PATCH /users/:id)',
+        security,
+        params: UserIdParams,
+        body: UpdateUserBody,
+        response: { 200: UserDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const user = await updateUser(app.db, request.params.id, request.body, 'gestionnaire');
+      if (!user) throw notFound(NOT_FOUND);
+      return user;
+    },
+  );
+};
+
+export default gestionnaireRoutes;

@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Database, PtitsPasRole } from '../../../db/schema.js';
+import type { Passwords } from '../../../plugins/passwords.js';
+import { createSetPasswordToken } from '../auth/links.js';
+import { insertUser } from './queries.js';
+import type { NewUserFields } from './schemas.js';
+
+/**
+ * An account created by staff: active at once. Without a password it gets a set-password link
+ * (returned for the mail sent after the commit), as a validated registration does.
+ */
+export async function createActiveUser(
+  db: Kysely<Database>,
+  passwords: Passwords,
+  fields: NewUserFields,
+  role: PtitsPasRole,
+  password: string | undefined,
+) {
+  const passwordHash = password === undefined ? null : await passwords.hash(password);
+  return db.transaction().execute(async (trx) => {
+    const user = await insertUser(trx, fields, { role, statut: 'actif', passwordHash });
+    const token = passwordHash ? undefined : await createSetPasswordToken(trx, user.id);
+    return { user, token };
+  });
+}

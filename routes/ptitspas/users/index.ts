@@ -1,0 +1,172 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { optionalBody } from '../../../plugins/boundary.js';
+import { notFound } from '../../../plugins/errors.js';
+import { authenticatedErrors as errors, security } from '../responses.js';
+import { sendActivation } from '../auth/links.js';
+import { createActiveUser } from './create.js';
+import { findUser, listUsers, updateUser } from './queries.js';
+import {
+  CreateUserBody,
+  CreatedUser,
+  ListQuery,
+  Message,
+  StatusBody,
+  StatusChanged,
+  TotalHeader,
+  UpdateUserBody,
+  UserDetail,
+  UserIdParams,
+  UserSummary,
+} from './schemas.js';
+import { deleteUser, suspendUser, USER_NOT_FOUND, validateUser } from './status.js';
+
+/** /users: every account, whatever its role (the roles of each route as the document lists them). */
+const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ptitspasSetPasswordUrl } = app.config;
+
+  app.get(
+    '/users',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasListUsers',
+        tags: ['ptitspas-users'],
+        summary: 'Liste des utilisateurs (paginée, total dans X-Total-Count)',
+        security,
+        querystring: ListQuery,
+        response: { 200: { ...Type.Array(UserSummary), headers: TotalHeader }, ...errors(400) },
+      },
+    },
+    async (request, reply) => {
+      const { rows, total } = await listUsers(app.db, request.query);
+      return reply.header('x-total-count', total).send(rows);
+    },
+  );
+
+  app.get(
+    '/users/:id',
+    {
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire'] },
+      schema: {
+        operationId: 'ptitspasGetUser',
+        tags: ['ptitspas-users'],
+        summary: 'Un utilisateur',
+        security,
+        params: UserIdParams,
+        response: { 200: UserDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const user = await findUser(app.db, request.params.id);
+      if (!user) throw notFound(USER_NOT_FOUND);
+      return user;
+    },
+  );
+
+  app.post(
+    '/users',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasCreateUser',
+        tags: ['ptitspas-users'],
+        summary: 'Créer un compte du personnel, actif ; sans mot de passe, un lien pour le choisir est envoyé',
+        security,
+        body: CreateUserBody,
+        response: { 201: CreatedUser, ...errors(400, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { password, role, ...fields } = request.body;
+      const { user, token } = await createActiveUser(app.db, app.passwords, fields, role, password);
+      sendActivation(app.mailer, ptitspasSetPasswordUrl, user, token);
+      return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
+    },
+  );
+
+  app.patch(
+    '/users/:id',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasUpdateUser',
+        tags: ['ptitspas-users'],
+        summary: 'Modifier le prénom, le nom, le téléphone ou l’adresse',
+        security,
+        params: UserIdParams,
+        body: UpdateUserBody,
+        response: { 200: UserDetail, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const user = await updateUser(app.db, request.params.id, request.body);
+      if (!user) throw notFound(USER_NOT_FOUND);
+      return user;
+    },
+  );
+
+  app.patch(
+    '/users/:id/valider',
+    {
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire', 'administrateur'] },
+      preValidation: optionalBody,
+      schema: {
+        operationId: 'ptitspasValidateUser',
+        tags: ['ptitspas-users'],
+        summary: 'Valider un compte ; sans mot de passe, un lien valable 7 jours est envoyé (à nouveau)',
+        security,
+        params: UserIdParams,
+        body: StatusBody,
+        response: { 200: StatusChanged, ...errors(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { user, token } = await validateUser(app.db, request.ptitspasUser, request.params.id, request.body.comment);
+      sendActivation(app.mailer, ptitspasSetPasswordUrl, user, token);
+      return { message: 'Compte validé avec succès', userId: user.id };
+    },
+  );
+
+  app.patch(
+    '/users/:id/suspendre',
+    {
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire', 'administrateur'] },
+      preValidation: optionalBody,
+      schema: {
+        operationId: 'ptitspasSuspendUser',
+        tags: ['ptitspas-users'],
+        summary: 'Suspendre un compte : toutes ses sessions sont révoquées aussitôt',
+        security,
+        params: UserIdParams,
+        body: StatusBody,
+        response: { 200: StatusChanged, ...errors(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      await suspendUser(app.db, request.ptitspasUser, request.params.id, request.body.comment);
+      return { message: 'Compte suspendu', userId: request.params.id };
+    },
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      config: { ptitspasRoles: ['super_admin'] },
+      schema: {
+        operationId: 'ptitspasDeleteUser',
+        tags: ['ptitspas-users'],
+        summary: 'Supprimer un compte et ce qui n’appartient qu’à lui',
+        security,
+        params: UserIdParams,
+        response: { 200: Message, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      await deleteUser(app.db, request.ptitspasUser, request.params.id);
+      return { message: 'Utilisateur supprimé' };
+    },
+  );
+};
+
+export default userRoutes;
