@@ -2,6 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
 import { multipart, type FilePart } from './multipart.js';
+import type { PtitsPasRole } from '../../db/schema.js';
+import {
+  ptitspasAccount,
+  ptitspasSuperAdmin,
+  PTITSPAS_PASSWORD,
+  registration as ptitspasRegistration,
+  type PtitsPasAccount,
+} from './ptitspas.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
 import { bearer, createPlatformAdmin, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
 
@@ -21,7 +29,7 @@ export interface Recipe {
   multipart?: (fx: RecipeFixture) => Promise<Record<string, string | FilePart>> | Record<string, string | FilePart>;
   /** A valid query string. */
   query?: Record<string, string>;
-  /** Server-owned columns this operation legitimately changes (`table.column`). */
+  /** Server-owned columns this operation legitimately changes (`table.column`; `table.*`: rows may go). */
   changes?: string[];
   /** The status the valid request answers when it is not a success (a recipe that cannot succeed here). */
   status?: number;
@@ -45,6 +53,14 @@ export interface RecipeFixture {
   prescription(): Promise<string>;
   invoice(): Promise<string>;
   file(): Promise<string>;
+  ptitspas: {
+    /** The PtitsPas super admin every PtitsPas recipe calls as. */
+    superAdmin: PtitsPasAccount;
+    /** A new, active, logged-in account of the role. */
+    account(role: PtitsPasRole): Promise<PtitsPasAccount>;
+    /** The id of a new parent registration waiting for validation. */
+    pending(): Promise<string>;
+  };
 }
 
 async function created(app: App, member: Member, url: string, payload: Record<string, unknown>): Promise<string> {
@@ -57,6 +73,7 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
   const a = await createOrganization(app, 'Caller');
   const victim = await createOrganization(app, 'Victim');
   const admin = await createPlatformAdmin(app);
+  const superAdmin = await ptitspasSuperAdmin(app);
   const fx: RecipeFixture = {
     app,
     a,
@@ -104,6 +121,19 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
       expect(res.statusCode, res.body).toBe(201);
       return res.json().uuid as string;
     },
+    ptitspas: {
+      superAdmin,
+      account: (role) => ptitspasAccount(app, superAdmin, role),
+      async pending() {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/register',
+          payload: ptitspasRegistration('parent', { password: undefined }),
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json().userId as string;
+      },
+    },
   };
   return fx;
 }
@@ -118,6 +148,23 @@ const adminTarget = async (fx: RecipeFixture) => `/api/admin/users/${(await fx.f
 
 const patientFields = { name: 'Awa Ndiaye', birth_date: '1980-03-04', phone: '+221770000000', notes: 'RAS' };
 const listQuery = { page: '1', limit: '5', search: 'a', sort: '-created_at' };
+
+const superAdmin = (fx: RecipeFixture) => fx.ptitspas.superAdmin.headers;
+const freshPtitsPas = (role: PtitsPasRole) => async (fx: RecipeFixture) => (await fx.ptitspas.account(role)).headers;
+const ptitspasUser =
+  (role: PtitsPasRole, suffix = '') =>
+  async (fx: RecipeFixture) =>
+    `/api/v1/users/${(await fx.ptitspas.account(role)).id}${suffix}`;
+const staff = (role: string) => ({
+  email: uniqueEmail(role),
+  password: PTITSPAS_PASSWORD,
+  role,
+  prenom: 'Sophie',
+  nom: 'Leroy',
+  telephone: '0601020304',
+  adresse: '1 rue de la Paix, 75001 Paris',
+});
+const ptitspasListQuery = { page: '1', limit: '5', sort: 'nom', statut: 'actif', search: 'a' };
 
 /** One entry per `METHOD /url` of the route table (HEAD routes are covered by their GET). */
 export const RECIPES: Record<string, Recipe> = {
@@ -275,4 +322,61 @@ export const RECIPES: Record<string, Recipe> = {
     body: () => ({ patients: [{ uuid: randomUUID(), name: 'Patient Synchro', updated_at: new Date().toISOString() }] }),
   },
   'GET /api/sync/status': { as: doctor },
+
+  // PtitsPas (/api/v1)
+  'GET /api/v1': {},
+  'GET /api/v1/': {},
+  'GET /api/v1/hello': {},
+  'POST /api/v1/auth/login': {
+    body: (fx) => ({ email: fx.ptitspas.superAdmin.email, password: PTITSPAS_PASSWORD }),
+  },
+  'POST /api/v1/auth/register': { body: () => ptitspasRegistration('assistante_maternelle') },
+  'POST /api/v1/auth/refresh': {
+    body: async (fx) => ({ refresh_token: (await fx.ptitspas.account('parent')).refresh }),
+  },
+  'POST /api/v1/auth/set-password': { status: 400, body: () => ({ token: 'not-a-token', password: 'x'.repeat(12) }) },
+  'GET /api/v1/auth/me': { as: superAdmin },
+  'POST /api/v1/auth/logout': { as: freshPtitsPas('parent'), changes: ['refresh_families.revoque_le'] },
+  'GET /api/v1/users': { as: superAdmin, query: { ...ptitspasListQuery, role: 'parent' } },
+  'GET /api/v1/users/:id': { as: superAdmin, url: ptitspasUser('parent') },
+  'POST /api/v1/users': { as: superAdmin, body: () => staff('administrateur') },
+  'PATCH /api/v1/users/:id': {
+    as: superAdmin,
+    url: ptitspasUser('parent'),
+    body: () => ({ prenom: 'Jean-Claude', telephone: '0612345678', adresse: '2 rue du Bac, Paris' }),
+  },
+  'PATCH /api/v1/users/:id/valider': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/users/${await fx.ptitspas.pending()}/valider`,
+    body: () => ({ comment: 'Documents vérifiés' }),
+    changes: ['utilisateurs.statut'],
+  },
+  'PATCH /api/v1/users/:id/suspendre': {
+    as: superAdmin,
+    url: ptitspasUser('parent', '/suspendre'),
+    body: () => ({ comment: 'Non-respect des conditions' }),
+    changes: ['utilisateurs.statut', 'refresh_families.revoque_le'],
+  },
+  'DELETE /api/v1/users/:id': {
+    as: superAdmin,
+    url: ptitspasUser('parent'),
+    changes: ['utilisateurs.*', 'parents.*', 'refresh_families.*', 'historique_statuts.*'],
+  },
+  'GET /api/v1/gestionnaires': { as: superAdmin, query: ptitspasListQuery },
+  'GET /api/v1/gestionnaires/:id': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/gestionnaires/${(await fx.ptitspas.account('gestionnaire')).id}`,
+  },
+  'POST /api/v1/gestionnaires': {
+    as: superAdmin,
+    body: () => {
+      const { role: _role, ...body } = staff('gestionnaire');
+      return body;
+    },
+  },
+  'PATCH /api/v1/gestionnaires/:id': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/gestionnaires/${(await fx.ptitspas.account('gestionnaire')).id}`,
+    body: () => ({ nom: 'Bernard', telephone: null }),
+  },
 };

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { PtitsPasRole } from '../../db/schema.js';
+import { PTITSPAS_ROLES } from '../../plugins/ptitspas-auth.js';
+import { buildTestApp } from '../helpers/app.js';
+import { ptitspasLogin, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { RECIPES, recipeFixture, type RecipeFixture } from '../helpers/route-recipes.js';
+
+// Who may call each PtitsPas route, copied from the document (shared/spec/ptitspas-api.md,
+// "Rôles autorisés" / "Public"), not from the code: the code is checked against it. Every route
+// of /api/v1 must be in this table and every entry must be a route.
+const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
+  'GET /api/v1': 'public',
+  'GET /api/v1/': 'public',
+  'GET /api/v1/hello': 'public',
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/auth/register': 'public',
+  'POST /api/v1/auth/refresh': 'public',
+  'POST /api/v1/auth/set-password': 'public',
+  'GET /api/v1/auth/me': 'any',
+  'POST /api/v1/auth/logout': 'any',
+  'GET /api/v1/users': ['super_admin'],
+  'GET /api/v1/users/:id': ['super_admin', 'gestionnaire'],
+  'POST /api/v1/users': ['super_admin'],
+  'PATCH /api/v1/users/:id': ['super_admin'],
+  'PATCH /api/v1/users/:id/valider': ['super_admin', 'gestionnaire', 'administrateur'],
+  'PATCH /api/v1/users/:id/suspendre': ['super_admin', 'gestionnaire', 'administrateur'],
+  'DELETE /api/v1/users/:id': ['super_admin'],
+  'GET /api/v1/gestionnaires': ['super_admin', 'gestionnaire'],
+  'GET /api/v1/gestionnaires/:id': ['super_admin', 'gestionnaire'],
+  'POST /api/v1/gestionnaires': ['super_admin'],
+  'PATCH /api/v1/gestionnaires/:id': ['super_admin'],
+};
+
+let app: App;
+let fx: RecipeFixture;
+const accounts = {} as Record<PtitsPasRole, PtitsPasAccount>;
+
+beforeAll(async () => {
+  app = await buildTestApp();
+  fx = await recipeFixture(app);
+  accounts.super_admin = fx.ptitspas.superAdmin;
+  for (const role of PTITSPAS_ROLES.filter((r) => r !== 'super_admin'))
+    accounts[role] = await fx.ptitspas.account(role);
+});
+afterAll(() => app.close());
+
+function ptitspasRoutes(): string[] {
+  return app.routeTable
+    .filter((r) => /^\/api\/v1(\/|$)/.test(r.url))
+    .flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'HEAD')
+        .map((m) => `${m} ${r.url}`),
+    );
+}
+
+/** The route's recipe request (tests/helpers/route-recipes.ts), sent with `headers`. */
+async function send(key: string, headers: Record<string, string>) {
+  const recipe = RECIPES[key]!;
+  const [method, route] = key.split(' ') as [string, string];
+  const url = (await recipe.url?.(fx)) ?? route;
+  const query = recipe.query ? `?${new URLSearchParams(recipe.query).toString()}` : '';
+  const body = recipe.body ? await recipe.body(fx) : undefined;
+  return app.inject({ method: method as 'GET', url: url + query, headers, ...(body ? { payload: body } : {}) });
+}
+
+/** A new login of the role's account for each request: logout and the like spend their own session. */
+const as = async (role: PtitsPasRole) => (await ptitspasLogin(app, accounts[role].email)).headers;
+
+describe('the document’s role table over the PtitsPas route table', () => {
+  it('names every route of /api/v1, and only routes that exist', () => {
+    const routes = ptitspasRoutes();
+    expect(routes.filter((k) => !(k in DOCUMENT))).toEqual([]);
+    expect(Object.keys(DOCUMENT).filter((k) => !routes.includes(k))).toEqual([]);
+  });
+
+  it.each(Object.keys(DOCUMENT))('%s: each role allowed succeeds, each other role gets 403', async (key) => {
+    const rule = DOCUMENT[key]!;
+    const expected = RECIPES[key]!.status;
+    for (const role of PTITSPAS_ROLES) {
+      const allowed = rule === 'public' || rule === 'any' || rule.includes(role);
+      const res = await send(key, await as(role));
+      if (allowed) {
+        if (expected) expect(res.statusCode, `${role}: ${res.body}`).toBe(expected);
+        else expect(res.statusCode, `${role}: ${res.body}`).toBeLessThan(300);
+      } else {
+        expect(res.statusCode, `${role}: ${res.body}`).toBe(403);
+        expect(res.json()).toEqual({ statusCode: 403, message: 'Accès refusé : rôle insuffisant', error: 'Forbidden' });
+      }
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from '../helpers/app.js';
+import { bearer, registerUser } from '../helpers/users.js';
+
+// Every /api/v1 route requires a valid PtitsPas access token, except this short explicit list. A
+// route added later without authentication makes this test fail until it is listed here on purpose.
+const PUBLIC = new Set([
+  'GET /api/v1',
+  'GET /api/v1/',
+  'GET /api/v1/hello',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/register',
+  'POST /api/v1/auth/refresh',
+  'POST /api/v1/auth/set-password',
+]);
+
+let app: App;
+let medreportToken: string;
+beforeAll(async () => {
+  app = await buildTestApp();
+  medreportToken = (await registerUser(app)).token;
+});
+afterAll(() => app.close());
+
+function ptitspasRoutes() {
+  return app.routeTable
+    .filter((r) => /^\/api\/v1(\/|$)/.test(r.url))
+    .flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({ method, url: r.url })),
+    );
+}
+
+describe('authentication over the whole PtitsPas route table', () => {
+  it('finds the routes, the public ones included', () => {
+    const all = ptitspasRoutes().map((r) => `${r.method} ${r.url}`);
+    for (const route of PUBLIC) expect(all).toContain(route);
+    expect(all.length).toBeGreaterThan(PUBLIC.size);
+  });
+
+  it.each([
+    ['no token', () => ({})],
+    ['a garbage token', () => ({ authorization: 'Bearer not.a.token' })],
+    ['a MedReport token', () => bearer(medreportToken)],
+  ])('answers 401 in the PtitsPas shape to every other route with %s', async (_label, headers) => {
+    const open: string[] = [];
+    for (const { method, url } of ptitspasRoutes()) {
+      if (PUBLIC.has(`${method} ${url}`)) continue;
+      const path = url.replace(/:(\w+)/g, '01890000-0000-7000-8000-000000000000');
+      const res = await app.inject({ method: method as 'GET', url: path, headers: headers() });
+      const body = res.json();
+      if (res.statusCode !== 401 || body.statusCode !== 401 || body.error !== 'Unauthorized' || 'success' in body) {
+        open.push(`${method} ${url} -> ${res.statusCode} ${res.body}`);
+      }
+    }
+    expect(open).toEqual([]);
+  });
+});
