@@ -90,6 +90,56 @@ describe('npm run cli -- admin:create', () => {
   });
 });
 
+describe('npm run cli -- ptitspas:create-admin', () => {
+  const create = (email: string, ...rest: string[]) =>
+    cli('ptitspas:create-admin', '--email', email, '--prenom', 'Admin', '--nom', 'Système', ...rest);
+
+  it('creates a super admin who can log in, is idempotent, and never promotes another account', async () => {
+    const email = uniqueEmail('super');
+    expect(await create(email, '--password', 'super passphrase')).toMatchObject({
+      code: 0,
+      stdout: `created PtitsPas super admin ${email}`,
+    });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email, password: 'super passphrase' },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().user).toMatchObject({ email, role: 'super_admin', prenom: 'Admin', nom: 'Système' });
+
+    expect(await create(email.toUpperCase(), '--password', 'other passphrase')).toMatchObject({
+      code: 0,
+      stdout: `${email.toUpperCase()} is already a PtitsPas super admin (nothing changed)`,
+    });
+
+    const parent = uniqueEmail('parent');
+    const registered = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { email: parent, prenom: 'Jean', nom: 'Dupont', role: 'parent' },
+    });
+    expect(registered.statusCode).toBe(201);
+    const refused = await create(parent, '--password', 'super passphrase');
+    expect(refused).toMatchObject({
+      code: 1,
+      stderr: `Error: ${parent} is already a PtitsPas account with the role parent; nothing changed`,
+    });
+  });
+
+  it('reads the password from stdin and refuses a short one', async () => {
+    const email = uniqueEmail('piped');
+    const piped = await cliWith(
+      { stdin: 'piped passphrase\n' },
+      'ptitspas:create-admin',
+      ...['--email', email, '--prenom', 'P', '--nom', 'Q'],
+    );
+    expect(piped).toMatchObject({ code: 0, stdout: `created PtitsPas super admin ${email}` });
+    const short = await create(uniqueEmail(), '--password', 'short');
+    expect(short).toMatchObject({ code: 1, stderr: 'Error: the password must have 8 to 128 characters' });
+  });
+});
+
 describe('npm run cli -- --help and --version', () => {
   it('names the command as it is typed, and knows its version', async () => {
     const help = await cli('--help');

@@ -149,7 +149,7 @@ describe('the server process', () => {
     expect(alive(running.pid)).toBe(false);
   });
 
-  it('runs the CLI on a fresh data directory: migrations first, then the command; the admin then logs in and reaches /api/admin', async () => {
+  it('runs the CLI on a fresh data directory: migrations first, then the command; the admins then log in and reach /api/admin and /api/v1/users', async () => {
     const fresh = await mkdtemp(path.join(tmpdir(), 'api-fresh-'));
     await chmod(fresh, 0o755);
     try {
@@ -165,6 +165,15 @@ describe('the server process', () => {
       expect(created.code, created.stderr).toBe(0);
       expect(created.stdout).toMatch(/^applied 0001_api_schemas$/m);
       expect(created.stdout.trim().split('\n').at(-1)).toBe('created administrator first@admin.test');
+      const ptitspasAdmin = [
+        'ptitspas:create-admin',
+        ...['--email', 'admin@ptits-pas.test', '--password', '4dm1n1strateur', '--prenom', 'Admin', '--nom', 'Système'],
+      ];
+      const superAdmin = await output(run('src/cli.ts', ptitspasAdmin, { DATA_DIR: fresh }));
+      expect(superAdmin.code, superAdmin.stderr).toBe(0);
+      expect(superAdmin.stdout.trim()).toBe('created PtitsPas super admin admin@ptits-pas.test');
+      const again = await output(run('src/cli.ts', ptitspasAdmin, { DATA_DIR: fresh }));
+      expect(again.stdout.trim()).toBe('admin@ptits-pas.test is already a PtitsPas super admin (nothing changed)');
 
       const server = await startServer({ DATA_DIR: fresh });
       const login = await fetch(`${server.url}/api/login`, {
@@ -182,6 +191,20 @@ describe('the server process', () => {
         data: [{ email: 'first@admin.test', roles: ['admin'], status: 'active' }],
         total: 1,
       });
+
+      const ptitspasLogin = await fetch(`${server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@ptits-pas.test', password: '4dm1n1strateur' }),
+      });
+      expect(ptitspasLogin.status).toBe(200);
+      const { access_token: access } = (await ptitspasLogin.json()) as { access_token: string };
+      const accounts = await fetch(`${server.url}/api/v1/users`, { headers: { authorization: `Bearer ${access}` } });
+      expect(accounts.status).toBe(200);
+      expect(accounts.headers.get('x-total-count')).toBe('1');
+      expect(await accounts.json()).toMatchObject([
+        { email: 'admin@ptits-pas.test', role: 'super_admin', statut: 'actif' },
+      ]);
       server.child.kill('SIGTERM');
       expect(await exited(server.child)).toBe(0);
     } finally {
