@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { SyncEntity } from '../../../db/schema.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport-auth.js';
+import { hourly } from '../../../plugins/periodic.js';
 import { fileEntity } from '../files/schemas.js';
 import { deviceOf, type ChangeRange, type SyncedEntity } from '../mutation.js';
 import { invoiceRecords } from '../invoices/index.js';
@@ -26,8 +27,6 @@ const RESOURCES = Object.fromEntries(SYNC_ENTITIES.map((e) => [e, ENTITIES[e].re
   SyncEntity,
   TObject
 >;
-
-const HOUR_MS = 3_600_000;
 
 /** After a push, pull from where the device was (`current`), stepping over the batch's own entries. */
 function nextCursor(current: Cursor, own: ChangeRange | undefined): Cursor {
@@ -57,29 +56,18 @@ async function lastPulled(request: FastifyRequest): Promise<Cursor> {
  * commit-ordered cursor, push batches of items applied idempotently, and the device's status.
  */
 const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const retentionMs = app.config.syncRetentionDays * 24 * HOUR_MS;
+  const retentionMs = app.config.syncRetentionDays * 86_400_000;
   const security = [{ bearerAuth: [] }];
   const tags = ['sync'];
   // The spec's limit for /api/sync/*: one counter for the three routes.
   app.addHook('onRequest', app.limit('sync', { max: 60, timeWindow: '1 hour', per: byUser }));
 
   // Changes older than the retention go, every hour; clients behind them resync from scratch.
-  const prune = async () => {
-    try {
-      const { rows } = await sql<{ n: number }>`select medreport.prune_sync_changes(${new Date(
-        Date.now() - retentionMs,
-      )}) as n`.execute(app.db);
-      if (rows[0]!.n > 0) app.log.info({ pruned: rows[0]!.n }, 'sync changes past their retention pruned');
-    } catch (err) {
-      app.log.warn({ err }, 'could not prune sync changes');
-    }
-  };
-  let timer: NodeJS.Timeout | undefined;
-  app.addHook('onReady', async () => {
-    await prune();
-    timer = setInterval(() => void prune(), HOUR_MS).unref();
+  hourly(app, 'sync changes past their retention pruned', async () => {
+    const before = new Date(Date.now() - retentionMs);
+    const { rows } = await sql<{ n: number }>`select medreport.prune_sync_changes(${before}) as n`.execute(app.db);
+    return rows[0]!.n;
   });
-  app.addHook('onClose', async () => clearInterval(timer));
 
   app.get(
     '/sync/changes',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { badRequest, errorResponses, forbidden, unauthorized } from '../../../plugins/errors.js';
+import { hourly } from '../../../plugins/periodic.js';
 import { insertAssistanteMaternelle } from '../assistantes-maternelles/queries.js';
 import { insertParent } from '../parents/queries.js';
 import { authenticatedErrors, security } from '../responses.js';
@@ -17,7 +18,7 @@ import {
   SetPasswordBody,
   TokenPair,
 } from './schemas.js';
-import { openFamily, revokeFamily, rotate } from './tokens.js';
+import { openFamily, pruneRefreshTokens, revokeFamily, rotate } from './tokens.js';
 
 const BAD_CREDENTIALS = 'Email ou mot de passe incorrect';
 const BAD_REFRESH = 'Token de rafraîchissement invalide ou expiré';
@@ -29,6 +30,8 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 /** Routes reached without a token: login, registration, refresh, set-password. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  hourly(app, 'expired PtitsPas refresh tokens pruned', () => pruneRefreshTokens(app.db));
+
   app.post(
     '/auth/login',
     {
