@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import nodemailer from 'nodemailer';
 
 export interface Mail {
+  /** The sender when not MAIL_FROM (PtitsPas mails come from PTITSPAS_MAIL_FROM). */
+  from?: string;
   to: string;
   subject: string;
   text: string;

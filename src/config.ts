@@ -56,6 +56,7 @@ const EnvSchema = Type.Object({
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   PTITSPAS_SET_PASSWORD_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
+  PTITSPAS_MAIL_FROM: Type.String({ minLength: 3, default: 'PtitsPas <no-reply@localhost>' }),
   ...oauthVariables(),
 });
 
@@ -94,6 +95,8 @@ export interface Config {
   passwordResetUrl: string;
   /** PtitsPas: base of the link e-mailed at validation to choose a password; `?token=...` is appended. */
   ptitspasSetPasswordUrl: string;
+  /** PtitsPas: sender of its e-mails (MAIL_FROM is MedReport's). */
+  ptitspasMailFrom: string;
   /** When set, a successful OAuth callback redirects here with `?token=...` (mobile deep link). */
   oauthSuccessRedirect?: string;
   /** Only the providers whose client id and secret are both set. */
@@ -212,6 +215,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     passwordResetUrl: e.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
     ptitspasSetPasswordUrl: e.PTITSPAS_SET_PASSWORD_URL ?? `${publicUrl}/ptitspas/definir-mot-de-passe`,
+    ptitspasMailFrom: e.PTITSPAS_MAIL_FROM,
     oauth: parseOAuth(raw as Record<string, string | undefined>),
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
     // Every core but one by default, so the event loop keeps a core during a login storm.

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import type { Mail, Mailer } from '../../../plugins/mailer.js';
+import type { FastifyInstance } from 'fastify';
+import type { Mail } from '../../../plugins/mailer.js';
 
 /**
  * Set-password links (v1.3): an account created without a password receives one when it is
@@ -58,17 +59,17 @@ export async function consumeSetPasswordToken(trx: Transaction<Database>, token:
 }
 
 /**
- * Tells an account it is active, with its set-password link (`baseUrl?token=...`) when it has no
- * password yet. Sent after the commit; a mail lost on the way is sent again by validating again.
+ * Tells an account it is active, with its set-password link (`PTITSPAS_SET_PASSWORD_URL?token=...`)
+ * when it has no password yet. Sent after the commit; a mail lost on the way is sent again by
+ * validating the account again.
  */
 export function sendActivation(
-  mailer: Mailer,
-  baseUrl: string,
+  app: FastifyInstance,
   user: { email: string; prenom: string },
   token: string | undefined,
 ): void {
-  const link = token && `${baseUrl}?token=${encodeURIComponent(token)}`;
-  mailer.sendInBackground(activationMail(user, link));
+  const link = token && `${app.config.ptitspasSetPasswordUrl}?token=${encodeURIComponent(token)}`;
+  app.mailer.sendInBackground({ ...activationMail(user, link), from: app.config.ptitspasMailFrom });
 }
 
 function activationMail(user: { email: string; prenom: string }, link: string | undefined): Mail {

@@ -77,7 +77,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { password, ...fields } = request.body;
       const { user, token } = await createActiveUser(app.db, app.passwords, fields, 'gestionnaire', password);
-      sendActivation(app.mailer, app.config.ptitspasSetPasswordUrl, user, token);
+      sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
   );

@@ -23,8 +23,6 @@ import { deleteUser, suspendUser, USER_NOT_FOUND, validateUser } from './status.
 
 /** /users: every account, whatever its role (the roles of each route as the document lists them). */
 const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { ptitspasSetPasswordUrl } = app.config;
-
   app.get(
     '/users',
     {
@@ -80,7 +78,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { password, role, ...fields } = request.body;
       const { user, token } = await createActiveUser(app.db, app.passwords, fields, role, password);
-      sendActivation(app.mailer, ptitspasSetPasswordUrl, user, token);
+      sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
   );
@@ -123,7 +121,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { user, token } = await validateUser(app.db, request.ptitspasUser, request.params.id, request.body.comment);
-      sendActivation(app.mailer, ptitspasSetPasswordUrl, user, token);
+      sendActivation(app, user, token);
       return { message: 'Compte validé avec succès', userId: user.id };
     },
   );
