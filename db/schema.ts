@@ -224,6 +224,30 @@ export interface AssistantesMaternellesTable {
   ville_residence: string | null;
   annee_experience: number | null;
   specialite: string | null;
+  /** AES-256-GCM ciphertext of the NIR (routes/ptitspas/assistantes-maternelles/nir.ts), never the number. */
+  nir_chiffre: Buffer | null;
+  /** The id of the key that encrypted `nir_chiffre`. */
+  nir_cle: string | null;
+}
+
+export type StatutEnfant = 'actif' | 'scolarise' | 'inactif';
+
+export interface EnfantsTable {
+  id: string;
+  prenom: string;
+  nom: string;
+  genre: 'H' | 'F';
+  date_naissance: DateOnly;
+  statut: Generated<StatutEnfant>;
+  consentement_photo: Generated<boolean>;
+  cree_le: CreatedAt;
+  modifie_le: CreatedAt;
+  recherche: ColumnType<string, never, never>;
+}
+
+export interface EnfantsParentsTable {
+  id_enfant: string;
+  id_parent: string;
 }
 
 export interface HistoriqueStatutsTable {
@@ -283,6 +307,8 @@ export interface Database {
   'ptitspas.refresh_families': RefreshFamiliesTable;
   'ptitspas.refresh_tokens': RefreshTokensTable;
   'ptitspas.liens_mot_de_passe': LiensMotDePasseTable;
+  'ptitspas.enfants': EnfantsTable;
+  'ptitspas.enfants_parents': EnfantsParentsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

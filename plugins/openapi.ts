@@ -38,6 +38,18 @@ export const TAGS = [
     description: 'PtitsPas : tous les comptes, leur validation et leur suspension (avec historique)',
   },
   { name: 'ptitspas-gestionnaires', description: 'PtitsPas : les comptes gestionnaires' },
+  {
+    name: 'ptitspas-parents',
+    description: 'PtitsPas : les parents, par l’id de leur compte, et le lien entre co-parents',
+  },
+  {
+    name: 'ptitspas-enfants',
+    description: 'PtitsPas : les enfants ; un parent ne voit que les siens et ceux de son co-parent',
+  },
+  {
+    name: 'ptitspas-assistantes-maternelles',
+    description: 'PtitsPas : les assistantes maternelles, leur agrément, leurs places ; NIR chiffré au repos',
+  },
 ];
 
 /**

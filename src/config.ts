@@ -56,6 +56,7 @@ const EnvSchema = Type.Object({
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   PTITSPAS_SET_PASSWORD_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
+  PTITSPAS_NIR_KEYS: Type.Optional(Type.String()),
   PTITSPAS_MAIL_FROM: Type.String({ minLength: 3, default: 'PtitsPas <no-reply@localhost>' }),
   ...oauthVariables(),
 });
@@ -95,6 +96,11 @@ export interface Config {
   passwordResetUrl: string;
   /** PtitsPas: base of the link e-mailed at validation to choose a password; `?token=...` is appended. */
   ptitspasSetPasswordUrl: string;
+  /**
+   * PtitsPas: keys encrypting childminders' social security numbers, the current one first.
+   * Absent outside production: generated once and kept in `dataDir` (see resolveNirKeys).
+   */
+  nirKeys?: NirKey[];
   /** PtitsPas: sender of its e-mails (MAIL_FROM is MedReport's). */
   ptitspasMailFrom: string;
   /** When set, a successful OAuth callback redirects here with `?token=...` (mobile deep link). */
@@ -121,7 +127,12 @@ export interface OAuthProviderConfig {
  * What the app needs once the process has settled where the database is and which secret signs
  * tokens. `databaseUrl` is then the app role's connection (row-level security applies to it).
  */
-export type AppConfig = Config & { databaseUrl: string; jwtSecret: string };
+export type AppConfig = Config & { databaseUrl: string; jwtSecret: string; nirKeys: NirKey[] };
+
+export interface NirKey {
+  id: string;
+  key: Buffer;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -147,6 +158,8 @@ const HINTS: Record<string, string> = {
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
+  PTITSPAS_NIR_KEYS:
+    'keys "id:base64" separated by commas, each 32 random bytes, the current one first (e.g. "k1:$(openssl rand -base64 32)")',
   PTITSPAS_SET_PASSWORD_URL: 'an absolute URL (https://... or an app scheme such as ptitspas://...)',
   NODE_ENV: 'one of development, test, production',
 };
@@ -158,6 +171,7 @@ const SECRET_VARS = new Set([
   'JWT_SECRET',
   'SMTP_URL',
   'REDIS_URL',
+  'PTITSPAS_NIR_KEYS',
   ...OAUTH_PROVIDERS.map((p) => `OAUTH_${p.toUpperCase()}_CLIENT_SECRET`),
 ]);
 
@@ -185,10 +199,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'JWT_SECRET looks like a placeholder (value hidden); set a random one, e.g. `openssl rand -base64 48`',
     );
   }
+  if (e.NODE_ENV === 'production' && !e.PTITSPAS_NIR_KEYS) {
+    throw new ConfigError('PTITSPAS_NIR_KEYS is required when NODE_ENV=production');
+  }
   const invalid = (name: string) =>
     new ConfigError(`${name} must be ${HINTS[name]} (got ${JSON.stringify(source[name])})`);
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   if (trustProxy === undefined) throw invalid('TRUST_PROXY');
+  const nirKeys = e.PTITSPAS_NIR_KEYS === undefined ? undefined : parseNirKeys(e.PTITSPAS_NIR_KEYS);
+  if (nirKeys === undefined && e.PTITSPAS_NIR_KEYS !== undefined) {
+    throw new ConfigError(`PTITSPAS_NIR_KEYS must be ${HINTS.PTITSPAS_NIR_KEYS} (value hidden)`);
+  }
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, e.NODE_ENV);
   if (corsOrigins === undefined) throw invalid('CORS_ORIGINS');
   const publicUrl = (e.PUBLIC_URL ?? `http://${reachableHost(e.HOST)}:${e.PORT}`).replace(/\/+$/, '');
@@ -216,6 +237,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
     ptitspasSetPasswordUrl: e.PTITSPAS_SET_PASSWORD_URL ?? `${publicUrl}/ptitspas/definir-mot-de-passe`,
     ptitspasMailFrom: e.PTITSPAS_MAIL_FROM,
+    nirKeys,
     oauth: parseOAuth(raw as Record<string, string | undefined>),
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
     // Every core but one by default, so the event loop keeps a core during a login storm.
@@ -315,4 +337,37 @@ export async function resolveJwtSecret(config: Config): Promise<string> {
   await writeFile(file, secret + '\n', { mode: 0o600 });
   await chmod(file, 0o600);
   return secret;
+}
+
+const NIR_KEY = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/;
+
+/** `id:base64,id:base64` (32-byte keys, distinct ids, the current one first); undefined when malformed. */
+export function parseNirKeys(value: string): NirKey[] | undefined {
+  const keys: NirKey[] = [];
+  for (const entry of value.split(',')) {
+    const match = NIR_KEY.exec(entry.trim());
+    if (!match || keys.some((k) => k.id === match[1])) return undefined;
+    keys.push({ id: match[1]!, key: Buffer.from(match[2]!, 'base64') });
+  }
+  return keys;
+}
+
+/**
+ * Outside production, missing PTITSPAS_NIR_KEYS are generated once and kept in the data
+ * directory (mode 0600), so NIRs stored in development stay readable across restarts.
+ */
+export async function resolveNirKeys(config: Config): Promise<NirKey[]> {
+  if (config.nirKeys) return config.nirKeys;
+  const file = path.join(config.dataDir, 'ptitspas-nir-keys');
+  try {
+    const stored = parseNirKeys((await readFile(file, 'utf8')).trim());
+    if (stored) return stored;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const value = `k1:${randomBytes(32).toString('base64')}`;
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, value + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+  return parseNirKeys(value)!;
 }

@@ -5,7 +5,7 @@ import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, type Config } from './config.js';
+import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, resolveNirKeys, type Config } from './config.js';
 import { createLogger } from './logging.js';
 import { handleShutdown } from './shutdown.js';
 
@@ -38,7 +38,8 @@ async function start(): Promise<void> {
   try {
     const jwtSecret = await resolveJwtSecret(config);
     const appUrl = await prepareDatabase(database.url, config.databaseAppUrl, jwtSecret, logger);
-    app = await buildApp({ ...config, databaseUrl: appUrl, jwtSecret }, { logger });
+    const nirKeys = await resolveNirKeys(config);
+    app = await buildApp({ ...config, databaseUrl: appUrl, jwtSecret, nirKeys }, { logger });
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await app?.close();

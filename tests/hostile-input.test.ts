@@ -85,7 +85,7 @@ function hostileOwned(): Record<string, unknown> {
     checksum: 'hostile',
     file_version: 99,
     total_amount: 1,
-    statut: 'actif',
+    statut: 'suspendu',
     cree_le: SENTINEL,
     modifie_le: SENTINEL,
     id_utilisateur: HOSTILE_UUID,
@@ -135,6 +135,7 @@ const OWNED: Record<string, { schema?: 'ptitspas'; key: string; columns: string[
     columns: ['id_utilisateur', 'nouveau_statut', 'par', 'cree_le'],
   },
   refresh_families: { schema: 'ptitspas', key: 'id', columns: ['id_utilisateur', 'revoque_le', 'cree_le'] },
+  enfants: { schema: 'ptitspas', key: 'id', columns: ['cree_le'] },
 };
 
 type Snapshot = Record<string, Map<string, Record<string, unknown>>>;
@@ -203,9 +204,14 @@ async function expectNoSentinel(label: string) {
       'utilisateurs',
       `select id from ptitspas.utilisateurs u
         where cree_le = $1 or modifie_le = $1 or password_hash = 'hostile-hash' or id = $2
-           -- a family account active without a validation on record took the client's statut
-           or (role in ('parent', 'assistante_maternelle') and statut = 'actif' and not exists (
-                 select 1 from ptitspas.historique_statuts h where h.id_utilisateur = u.id and h.nouveau_statut = 'actif'))`,
+           -- suspended without a suspension on record: the client's statut stuck
+           or (statut = 'suspendu' and not exists (
+                 select 1 from ptitspas.historique_statuts h where h.id_utilisateur = u.id and h.nouveau_statut = 'suspendu'))`,
+      [SENTINEL, HOSTILE_UUID],
+    ],
+    [
+      'enfants',
+      'select id from ptitspas.enfants where cree_le = $1 or modifie_le = $1 or id = $2',
       [SENTINEL, HOSTILE_UUID],
     ],
     [

@@ -9,6 +9,7 @@ import * as medreportSync from './0007_medreport_sync.js';
 import * as medreportActivityLogKeys from './0008_medreport_activity_log_keys.js';
 import * as medreportPlatformAdmin from './0009_medreport_platform_admin.js';
 import * as ptitspasAccounts from './0010_ptitspas_accounts.js';
+import * as ptitspasFamilles from './0011_ptitspas_familles.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_medreport_activity_log_keys': medreportActivityLogKeys,
   '0009_medreport_platform_admin': medreportPlatformAdmin,
   '0010_ptitspas_accounts': ptitspasAccounts,
+  '0011_ptitspas_familles': ptitspasFamilles,
 };

@@ -1,9 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
 import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas-auth.js';
+import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
+import { AssistanteMaternelle, AssistanteMaternelleSummary } from './assistantes-maternelles/schemas.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import { LoginResponse, Me, Registered, TokenPair } from './auth/schemas.js';
+import enfantRoutes from './enfants/index.js';
+import { Enfant } from './enfants/schemas.js';
 import gestionnaireRoutes from './gestionnaires/index.js';
+import parentRoutes from './parents/index.js';
+import { Parent } from './parents/schemas.js';
 import rootRoutes from './root/index.js';
 import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
 import userRoutes from './users/index.js';
@@ -30,6 +36,10 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     TokenPair,
     Me,
     Registered,
+    Parent,
+    Enfant,
+    AssistanteMaternelle,
+    AssistanteMaternelleSummary,
   ]) {
     app.addSchema(schema);
   }
@@ -48,6 +58,9 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(sessionRoutes);
     await scope.register(userRoutes);
     await scope.register(gestionnaireRoutes);
+    await scope.register(parentRoutes);
+    await scope.register(enfantRoutes);
+    await scope.register(assistanteMaternelleRoutes);
   });
 };
 

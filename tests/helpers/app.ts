@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 import { testAppDatabaseUrl } from './database.js';
-import { TEST_JWT_SECRET } from './urls.js';
+import { TEST_JWT_SECRET, TEST_NIR_KEYS } from './urls.js';
 
 export interface TestAppOptions {
   config?: Partial<AppConfig>;
@@ -21,6 +21,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
     ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: dataDir }),
     databaseUrl: await testAppDatabaseUrl(),
     jwtSecret: TEST_JWT_SECRET,
+    nirKeys: TEST_NIR_KEYS,
     // Limits have their own tests; elsewhere many requests come from one address and one user.
     rateLimits: false,
     // OWASP cost is for production; tests hash hundreds of passwords.

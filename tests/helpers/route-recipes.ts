@@ -8,6 +8,7 @@ import {
   ptitspasSuperAdmin,
   PTITSPAS_PASSWORD,
   registration as ptitspasRegistration,
+  uniqueAgrement,
   type PtitsPasAccount,
 } from './ptitspas.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
@@ -60,6 +61,10 @@ export interface RecipeFixture {
     account(role: PtitsPasRole): Promise<PtitsPasAccount>;
     /** The id of a new parent registration waiting for validation. */
     pending(): Promise<string>;
+    /** The parent the children below belong to. */
+    parent: PtitsPasAccount;
+    /** A new child of `parent`. */
+    enfant(): Promise<string>;
   };
 }
 
@@ -74,6 +79,7 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
   const victim = await createOrganization(app, 'Victim');
   const admin = await createPlatformAdmin(app);
   const superAdmin = await ptitspasSuperAdmin(app);
+  const parent = await ptitspasAccount(app, superAdmin, 'parent');
   const fx: RecipeFixture = {
     app,
     a,
@@ -133,6 +139,17 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
         expect(res.statusCode, res.body).toBe(201);
         return res.json().userId as string;
       },
+      parent,
+      async enfant() {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/enfants',
+          headers: parent.headers,
+          payload: { prenom: 'Alice', nom: 'Dupont', genre: 'F', date_naissance: '2020-05-15' },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json().id as string;
+      },
     },
   };
   return fx;
@@ -165,6 +182,11 @@ const staff = (role: string) => ({
   adresse: '1 rue de la Paix, 75001 Paris',
 });
 const ptitspasListQuery = { page: '1', limit: '5', sort: 'nom', statut: 'actif', search: 'a' };
+const ptitspasAccountUrl = (base: string, role: PtitsPasRole) => async (fx: RecipeFixture) =>
+  `${base}/${(await fx.ptitspas.account(role)).id}`;
+const enfantUrl = async (fx: RecipeFixture) => `/api/v1/enfants/${await fx.ptitspas.enfant()}`;
+/** A valid NIR: 13 digits and their key. */
+export const VALID_NIR = '185077512345608';
 
 /** One entry per `METHOD /url` of the route table (HEAD routes are covered by their GET). */
 export const RECIPES: Record<string, Recipe> = {
@@ -378,5 +400,68 @@ export const RECIPES: Record<string, Recipe> = {
     as: superAdmin,
     url: async (fx) => `/api/v1/gestionnaires/${(await fx.ptitspas.account('gestionnaire')).id}`,
     body: () => ({ nom: 'Bernard', telephone: null }),
+  },
+  'GET /api/v1/parents': { as: superAdmin, query: ptitspasListQuery },
+  'GET /api/v1/parents/:id': { as: superAdmin, url: ptitspasAccountUrl('/api/v1/parents', 'parent') },
+  'POST /api/v1/parents': {
+    as: superAdmin,
+    body: () => {
+      const { role: _role, password: _password, ...body } = staff('parent');
+      return body;
+    },
+  },
+  'PATCH /api/v1/parents/:id': {
+    as: superAdmin,
+    url: ptitspasAccountUrl('/api/v1/parents', 'parent'),
+    body: async (fx) => ({ id_co_parent: (await fx.ptitspas.account('parent')).id, telephone: '0611223344' }),
+  },
+  'GET /api/v1/enfants': { as: superAdmin, query: ptitspasListQuery },
+  'GET /api/v1/enfants/:id': { as: superAdmin, url: enfantUrl },
+  'POST /api/v1/enfants': {
+    as: (fx) => fx.ptitspas.parent.headers,
+    body: () => ({ prenom: 'Alice', nom: 'Dupont', genre: 'F', date_naissance: '2020-05-15', statut: 'actif' }),
+  },
+  'PATCH /api/v1/enfants/:id': {
+    as: superAdmin,
+    url: enfantUrl,
+    body: () => ({ statut: 'scolarise', consentement_photo: true }),
+  },
+  'DELETE /api/v1/enfants/:id': { as: superAdmin, url: enfantUrl, changes: ['enfants.*'] },
+  'GET /api/v1/assistantes-maternelles': {
+    as: superAdmin,
+    query: { ...ptitspasListQuery, ville_residence: 'Paris', disponible: 'true' },
+  },
+  'GET /api/v1/assistantes-maternelles/:id': {
+    as: superAdmin,
+    url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
+  },
+  'POST /api/v1/assistantes-maternelles': {
+    as: superAdmin,
+    body: () => {
+      const { role: _role, password: _password, ...account } = staff('am');
+      return {
+        ...account,
+        numero_agrement: uniqueAgrement(),
+        date_agrement: '2015-06-01',
+        nb_max_enfants: 4,
+        place_disponible: 2,
+        ville_residence: 'Paris',
+        nir_chiffre: VALID_NIR,
+        biographie: 'Assistante maternelle depuis 10 ans',
+        annee_experience: 10,
+        specialite: 'Pédagogie Montessori',
+        disponible: true,
+      };
+    },
+  },
+  'PATCH /api/v1/assistantes-maternelles/:id': {
+    as: superAdmin,
+    url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
+    body: () => ({ place_disponible: 1, disponible: true, biographie: 'Nouvelle bio' }),
+  },
+  'DELETE /api/v1/assistantes-maternelles/:id': {
+    as: superAdmin,
+    url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
+    changes: ['utilisateurs.*', 'assistantes_maternelles.*', 'refresh_families.*', 'historique_statuts.*'],
   },
 };

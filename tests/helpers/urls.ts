@@ -7,3 +7,9 @@ export function databaseUrl(url: string, database: string): string {
 
 /** Signs test tokens; the app role's password derives from it, as in production. */
 export const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-for-hs256';
+
+/** Encrypt test childminders' NIRs: the current key, then a retired one still read (rotation). */
+export const TEST_NIR_KEYS = [
+  { id: 'test-2', key: Buffer.alloc(32, 2) },
+  { id: 'test-1', key: Buffer.alloc(32, 1) },
+];

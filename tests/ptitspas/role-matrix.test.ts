@@ -30,6 +30,21 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'GET /api/v1/gestionnaires/:id': ['super_admin', 'gestionnaire'],
   'POST /api/v1/gestionnaires': ['super_admin'],
   'PATCH /api/v1/gestionnaires/:id': ['super_admin'],
+  'GET /api/v1/parents': ['super_admin', 'gestionnaire'],
+  'GET /api/v1/parents/:id': ['super_admin', 'gestionnaire'],
+  'POST /api/v1/parents': ['super_admin', 'gestionnaire'],
+  'PATCH /api/v1/parents/:id': ['super_admin', 'gestionnaire'],
+  'GET /api/v1/enfants': ['super_admin', 'gestionnaire', 'administrateur'],
+  // "parent (si c'est son enfant)": the recipes' children are the fixture parent's, who calls as parent.
+  'GET /api/v1/enfants/:id': ['super_admin', 'gestionnaire', 'administrateur', 'parent'],
+  'POST /api/v1/enfants': ['parent'],
+  'PATCH /api/v1/enfants/:id': ['super_admin', 'administrateur', 'parent'],
+  'DELETE /api/v1/enfants/:id': ['super_admin'],
+  'GET /api/v1/assistantes-maternelles': ['super_admin', 'gestionnaire'],
+  'GET /api/v1/assistantes-maternelles/:id': ['super_admin', 'gestionnaire'],
+  'POST /api/v1/assistantes-maternelles': ['super_admin', 'gestionnaire'],
+  'PATCH /api/v1/assistantes-maternelles/:id': ['super_admin', 'gestionnaire'],
+  'DELETE /api/v1/assistantes-maternelles/:id': ['super_admin', 'gestionnaire', 'administrateur'],
 };
 
 let app: App;
@@ -40,8 +55,10 @@ beforeAll(async () => {
   app = await buildTestApp();
   fx = await recipeFixture(app);
   accounts.super_admin = fx.ptitspas.superAdmin;
-  for (const role of PTITSPAS_ROLES.filter((r) => r !== 'super_admin'))
+  accounts.parent = fx.ptitspas.parent;
+  for (const role of PTITSPAS_ROLES.filter((r) => r !== 'super_admin' && r !== 'parent')) {
     accounts[role] = await fx.ptitspas.account(role);
+  }
 });
 afterAll(() => app.close());
 

@@ -25,9 +25,6 @@ const BAD_REFRESH = 'Token de rafraîchissement invalide ou expiré';
 const BAD_LINK = 'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
 const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...statuses);
 
-/** Today in UTC as YYYY-MM-DD, to compare with `date` fields. */
-const today = () => new Date().toISOString().slice(0, 10);
-
 /** Routes reached without a token: login, registration, refresh, set-password. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   hourly(app, 'expired PtitsPas refresh tokens pruned', () => pruneRefreshTokens(app.db));
@@ -80,7 +77,6 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (role === 'assistante_maternelle') {
         if (!numero_agrement) throw badRequest('numero_agrement est obligatoire pour une assistante maternelle');
         if (!date_agrement) throw badRequest('date_agrement est obligatoire pour une assistante maternelle');
-        if (date_agrement > today()) throw badRequest('date_agrement ne peut pas être dans le futur');
       }
       const passwordHash = password === undefined ? null : await app.passwords.hash(password);
       const user = await app.db.transaction().execute(async (trx) => {

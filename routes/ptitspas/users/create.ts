@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import type { Passwords } from '../../../plugins/passwords.js';
 import { createSetPasswordToken } from '../auth/links.js';
@@ -7,7 +7,8 @@ import type { NewUserFields } from './schemas.js';
 
 /**
  * An account created by staff: active at once. Without a password it gets a set-password link
- * (returned for the mail sent after the commit), as a validated registration does.
+ * (returned for the mail sent after the commit), as a validated registration does. `profile`
+ * writes the role's own rows (parent, childminder) in the same transaction.
  */
 export async function createActiveUser(
   db: Kysely<Database>,
@@ -15,10 +16,12 @@ export async function createActiveUser(
   fields: NewUserFields,
   role: PtitsPasRole,
   password: string | undefined,
+  profile?: (trx: Transaction<Database>, userId: string) => Promise<void>,
 ) {
   const passwordHash = password === undefined ? null : await passwords.hash(password);
   return db.transaction().execute(async (trx) => {
     const user = await insertUser(trx, fields, { role, statut: 'actif', passwordHash });
+    await profile?.(trx, user.id);
     const token = passwordHash ? undefined : await createSetPasswordToken(trx, user.id);
     return { user, token };
   });

@@ -4,6 +4,7 @@ import type { Database, PtitsPasRole, PtitsPasStatut, UtilisateursTable } from '
 import { uuidv7 } from '../../../db/uuid.js';
 import { conflict } from '../../../plugins/errors.js';
 import { paginate } from '../../pagination.js';
+import { matches, sortOf } from '../lists.js';
 import type { ListOptions, NewUserFields, UserChanges } from './schemas.js';
 
 export const DETAIL = ['id', 'email', 'role', 'prenom', 'nom', 'telephone', 'adresse', 'statut', 'cree_le'] as const;
@@ -60,19 +61,15 @@ export async function findUserByEmail(db: Kysely<Database>, email: string) {
     .executeTakeFirst();
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 /** A page of accounts with the filters of the lists, and how many match. */
 export async function listUsers(db: Kysely<Database>, options: ListOptions) {
   let query = db.selectFrom('ptitspas.utilisateurs').select(SUMMARY);
   if (options.role) query = query.where('role', '=', options.role);
   if (options.statut) query = query.where('statut', '=', options.statut);
-  const search = options.search?.trim();
-  if (search) query = query.where(sql<boolean>`recherche like ptitspas.fold(${`%${escapeLike(search)}%`})`);
-  const descending = options.sort.startsWith('-');
-  const column = options.sort.replace(/^-/, '') as 'cree_le' | 'nom' | 'prenom' | 'email';
+  if (options.search?.trim()) query = query.where(matches('recherche', options.search));
+  const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'email'>(options.sort);
   // The id breaks ties, so pages never overlap or skip a row.
-  query = query.orderBy(column, descending ? 'desc' : 'asc').orderBy('id', descending ? 'desc' : 'asc');
+  query = query.orderBy(column, direction).orderBy('id', direction);
   const { rows, total } = await paginate<Selectable<UtilisateursTable>>(query, options);
   return { rows: rows.map(shown), total };
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PTITSPAS_ROLES } from '../../../plugins/ptitspas-auth.js';
 import { Nullable, StringEnum } from '../../schemas.js';
+import { Page, Search, Sort, TotalHeader } from '../lists.js';
 
 export const STATUTS = ['en_attente', 'actif', 'suspendu'] as const;
 export const Role = StringEnum(PTITSPAS_ROLES, { description: 'Rôle, du plus élevé au plus restreint' });
@@ -83,18 +84,14 @@ export const StatusBody = Type.Object({
   comment: Type.Optional(Type.String({ maxLength: 1000 })),
 });
 
-export const SORTS = ['cree_le', '-cree_le', 'nom', '-nom', 'prenom', '-prenom', 'email', '-email'] as const;
+/** Accounts sort on these (and the same with `-`), newest first by default. */
+export const USER_SORTS = ['cree_le', 'nom', 'prenom', 'email'] as const;
 export const ListQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  sort: StringEnum(SORTS, { default: '-cree_le', description: 'Champ de tri, `-` pour l’ordre décroissant' }),
+  ...Page,
+  sort: Sort(USER_SORTS, '-cree_le'),
   statut: Type.Optional(Statut),
   role: Type.Optional(Role),
-  search: Type.Optional(
-    Type.String({ maxLength: 100, description: 'Dans le prénom, le nom ou l’e-mail, sans accents ni casse' }),
-  ),
+  search: Type.Optional(Search),
 });
 export type ListOptions = Static<typeof ListQuery>;
-
-/** The header that carries a list's total (the body stays a JSON array, as documented). */
-export const TotalHeader = { 'x-total-count': Type.Integer({ description: 'Nombre total de résultats' }) };
+export { TotalHeader };

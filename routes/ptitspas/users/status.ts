@@ -27,14 +27,14 @@ export function assertMayManage(actor: PtitsPasCaller, target: { id: string; rol
   }
 }
 
-async function lockUser(trx: Transaction<Database>, id: string) {
-  const user = await trx
+async function lockUser(trx: Transaction<Database>, id: string, only?: { role: PtitsPasRole; missing: string }) {
+  let query = trx
     .selectFrom('ptitspas.utilisateurs')
     .select(['id', 'email', 'prenom', 'role', 'statut', 'password_hash'])
-    .where('id', '=', id)
-    .forUpdate()
-    .executeTakeFirst();
-  if (!user) throw notFound(USER_NOT_FOUND);
+    .where('id', '=', id);
+  if (only) query = query.where('role', '=', only.role);
+  const user = await query.forUpdate().executeTakeFirst();
+  if (!user) throw notFound(only?.missing ?? USER_NOT_FOUND);
   return user;
 }
 
@@ -95,10 +95,18 @@ export async function suspendUser(db: Kysely<Database>, actor: PtitsPasCaller, i
   });
 }
 
-/** DELETE /users/:id: the account and everything that is only its own (profiles, logins, links). */
-export async function deleteUser(db: Kysely<Database>, actor: PtitsPasCaller, id: string) {
+/**
+ * DELETE /users/:id (and /assistantes-maternelles/:id, `only` that role): the account and
+ * everything that is only its own (profiles, logins, links).
+ */
+export async function deleteUser(
+  db: Kysely<Database>,
+  actor: PtitsPasCaller,
+  id: string,
+  only?: { role: PtitsPasRole; missing: string },
+) {
   await db.transaction().execute(async (trx) => {
-    const user = await lockUser(trx, id);
+    const user = await lockUser(trx, id, only);
     assertMayManage(actor, user);
     await trx.deleteFrom('ptitspas.utilisateurs').where('id', '=', user.id).execute();
   });

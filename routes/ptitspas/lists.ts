@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { StringEnum } from '../schemas.js';
+
+/** `page` and `limit` of every PtitsPas list (bodies stay arrays; the total is a header). */
+export const Page = {
+  page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+};
+
+/** `sort`: one of `fields`, `-` in front for descending. */
+export const Sort = <const T extends readonly string[]>(fields: T, fallback: string) =>
+  StringEnum([...fields, ...fields.map((f) => `-${f}`)] as string[], {
+    default: fallback,
+    description: 'Champ de tri, `-` devant pour l’ordre décroissant',
+  });
+
+export const Search = Type.String({ maxLength: 100, description: 'Sans tenir compte des accents ni de la casse' });
+
+/** The header that carries a list's total. */
+export const TotalHeader = { 'x-total-count': Type.Integer({ description: 'Nombre total de résultats' }) };
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** `column like %search%`, both folded (lower case, no accents); the column is a folded `recherche`. */
+export const matches = (column: string, search: string): Expression<SqlBool> =>
+  sql<SqlBool>`${sql.ref(column)} like ptitspas.fold(${`%${escapeLike(search.trim())}%`})`;
+
+/** The column and direction a `sort` value names. */
+export function sortOf<C extends string>(sort: string): { column: C; direction: 'asc' | 'desc' } {
+  return sort.startsWith('-')
+    ? { column: sort.slice(1) as C, direction: 'desc' }
+    : { column: sort as C, direction: 'asc' };
+}
