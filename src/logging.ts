@@ -12,6 +12,8 @@ const SECRET_KEYS = [
   'access_token',
   'refresh_token',
   'client_secret',
+  // A childminder's social security number (PtitsPas), in clear or encrypted.
+  'nir_chiffre',
 ];
 
 export const logRedaction = {
