@@ -115,7 +115,7 @@ export function strictValidators() {
 // NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
 const BAD_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export type BadValue = { path: string; keyword: 'text' | 'finite' };
+export type BadValue = { path: string; keyword: 'text' | 'finite' | 'minProperties' };
 
 /**
  * The first value in `value` that PostgreSQL or a client would choke on: a string with NUL or a
@@ -168,6 +168,13 @@ export default fp(
       for (const context of CLOSED_PARTS) {
         const found = findBadValue(context === 'querystring' ? request.query : request[context]);
         if (found) return done(badValueError(context, found));
+      }
+      // Ajv checks minProperties before it drops unknown keys: a body of unknown keys only
+      // would reach the handler empty, and a PATCH of nothing would answer 200.
+      const min = (request.routeOptions.schema?.body as Schema | undefined)?.minProperties;
+      const body = request.body as object | undefined;
+      if (typeof min === 'number' && body && typeof body === 'object' && Object.keys(body).length < min) {
+        return done(badValueError('body', { path: '', keyword: 'minProperties' }));
       }
       done();
     });

@@ -179,6 +179,30 @@ describe('unknown input never reaches SQL', () => {
     expect(created.statusCode).toBe(201);
   });
 
+  it('answers a PATCH whose keys are all unknown like an empty one: 422, nothing written', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/patients',
+      headers: a.doctor.headers,
+      payload: { name: 'Inchangé' },
+    });
+    const { uuid, updated_at: before } = created.json();
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/api/patients/${uuid}`,
+      headers: a.doctor.headers,
+      payload: { organization_id: victim.organization.id, fuzz_extra: 'x' },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ success: false, errors: { body: ['Au moins un champ est attendu.'] } });
+    const stored = await owner.db
+      .selectFrom('medreport.patients')
+      .select(['name', 'updated_at'])
+      .where('uuid', '=', uuid)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ name: 'Inchangé', updated_at: new Date(before) });
+  });
+
   it('ignores unknown and indexed query keys, refuses scalars sent as arrays', async () => {
     const get = (qs: string) => app.inject({ method: 'GET', url: `/api/patients?${qs}`, headers: a.doctor.headers });
     for (const qs of ['fuzz=a', 'page[0]=1', 'organization_id=1']) {
