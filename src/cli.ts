@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
+import { importPtitsPas } from '../db/ptitspas-import.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords } from '../plugins/passwords.js';
 import { createAdmin } from '../routes/medreport/users/admin.js';
@@ -170,6 +171,35 @@ program
           ? `created PtitsPas super admin ${options.email}`
           : `${options.email} is already a PtitsPas super admin (nothing changed)`,
       );
+    }),
+  );
+
+program
+  .command('ptitspas:import')
+  .description(
+    'import PtitsPas families (parents and children) and childminders from CSV (columns: docs/ptitspas.md); idempotent',
+  )
+  .requiredOption('--users <file>', 'parents (with their famille) and childminders')
+  .option('--enfants <file>', 'children, each with the famille of its parents')
+  .action((options: { users: string; enfants?: string }) =>
+    withDatabase(async (db) => {
+      const started = performance.now();
+      const bar = new SingleBar({
+        format: 'importing [{bar}] {percentage}% {value}/{total} rows',
+        stream: process.stderr,
+      });
+      bar.start(1, 0);
+      const summary = await importPtitsPas(db, options, (done, total) => {
+        bar.setTotal(Math.max(total, 1));
+        bar.update(done);
+      }).finally(() => bar.stop());
+      for (const e of summary.errors) console.error(`${e.file}:${e.line}: ${e.message}`);
+      console.log(
+        `${summary.families} families (${summary.parents} parents, ${summary.enfants} children) and ` +
+          `${summary.childminders} childminders imported, ${summary.alreadyPresent} already present, ` +
+          `${summary.errors.length} rows rejected, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+      if (summary.errors.length > 0) process.exitCode = 1;
     }),
   );
 
