@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Production image: compiled JavaScript, production dependencies only, non-root user.
-# It expects DATABASE_URL (no embedded PostgreSQL in production) and JWT_SECRET.
+# It expects DATABASE_URL (no embedded PostgreSQL in production), JWT_SECRET and PTITSPAS_NIR_KEYS.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

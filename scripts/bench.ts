@@ -164,6 +164,7 @@ async function run(ownerUrl: string) {
     DATABASE_URL: ownerUrl,
     DATA_DIR: path.join(ROOT, 'data'),
     JWT_SECRET: SECRET,
+    PTITSPAS_NIR_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     RATE_LIMITS: 'off',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',

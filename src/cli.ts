@@ -11,8 +11,10 @@ import { importPtitsPas } from '../db/ptitspas-import.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords } from '../plugins/passwords.js';
 import { createAdmin } from '../routes/medreport/users/admin.js';
+import { NirCipher } from '../routes/ptitspas/assistantes-maternelles/nir.js';
+import { reencryptNirs } from '../routes/ptitspas/assistantes-maternelles/queries.js';
 import { createSuperAdmin } from '../routes/ptitspas/users/admin.js';
-import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { ConfigError, loadConfig, loadDotEnv, resolveNirKeys } from './config.js';
 
 /**
  * Runs `task` against the server's database: DATABASE_URL, or the embedded cluster under DATA_DIR
@@ -200,6 +202,17 @@ program
           `${summary.errors.length} rows rejected, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
       if (summary.errors.length > 0) process.exitCode = 1;
+    }),
+  );
+
+program
+  .command('ptitspas:rotate-nir-key')
+  .description('re-encrypt every stored NIR under the current key (the first of PTITSPAS_NIR_KEYS)')
+  .action(() =>
+    withDatabase(async (db) => {
+      const cipher = new NirCipher(await resolveNirKeys(loadConfig()));
+      const count = await reencryptNirs(db, cipher);
+      console.log(`${count} NIR(s) re-encrypted under key ${cipher.current.id}`);
     }),
   );
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, resolveJwtSecret } from '../src/config.js';
+import { ConfigError, loadConfig, resolveJwtSecret, resolveNirKeys } from '../src/config.js';
 
 describe('loadConfig', () => {
   it('fills in defaults for the embedded setup', () => {
@@ -50,6 +50,20 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, test, production (got "staging")'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
     [
+      { NODE_ENV: 'production', JWT_SECRET: 'q8Z0vX2mN7rT4kL9pW3sY6bC1dF5gH8j' },
+      'PTITSPAS_NIR_KEYS is required when NODE_ENV=production',
+    ],
+    [
+      { PTITSPAS_NIR_KEYS: 'k1:not-base64-of-32-bytes' },
+      'PTITSPAS_NIR_KEYS must be keys "id:base64" separated by commas, each 32 random bytes, the current one first (e.g. "k1:$(openssl rand -base64 32)") (value hidden)',
+    ],
+    [
+      {
+        PTITSPAS_NIR_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')},k1:${Buffer.alloc(32, 2).toString('base64')}`,
+      },
+      'PTITSPAS_NIR_KEYS must be keys "id:base64" separated by commas, each 32 random bytes, the current one first (e.g. "k1:$(openssl rand -base64 32)") (value hidden)',
+    ],
+    [
       { NODE_ENV: 'production', JWT_SECRET: 'change-me-to-a-long-random-string-of-48-chars' },
       'JWT_SECRET looks like a placeholder (value hidden); set a random one, e.g. `openssl rand -base64 48`',
     ],
@@ -96,9 +110,12 @@ describe('loadConfig', () => {
 
   it('allows localhost origins by default in development, none in production', () => {
     expect(loadConfig({}).corsOrigins).toBe('localhost');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'q8Z0vX2mN7rT4kL9pW3sY6bC1dF5gH8j' }).corsOrigins).toEqual(
-      [],
-    );
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'q8Z0vX2mN7rT4kL9pW3sY6bC1dF5gH8j',
+      PTITSPAS_NIR_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    };
+    expect(loadConfig(production).corsOrigins).toEqual([]);
     expect(loadConfig({ CORS_ORIGINS: 'https://a.example.com, https://b.example.com/' }).corsOrigins).toEqual([
       'https://a.example.com',
       'https://b.example.com',
@@ -108,6 +125,27 @@ describe('loadConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
+  });
+});
+
+describe('resolveNirKeys', () => {
+  it('generates a key once outside production, keeps it private in the data directory and reuses it', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'cfg-'));
+    const config = loadConfig({ DATA_DIR: dataDir });
+    const [first] = await resolveNirKeys(config);
+    expect(first).toMatchObject({ id: 'k1' });
+    expect(first!.key.length).toBe(32);
+    expect(await resolveNirKeys(config)).toEqual([first]);
+    expect((await stat(path.join(dataDir, 'ptitspas-nir-keys'))).mode & 0o777).toBe(0o600);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('reads PTITSPAS_NIR_KEYS, current key first', async () => {
+    const keys = `new:${Buffer.alloc(32, 9).toString('base64')}, old:${Buffer.alloc(32, 8).toString('base64')}`;
+    expect(await resolveNirKeys(loadConfig({ PTITSPAS_NIR_KEYS: keys }))).toEqual([
+      { id: 'new', key: Buffer.alloc(32, 9) },
+      { id: 'old', key: Buffer.alloc(32, 8) },
+    ]);
   });
 });
 
