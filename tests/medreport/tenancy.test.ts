@@ -6,6 +6,8 @@ import { enableTenantRls } from '../../db/rls.js';
 import { TenantPool } from '../../db/tenant-pool.js';
 import { TenantScopeError, TenantScopePlugin } from '../../db/tenant-scope.js';
 import type { App } from '../../src/app.js';
+import medreportAuth from '../../plugins/medreport-auth.js';
+import tenant from '../../plugins/tenant.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
@@ -192,6 +194,9 @@ describe('isolation holds with either layer alone', () => {
     const probe = await buildTestApp({
       beforeReady: (instance) => {
         instance.register(async (scope) => {
+          // MedReport's verifier and tenant guard live inside /api only: the probe brings its own.
+          await scope.register(medreportAuth, { secret: instance.config.jwtSecret, ttlSeconds: 3600 });
+          await scope.register(tenant);
           scope.addHook('onRequest', scope.authenticate);
           scope.addHook('onRequest', scope.requireTenant);
           scope.get('/api/__probe/notes', { schema: { hide: true } }, async (request) => {
