@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ENFANT_COLUMNS, USER_COLUMNS } from '../db/ptitspas-import.js';
 
 /**
  * Deterministic PtitsPas test data for `npm run cli -- ptitspas:import`: `families` families of two
@@ -16,21 +17,8 @@ const csvLine = (cells: Array<string | number>) => cells.map(csvCell).join(',') 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 export function ptitspasCsv(families: number, childminders: number, prefix = 'import') {
-  let users = csvLine([
-    'famille',
-    'role',
-    'email',
-    'prenom',
-    'nom',
-    'telephone',
-    'adresse',
-    'numero_agrement',
-    'date_agrement',
-    'nb_max_enfants',
-    'place_disponible',
-    'ville_residence',
-  ]);
-  let enfants = csvLine(['famille', 'prenom', 'nom', 'genre', 'date_naissance', 'statut', 'consentement_photo']);
+  let users = csvLine(USER_COLUMNS.slice(0, 12));
+  let enfants = csvLine([...ENFANT_COLUMNS]);
   for (let f = 0; f < families; f++) {
     const nom = NOMS[f % NOMS.length]!;
     const famille = `F${pad(f, 6)}`;

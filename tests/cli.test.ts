@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import pg from 'pg';
-import { emptyDatabaseUrl, testDatabaseUrl } from './helpers/database.js';
+import { runCli } from './helpers/cli.js';
+import { emptyDatabaseUrl } from './helpers/database.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';
 
 let app: App;
@@ -13,23 +13,9 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 /** `npm run cli -- ...args` against this file's database (or `databaseUrl`), `stdin` piped in. */
-async function cli(...args: string[]) {
-  return cliWith({}, ...args);
-}
-
-async function cliWith({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    env: { ...process.env, DATABASE_URL: databaseUrl ?? (await testDatabaseUrl()), LOG_LEVEL: 'silent' },
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout: stdout.trim(), stderr: stderr.trim() };
-}
+const cli = (...args: string[]) => runCli(args);
+const cliWith = ({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) =>
+  runCli(args, { env: databaseUrl ? { DATABASE_URL: databaseUrl } : {}, stdin });
 
 describe('npm run cli -- admin:create', () => {
   it('creates an administrator who can log in, and is idempotent', async () => {

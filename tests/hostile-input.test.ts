@@ -1,10 +1,16 @@
-import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { testDb } from './helpers/database.js';
 import { multipart } from './helpers/multipart.js';
-import { RECIPES, recipeFixture, type Recipe, type RecipeFixture } from './helpers/route-recipes.js';
+import {
+  apiRoutes as routesOf,
+  RECIPES,
+  recipeFixture,
+  type ApiRoute,
+  type Recipe,
+  type RecipeFixture,
+} from './helpers/route-recipes.js';
 
 // Every route of both APIs, as an authorized caller would send it, then as a hostile one would:
 // server-owned fields and unknown keys riding along a valid request, NUL bytes, lone surrogates,
@@ -35,30 +41,7 @@ afterAll(async () => {
   await owner.db.destroy();
 });
 
-interface ApiRoute {
-  key: string;
-  method: string;
-  url: string;
-  api: 'medreport' | 'ptitspas';
-  schema: RouteOptions['schema'];
-}
-
-function apiRoutes(): ApiRoute[] {
-  return app.routeTable
-    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'))
-    .flatMap((r) =>
-      [r.method]
-        .flat()
-        .filter((m) => m !== 'HEAD')
-        .map((method) => ({
-          key: `${method} ${r.url}`,
-          method,
-          url: r.url,
-          api: /^\/api\/v1(\/|$)/.test(r.url) ? ('ptitspas' as const) : ('medreport' as const),
-          schema: r.schema,
-        })),
-    );
-}
+const apiRoutes = () => routesOf(app);
 
 /** Keys a client must never set, each with a value that would be visible if it stuck. */
 function hostileOwned(): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RouteOptions } from 'fastify';
 import { expect } from 'vitest';
 import type { App } from '../../src/app.js';
 import { multipart, type FilePart } from './multipart.js';
@@ -465,3 +466,30 @@ export const RECIPES: Record<string, Recipe> = {
     changes: ['utilisateurs.*', 'assistantes_maternelles.*', 'refresh_families.*', 'historique_statuts.*'],
   },
 };
+
+export interface ApiRoute {
+  key: string;
+  method: string;
+  url: string;
+  api: 'medreport' | 'ptitspas';
+  schema: RouteOptions['schema'];
+}
+
+/** Every route of the route table under /api (the documentation aside), of one API or both; HEAD goes with its GET. */
+export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
+  return app.routeTable
+    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'))
+    .flatMap((r) =>
+      [r.method]
+        .flat()
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({
+          key: `${method} ${r.url}`,
+          method,
+          url: r.url,
+          api: /^\/api\/v1(\/|$)/.test(r.url) ? ('ptitspas' as const) : ('medreport' as const),
+          schema: r.schema,
+        })),
+    )
+    .filter((r) => !only || r.api === only);
+}

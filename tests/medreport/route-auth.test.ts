@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { apiRoutes as routesOf } from '../helpers/route-recipes.js';
 
 // Every /api route requires a live session, except this short explicit list. A route added
 // later without authentication makes this test fail until it is listed here on purpose.
@@ -21,16 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-function apiRoutes() {
-  return app.routeTable
-    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && !/^\/api\/v1(\/|$)/.test(r.url))
-    .flatMap((r) =>
-      [r.method]
-        .flat()
-        .filter((m) => m !== 'HEAD')
-        .map((method) => ({ method, url: r.url })),
-    );
-}
+const apiRoutes = () => routesOf(app, 'medreport');
 
 describe('authentication over the whole MedReport route table', () => {
   it('finds the routes, the public ones included', () => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,8 @@ import { importPtitsPas } from '../../db/ptitspas-import.js';
 import { writePtitsPasCsv } from '../../scripts/generate-ptitspas-csv.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { testDatabaseUrl, testDb } from '../helpers/database.js';
+import { runCli } from '../helpers/cli.js';
+import { testDb } from '../helpers/database.js';
 import { ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 
 let app: App;
@@ -34,19 +34,7 @@ async function files(name: string, users: string, enfants: string) {
   return { users: u, enfants: e };
 }
 
-/** `npm run cli -- ptitspas:import ...` against this file's database. */
-async function cli(...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'ptitspas:import', ...args], {
-    env: { ...process.env, DATABASE_URL: await testDatabaseUrl(), LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout: stdout.trim(), stderr };
-}
+const cli = (...args: string[]) => runCli(['ptitspas:import', ...args]);
 
 describe('npm run cli -- ptitspas:import', () => {
   it('imports the example files of docs/, and a second run changes nothing', async () => {

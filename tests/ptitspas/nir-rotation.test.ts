@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { testDatabaseUrl, testDb } from '../helpers/database.js';
+import { runCli } from '../helpers/cli.js';
+import { testDb } from '../helpers/database.js';
 import { ptitspasSuperAdmin, uniqueAgrement } from '../helpers/ptitspas.js';
 import { VALID_NIR } from '../helpers/route-recipes.js';
 import { TEST_NIR_KEYS } from '../helpers/urls.js';
@@ -25,18 +25,7 @@ afterAll(async () => {
   await owner.db.destroy();
 });
 
-async function rotate(keys: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'ptitspas:rotate-nir-key'], {
-    env: { ...process.env, DATABASE_URL: await testDatabaseUrl(), PTITSPAS_NIR_KEYS: keys, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout: stdout.trim(), stderr: stderr.trim() };
-}
+const rotate = (keys: string) => runCli(['ptitspas:rotate-nir-key'], { env: { PTITSPAS_NIR_KEYS: keys } });
 
 describe('NIR key rotation', () => {
   it('re-encrypts every NIR under the new key, after which the old keys can go', async () => {

@@ -4,7 +4,7 @@ import type { PtitsPasRole } from '../../db/schema.js';
 import { PTITSPAS_ROLES } from '../../plugins/ptitspas-auth.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ptitspasLogin, type PtitsPasAccount } from '../helpers/ptitspas.js';
-import { RECIPES, recipeFixture, type RecipeFixture } from '../helpers/route-recipes.js';
+import { apiRoutes, RECIPES, recipeFixture, type RecipeFixture } from '../helpers/route-recipes.js';
 
 // Who may call each PtitsPas route, copied from the document (shared/spec/ptitspas-api.md,
 // "Rôles autorisés" / "Public"), not from the code: the code is checked against it. Every route
@@ -62,16 +62,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-function ptitspasRoutes(): string[] {
-  return app.routeTable
-    .filter((r) => /^\/api\/v1(\/|$)/.test(r.url))
-    .flatMap((r) =>
-      [r.method]
-        .flat()
-        .filter((m) => m !== 'HEAD')
-        .map((m) => `${m} ${r.url}`),
-    );
-}
+const ptitspasRoutes = () => apiRoutes(app, 'ptitspas').map((r) => r.key);
 
 /** The route's recipe request (tests/helpers/route-recipes.ts), sent with `headers`. */
 async function send(key: string, headers: Record<string, string>) {

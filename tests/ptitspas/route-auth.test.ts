@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { apiRoutes } from '../helpers/route-recipes.js';
 import { bearer, registerUser } from '../helpers/users.js';
 
 // Every /api/v1 route requires a valid PtitsPas access token, except this short explicit list. A
@@ -23,16 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-function ptitspasRoutes() {
-  return app.routeTable
-    .filter((r) => /^\/api\/v1(\/|$)/.test(r.url))
-    .flatMap((r) =>
-      [r.method]
-        .flat()
-        .filter((m) => m !== 'HEAD')
-        .map((method) => ({ method, url: r.url })),
-    );
-}
+const ptitspasRoutes = () => apiRoutes(app, 'ptitspas');
 
 describe('authentication over the whole PtitsPas route table', () => {
   it('finds the routes, the public ones included', () => {
