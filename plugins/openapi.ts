@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
+import { completeContract } from './openapi-contract.js';
 
 /** Every tag an operation may carry, declared once with what it groups (generators use both). */
 export const TAGS = [
@@ -86,6 +87,8 @@ export default fp<{ publicUrl: string }>(
         },
         tags: TAGS,
       },
+      transformObject: (document) =>
+        completeContract((document as { openapiObject: Record<string, any> }).openapiObject),
       // Shared schemas keep their $id as component name instead of def-0, def-1, ...
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -493,3 +493,29 @@ export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
     )
     .filter((r) => !only || r.api === only);
 }
+
+/**
+ * The routes each API serves without a token, on purpose. A route added later without
+ * authentication fails the route-auth suites until it is listed here; the OpenAPI contract test
+ * checks that exactly these have no security requirement.
+ */
+export const PUBLIC_ROUTES = {
+  medreport: new Set([
+    'POST /api/register',
+    'POST /api/register-owner',
+    'POST /api/register-doctor',
+    'POST /api/login',
+    'POST /api/forgot-password',
+    'POST /api/reset-password',
+    ...['google', 'facebook', 'github'].flatMap((p) => [`GET /api/auth/${p}`, `GET /api/auth/${p}/callback`]),
+  ]),
+  ptitspas: new Set([
+    'GET /api/v1',
+    'GET /api/v1/',
+    'GET /api/v1/hello',
+    'POST /api/v1/auth/login',
+    'POST /api/v1/auth/register',
+    'POST /api/v1/auth/refresh',
+    'POST /api/v1/auth/set-password',
+  ]),
+};

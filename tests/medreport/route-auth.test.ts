@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { apiRoutes as routesOf } from '../helpers/route-recipes.js';
+import { apiRoutes as routesOf, PUBLIC_ROUTES } from '../helpers/route-recipes.js';
 
-// Every /api route requires a live session, except this short explicit list. A route added
-// later without authentication makes this test fail until it is listed here on purpose.
-const PUBLIC = new Set([
-  'POST /api/register',
-  'POST /api/register-owner',
-  'POST /api/register-doctor',
-  'POST /api/login',
-  'POST /api/forgot-password',
-  'POST /api/reset-password',
-  ...['google', 'facebook', 'github'].flatMap((p) => [`GET /api/auth/${p}`, `GET /api/auth/${p}/callback`]),
-]);
+const PUBLIC = PUBLIC_ROUTES.medreport;
 
 let app: App;
 beforeAll(async () => {

@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { apiRoutes } from '../helpers/route-recipes.js';
+import { apiRoutes, PUBLIC_ROUTES } from '../helpers/route-recipes.js';
 import { bearer, registerUser } from '../helpers/users.js';
 
-// Every /api/v1 route requires a valid PtitsPas access token, except this short explicit list. A
-// route added later without authentication makes this test fail until it is listed here on purpose.
-const PUBLIC = new Set([
-  'GET /api/v1',
-  'GET /api/v1/',
-  'GET /api/v1/hello',
-  'POST /api/v1/auth/login',
-  'POST /api/v1/auth/register',
-  'POST /api/v1/auth/refresh',
-  'POST /api/v1/auth/set-password',
-]);
+const PUBLIC = PUBLIC_ROUTES.ptitspas;
 
 let app: App;
 let medreportToken: string;

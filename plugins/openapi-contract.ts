@@ -1,0 +1,77 @@
+import { STATUS_CODES } from 'node:http';
+
+/**
+ * The finishing pass over the generated OpenAPI document, so it is the contract client
+ * generators need (docs/clients.md), for every route without each one repeating it:
+ *
+ * - every status an operation can answer is declared, errors in its own API's shape: 500 always;
+ *   the validation status (422 MedReport, 400 PtitsPas) and 400 where it takes input; 413 and 415
+ *   where it takes a body; 404 where its path has parameters; 401, 403 and 429 where it is
+ *   protected (PtitsPas limits every route, so 429 there always);
+ * - every request body and response schema is a named component (`<OperationId>Body`,
+ *   `<OperationId>Response`, `<OperationId>Response<status>`), so generated clients get named
+ *   types rather than anonymous ones;
+ * - error responses, and responses the route gave no description, are described by their HTTP
+ *   reason phrase.
+ */
+
+type Json = Record<string, any>;
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
+const isRef = (schema: unknown) => typeof (schema as Json | undefined)?.$ref === 'string';
+
+function expectedStatuses(path: string, operation: Json): number[] {
+  const ptitspas = /^\/api\/v1(\/|$)/.test(path);
+  const hasBody = operation.requestBody !== undefined;
+  const hasInput = hasBody || (operation.parameters?.length ?? 0) > 0;
+  const isProtected = (operation.security?.length ?? 0) > 0;
+  const statuses = [500];
+  if (hasInput) statuses.push(400, ptitspas ? 400 : 422);
+  if (hasBody) statuses.push(413, 415);
+  if (/\{\w+\}/.test(path)) statuses.push(404);
+  if (isProtected) statuses.push(401, 403, 429);
+  if (ptitspas) statuses.push(429);
+  return [...new Set(statuses)];
+}
+
+/** Moves an inline schema into components under `name` (or a free variant of it); returns its $ref. */
+function hoist(components: Json, name: string, schema: Json): Json {
+  let unique = name;
+  for (let i = 2; components[unique] !== undefined; i++) unique = `${name}${i}`;
+  components[unique] = schema;
+  return { $ref: `#/components/schemas/${unique}` };
+}
+
+export function completeContract(document: Json): Json {
+  const components = (document.components.schemas ??= {});
+  for (const [path, item] of Object.entries<Json>(document.paths ?? {})) {
+    const ptitspas = /^\/api\/v1(\/|$)/.test(path);
+    const error = { $ref: `#/components/schemas/${ptitspas ? 'PtitsPasError' : 'MedReportError'}` };
+    for (const method of METHODS) {
+      const operation = item[method] as Json | undefined;
+      if (!operation) continue;
+      const name = pascal(String(operation.operationId ?? `${method}${path.replace(/\W+/g, '_')}`));
+      const responses = (operation.responses ??= {});
+      for (const status of expectedStatuses(path, operation)) {
+        responses[status] ??= { description: STATUS_CODES[status], content: { 'application/json': { schema: error } } };
+      }
+      for (const [status, response] of Object.entries<Json>(responses)) {
+        if (!response.description || response.description === 'Default Response' || Number(status) >= 400) {
+          response.description = STATUS_CODES[Number(status)] ?? 'Response';
+        }
+        for (const media of Object.values<Json>(response.content ?? {})) {
+          if (media.schema && !isRef(media.schema)) {
+            const suffix = status === '200' || status === '201' ? 'Response' : `Response${status}`;
+            media.schema = hoist(components, `${name}${suffix}`, media.schema);
+          }
+        }
+      }
+      for (const media of Object.values<Json>(operation.requestBody?.content ?? {})) {
+        if (media.schema && !isRef(media.schema)) media.schema = hoist(components, `${name}Body`, media.schema);
+      }
+    }
+  }
+  return document;
+}
