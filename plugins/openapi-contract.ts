@@ -12,7 +12,9 @@ import { STATUS_CODES } from 'node:http';
  *   `<OperationId>Response`, `<OperationId>Response<status>`), so generated clients get named
  *   types rather than anonymous ones;
  * - error responses, and responses the route gave no description, are described by their HTTP
- *   reason phrase.
+ *   reason phrase;
+ * - a parameter or body field with a default is optional for the client (the server fills it in),
+ *   though TypeBox lists it as required.
  */
 
 type Json = Record<string, any>;
@@ -68,8 +70,21 @@ export function completeContract(document: Json): Json {
           }
         }
       }
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema?.default !== undefined) parameter.required = false;
+      }
       for (const media of Object.values<Json>(operation.requestBody?.content ?? {})) {
-        if (media.schema && !isRef(media.schema)) media.schema = hoist(components, `${name}Body`, media.schema);
+        if (!media.schema || isRef(media.schema)) continue;
+        const defaulted = new Set(
+          Object.entries<Json>(media.schema.properties ?? {})
+            .filter(([, property]) => property.default !== undefined)
+            .map(([key]) => key),
+        );
+        if (Array.isArray(media.schema.required)) {
+          media.schema.required = media.schema.required.filter((key: string) => !defaulted.has(key));
+          if (media.schema.required.length === 0) delete media.schema.required;
+        }
+        media.schema = hoist(components, `${name}Body`, media.schema);
       }
     }
   }
