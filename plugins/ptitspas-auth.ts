@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { createSigner, createVerifier } from 'fast-jwt';
 import type { FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -78,7 +78,8 @@ export default fp<{ secret: string }>(
 
     app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
     app.decorate('signPtitsPasAccess', (user: { id: string; role: PtitsPasRole }, familyId: string) =>
-      sign({ sub: user.id, fid: familyId, role: user.role }),
+      // jti: two tokens issued within the same second still differ.
+      sign({ sub: user.id, fid: familyId, role: user.role, jti: randomUUID() }),
     );
 
     async function callerOf(token: string): Promise<PtitsPasCaller> {
