@@ -10,6 +10,10 @@ export async function up(db: Kysely<any>): Promise<void> {
        where e.extname = 'pg_trgm'`.execute(db)
   ).rows[0]!.schema;
 
+  // Names sort as people expect (Éloïse before Hugo), whatever the database's own collation (C
+  // in the embedded cluster). ICU ships with PostgreSQL's packages and images.
+  await sql`create collation ptitspas.alphabetique (provider = icu, locale = 'und')`.execute(db);
+
   await sql`
     create table ptitspas.enfants (
       id uuid primary key,
@@ -55,4 +59,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`alter table ptitspas.assistantes_maternelles drop column nir_cle, drop column nir_chiffre`.execute(db);
   await sql`drop table ptitspas.enfants_parents`.execute(db);
   await sql`drop table ptitspas.enfants`.execute(db);
+  await sql`drop collation ptitspas.alphabetique`.execute(db);
 }

@@ -26,6 +26,12 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 export const matches = (column: string, search: string): Expression<SqlBool> =>
   sql<SqlBool>`${sql.ref(column)} like ptitspas.fold(${`%${escapeLike(search.trim())}%`})`;
 
+const TEXT_COLUMNS = new Set(['nom', 'prenom', 'email', 'ville_residence']);
+
+/** What to order by for `column`: names in alphabetical order (migration 0011's collation), not byte order. */
+export const sortKey = (column: string) =>
+  TEXT_COLUMNS.has(column.split('.').pop()!) ? sql`${sql.ref(column)} collate ptitspas.alphabetique` : sql.ref(column);
+
 /** The column and direction a `sort` value names. */
 export function sortOf<C extends string>(sort: string): { column: C; direction: 'asc' | 'desc' } {
   return sort.startsWith('-')

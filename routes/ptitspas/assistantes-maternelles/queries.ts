@@ -4,7 +4,7 @@ import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import { badRequest, conflict, notFound } from '../../../plugins/errors.js';
 import type { PtitsPasCaller } from '../../../plugins/ptitspas-auth.js';
 import { paginate } from '../../pagination.js';
-import { matches, sortOf } from '../lists.js';
+import { matches, sortKey, sortOf } from '../lists.js';
 import { isValidNir, normalizeNir, type NirCipher } from './nir.js';
 import type { AssistanteMaternelleChanges, AssistanteMaternelleListOptions } from './schemas.js';
 
@@ -133,7 +133,7 @@ export async function listAssistantesMaternelles(db: Kysely<Database>, options: 
   if (options.search?.trim()) query = query.where(matches('u.recherche', options.search));
   const { column, direction } = sortOf<'cree_le' | 'nom' | 'ville_residence' | 'place_disponible'>(options.sort);
   const sortColumn = column === 'cree_le' || column === 'nom' ? (`u.${column}` as const) : (`a.${column}` as const);
-  query = query.orderBy(sortColumn, direction).orderBy('a.id_utilisateur', direction);
+  query = query.orderBy(sortKey(sortColumn), direction).orderBy('a.id_utilisateur', direction);
   const { rows, total } = await paginate<Awaited<ReturnType<typeof query.executeTakeFirstOrThrow>>>(query, options);
   return {
     rows: rows.map(({ email, prenom, nom, ...profile }) => ({ ...profile, utilisateur: { email, prenom, nom } })),

@@ -4,7 +4,7 @@ import { uuidv7 } from '../../../db/uuid.js';
 import { badRequest } from '../../../plugins/errors.js';
 import type { PtitsPasCaller } from '../../../plugins/ptitspas-auth.js';
 import { paginate } from '../../pagination.js';
-import { matches, sortOf } from '../lists.js';
+import { matches, sortKey, sortOf } from '../lists.js';
 import type { EnfantChanges, EnfantListOptions, NewEnfant } from './schemas.js';
 
 export const ENFANT_NOT_FOUND = 'Enfant non trouvé';
@@ -57,7 +57,7 @@ export async function listEnfants(db: Kysely<Database>, caller: PtitsPasCaller, 
   if (options.statut) query = query.where('e.statut', '=', options.statut);
   if (options.search?.trim()) query = query.where(matches('e.recherche', options.search));
   const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'date_naissance'>(options.sort);
-  query = query.orderBy(`e.${column}`, direction).orderBy('e.id', direction);
+  query = query.orderBy(sortKey(`e.${column}`), direction).orderBy('e.id', direction);
   return paginate<Awaited<ReturnType<typeof findEnfant>> & object>(query, options);
 }
 

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { badRequest, conflict, notFound } from '../../../plugins/errors.js';
 import { paginate } from '../../pagination.js';
-import { matches, sortOf } from '../lists.js';
+import { matches, sortKey, sortOf } from '../lists.js';
 import type { ParentListOptions } from './schemas.js';
 
 export const PARENT_NOT_FOUND = 'Parent non trouvé';
@@ -36,7 +36,7 @@ export async function listParents(db: Kysely<Database>, options: ParentListOptio
   if (options.statut) query = query.where('u.statut', '=', options.statut);
   if (options.search?.trim()) query = query.where(matches('u.recherche', options.search));
   const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'email'>(options.sort);
-  query = query.orderBy(`u.${column}`, direction).orderBy('u.id', direction);
+  query = query.orderBy(sortKey(`u.${column}`), direction).orderBy('u.id', direction);
   const { rows, total } = await paginate<Row>(query, options);
   return { rows: rows.map(shown), total };
 }

@@ -4,7 +4,7 @@ import type { Database, PtitsPasRole, PtitsPasStatut, UtilisateursTable } from '
 import { uuidv7 } from '../../../db/uuid.js';
 import { conflict } from '../../../plugins/errors.js';
 import { paginate } from '../../pagination.js';
-import { matches, sortOf } from '../lists.js';
+import { matches, sortKey, sortOf } from '../lists.js';
 import type { ListOptions, NewUserFields, UserChanges } from './schemas.js';
 
 export const DETAIL = ['id', 'email', 'role', 'prenom', 'nom', 'telephone', 'adresse', 'statut', 'cree_le'] as const;
@@ -69,7 +69,7 @@ export async function listUsers(db: Kysely<Database>, options: ListOptions) {
   if (options.search?.trim()) query = query.where(matches('recherche', options.search));
   const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'email'>(options.sort);
   // The id breaks ties, so pages never overlap or skip a row.
-  query = query.orderBy(column, direction).orderBy('id', direction);
+  query = query.orderBy(sortKey(column), direction).orderBy('id', direction);
   const { rows, total } = await paginate<Selectable<UtilisateursTable>>(query, options);
   return { rows: rows.map(shown), total };
 }
