@@ -10,10 +10,18 @@ export const TENANT_SETTING = 'app.organization_id';
  */
 export async function enableTenantRls(db: Kysely<any>, table: string): Promise<void> {
   const t = sql.table(table);
-  const own = sql`organization_id = nullif(current_setting('app.organization_id', true), '')::bigint`;
   await sql`alter table ${t} enable row level security`.execute(db);
-  await sql`create policy tenant_isolation on ${t} using (${own}) with check (${own})`.execute(db);
+  await sql`create policy tenant_isolation on ${t} using (${OWN_ORGANIZATION}) with check (${OWN_ORGANIZATION})`.execute(
+    db,
+  );
 }
+
+// The settings are read in scalar sub-queries: PostgreSQL evaluates those once per statement (an
+// InitPlan) instead of once per row, which halved a 2,000-row count (migration 0012).
+/** The tenant policy's condition. */
+export const OWN_ORGANIZATION = sql`organization_id = (select nullif(current_setting('app.organization_id', true), '')::bigint)`;
+/** The cross-organization read policy's condition. */
+export const CROSS_ORGANIZATION_READ = sql`(select current_setting('app.cross_organization', true)) = 'read'`;
 
 /** Open on the cross-organization handle's connections only (db/cross-organization.ts). */
 export const CROSS_ORGANIZATION_SETTING = 'app.cross_organization';
@@ -25,5 +33,5 @@ export const CROSS_ORGANIZATION_SETTING = 'app.cross_organization';
  */
 export async function allowCrossOrganizationRead(db: Kysely<any>, table: string): Promise<void> {
   await sql`create policy cross_organization_read on ${sql.table(table)} for select
-    using (current_setting(${sql.lit(CROSS_ORGANIZATION_SETTING)}, true) = 'read')`.execute(db);
+    using (${CROSS_ORGANIZATION_READ})`.execute(db);
 }

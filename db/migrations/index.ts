@@ -10,6 +10,7 @@ import * as medreportActivityLogKeys from './0008_medreport_activity_log_keys.js
 import * as medreportPlatformAdmin from './0009_medreport_platform_admin.js';
 import * as ptitspasAccounts from './0010_ptitspas_accounts.js';
 import * as ptitspasFamilles from './0011_ptitspas_familles.js';
+import * as medreportRlsOncePerStatement from './0012_medreport_rls_once_per_statement.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_medreport_platform_admin': medreportPlatformAdmin,
   '0010_ptitspas_accounts': ptitspasAccounts,
   '0011_ptitspas_familles': ptitspasFamilles,
+  '0012_medreport_rls_once_per_statement': medreportRlsOncePerStatement,
 };
