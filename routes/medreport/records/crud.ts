@@ -5,7 +5,6 @@ import { sql, type Kysely } from 'kysely';
 import { pick } from '../../../db/columns.js';
 import { prepared } from '../../../db/prepared.js';
 import { uuidv7 } from '../../../db/uuid.js';
-import type { Database } from '../../../db/schema.js';
 import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
 import { mutate, mutationScope, type Mutation, type SyncedEntity } from '../mutation.js';
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';

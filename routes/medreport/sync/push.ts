@@ -3,7 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyRequest } from 'fastify';
 import { pick } from '../../../db/columns.js';
-import type { Database, SyncEntity } from '../../../db/schema.js';
+import type { SyncEntity } from '../../../db/schema.js';
 import { closeSchema } from '../../../plugins/boundary.js';
 import { fieldErrors, HttpError, type FieldErrors } from '../../../plugins/errors.js';
 import { mutate, mutationScope, resourceData, type ChangeRange, type Mutation, type MutationRow } from '../mutation.js';
