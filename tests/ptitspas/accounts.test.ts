@@ -315,10 +315,30 @@ describe('refresh tokens', () => {
     expect((await refresh(next.refresh_token)).statusCode).toBe(401);
   });
 
-  it('serialize two refreshes of one token sent at once: no 500, one new pair at least', async () => {
+  it('serialize two refreshes of one token sent at once: both answered, one live token left', async () => {
     const a = await ptitspasLogin(app, admin.email);
-    const answers = await Promise.all([refresh(a.refresh), refresh(a.refresh)]);
+    // Both wait on the login's row, held here, so they truly run at the same time.
+    const holder = await owner.pool.connect();
+    await holder.query('begin');
+    await holder.query(
+      `select 1 from ptitspas.refresh_families where id = (
+         select id_famille from ptitspas.refresh_tokens where token_hash = sha256(convert_to($1, 'UTF8'))) for update`,
+      [a.refresh],
+    );
+    const racing = Promise.all([refresh(a.refresh), refresh(a.refresh)]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holder.query('commit');
+    holder.release();
+    const answers = await racing;
     expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 200]);
+    // The second was a retry within the grace window: one live token in the login, not two.
+    const live = await owner.pool.query(
+      `select t.token_hash from ptitspas.refresh_tokens t
+        where t.remplace_le is null and t.id_famille = (
+          select id_famille from ptitspas.refresh_tokens where token_hash = sha256(convert_to($1, 'UTF8')))`,
+      [a.refresh],
+    );
+    expect(live.rows).toHaveLength(1);
   });
 
   it('logout revokes the login: its access and refresh tokens stop at once, other logins stay', async () => {

@@ -51,7 +51,8 @@ export async function rotate(db: Kysely<Database>, presented: string): Promise<R
         sql<boolean>`u.statut = 'actif'`.as('active'),
       ])
       .where('t.token_hash', '=', digest(presented))
-      .forUpdate('f')
+      // Both rows: a refresh that waited for another sees the token as that one left it.
+      .forUpdate(['t', 'f'])
       .executeTakeFirst();
     if (!found || found.revoque_le || !found.live || !found.active) return { kind: 'invalid' as const };
 
