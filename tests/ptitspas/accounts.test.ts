@@ -301,18 +301,21 @@ describe('refresh tokens', () => {
     const retried = await refresh(a.refresh);
     expect(retried.statusCode).toBe(200);
     const kept = retried.json();
-    // The answer never received is void; the retried one is the login's token now.
+    // The retried answer is the login's token now.
+    const next = await refresh(kept.refresh_token);
+    expect(next.statusCode).toBe(200);
+    // The answer never received is superseded: whoever presents it ends the login (issue 21 item 6).
     expect((await refresh(lost.refresh_token)).statusCode).toBe(401);
-    expect((await refresh(kept.refresh_token)).statusCode).toBe(200);
+    expect((await refresh(next.json().refresh_token)).statusCode).toBe(401);
 
     const late = await ptitspasLogin(app, admin.email);
-    const next = (await refresh(late.refresh)).json();
+    const lateNext = (await refresh(late.refresh)).json();
     await owner.pool.query(
       `update ptitspas.refresh_tokens set remplace_le = now() - interval '11 seconds' where token_hash = sha256(convert_to($1, 'UTF8'))`,
       [late.refresh],
     );
     expect((await refresh(late.refresh)).statusCode).toBe(401);
-    expect((await refresh(next.refresh_token)).statusCode).toBe(401);
+    expect((await refresh(lateNext.refresh_token)).statusCode).toBe(401);
   });
 
   it('serialize two refreshes of one token sent at once: both answered, one live token left', async () => {

@@ -7,8 +7,10 @@ import { uuidv7 } from '../../../db/uuid.js';
  * Refresh tokens (docs/ptitspas.md): opaque, random, stored as SHA-256 hashes, valid 30 days,
  * exchanged for a new one on every use. Every token of one login shares a family; presenting a
  * token that was already exchanged is reuse (RFC 9700 §4.14.2) and revokes the family, except a
- * retry within a few seconds while its successor was never used: the client lost the answer,
- * so the unused successor is dropped and a new one issued.
+ * retry within a few seconds while its successor was never used: the client lost the answer, so
+ * a new successor is issued and the unused one is marked superseded (exchanged, with no
+ * successor). Presenting a superseded token is reuse like any other: if the retry was a stolen
+ * copy replayed, the holder of the superseded token presents it and the login ends for both.
  */
 export const REFRESH_TOKEN_TTL_DAYS = 30;
 export const REFRESH_GRACE_SECONDS = 10;
@@ -57,17 +59,18 @@ export async function rotate(db: Kysely<Database>, presented: string): Promise<R
     if (!found || found.revoque_le || !found.live || !found.active) return { kind: 'invalid' as const };
 
     if (found.remplace_le) {
-      const successorUnused =
+      const successorSuperseded =
         found.within_grace &&
         found.successeur &&
         (
           await trx
-            .deleteFrom('ptitspas.refresh_tokens')
+            .updateTable('ptitspas.refresh_tokens')
+            .set({ remplace_le: sql`now()` })
             .where('token_hash', '=', found.successeur)
             .where('remplace_le', 'is', null)
             .executeTakeFirst()
-        ).numDeletedRows > 0n;
-      if (!successorUnused) {
+        ).numUpdatedRows > 0n;
+      if (!successorSuperseded) {
         await revokeFamily(trx, found.id_famille, 'reuse');
         return { kind: 'reused' as const };
       }
