@@ -3960,6 +3960,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
         };
     };
     listInvoices: {

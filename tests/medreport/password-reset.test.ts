@@ -105,6 +105,7 @@ describe('password reset by e-mail', () => {
   it('makes tokens valid for 60 minutes', async () => {
     const { email, user } = await registerUser(app);
     await requestReset(email);
+    await linkSentTo(email); // the token is made after the answer
     const row = await handle.db
       .selectFrom('medreport.password_resets')
       .select(['created_at', 'expires_at'])

@@ -87,15 +87,18 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['auth'],
         summary: 'E-mail a password reset link (same answer whether or not the account exists)',
         body: ForgotPasswordBody,
-        response: { 200: Message, ...errorResponses('medreport', 422, 429) },
+        response: { 200: Message, ...errorResponses('medreport', 422, 429, 503) },
       },
     },
     async (request) => {
-      const user = await findUserByEmail(app.db, request.body.email);
-      if (user && user.status === 'active') {
+      // Answered before any work, so the time of the answer says nothing about the account.
+      const { email } = request.body;
+      app.background.run('forgot-password', async () => {
+        const user = await findUserByEmail(app.db, email);
+        if (user?.status !== 'active') return;
         const token = await createPasswordReset(app.db, user.id);
         const link = `${passwordResetUrl}?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`;
-        app.mailer.sendInBackground({
+        await app.mailer.send({
           to: user.email,
           subject: 'Réinitialisation de votre mot de passe MedReport',
           text:
@@ -103,7 +106,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
             `Pour choisir un nouveau mot de passe, ouvrez ce lien (valable 60 minutes) :\n${link}\n\n` +
             "Si vous n'avez pas demandé cette réinitialisation, ignorez ce message.",
         });
-      }
+      });
       return {
         success: true as const,
         message: 'Si un compte existe pour cette adresse, un lien de réinitialisation vient de lui être envoyé.',
