@@ -1,31 +1,18 @@
-import { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import type { OAuthProviderConfig, OAuthProviderName } from '../../src/config.js';
+import type { OAuthProviderName } from '../../src/config.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
+import { oauthProfiles as profiles, startOAuthProvider } from '../helpers/oauth.js';
 import { bearer, registerUser, uniqueEmail } from '../helpers/users.js';
 
-// A real OAuth2/OIDC server on a local port stands in for Google, Facebook and GitHub: the app
-// redirects to it, the "browser" (fetch) follows, and the app trades the code at its token endpoint.
-const provider = new OAuth2Server();
+const oauth = await startOAuthProvider();
+const providerConfig = oauth.config;
+const nextUserinfo = oauth.nextUserinfo;
 let app: App;
 const handle = await testDb();
 
-function providerConfig(name: string): OAuthProviderConfig {
-  const base = provider.issuer.url!;
-  return {
-    clientId: `${name}-client`,
-    clientSecret: `${name}-secret`,
-    authorizeUrl: `${base}/authorize`,
-    tokenUrl: `${base}/token`,
-    userinfoUrl: `${base}/userinfo`,
-  };
-}
-
 beforeAll(async () => {
-  await provider.issuer.keys.generate('RS256');
-  await provider.start(0, '127.0.0.1');
   app = await buildTestApp({
     config: {
       publicUrl: 'http://api.test',
@@ -39,51 +26,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  await provider.stop();
+  await oauth.stop();
   await handle.db.destroy();
 });
 
-/** What the provider's userinfo endpoint answers for the next login. */
-function nextUserinfo(body: Record<string, unknown>) {
-  provider.service.once('beforeUserinfo', (response) => {
-    response.body = body;
-  });
-}
-
-/** Runs the browser part of the flow; returns the callback request the provider sends back. */
-async function authorize(name: OAuthProviderName) {
-  const start = await app.inject({ method: 'GET', url: `/api/auth/${name}` });
-  expect(start.statusCode).toBe(302);
-  const authorizeUrl = new URL(start.headers.location as string);
-  expect(authorizeUrl.origin).toBe(provider.issuer.url);
-  expect(authorizeUrl.searchParams.get('client_id')).toBe(`${name}-client`);
-  expect(authorizeUrl.searchParams.get('redirect_uri')).toBe(`http://api.test/api/auth/${name}/callback`);
-  expect(authorizeUrl.searchParams.get('state')).toBeTruthy();
-  expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
-
-  const cookies = [start.headers['set-cookie']]
-    .flat()
-    .filter(Boolean)
-    .map((c) => String(c).split(';')[0])
-    .join('; ');
-  const atProvider = await fetch(authorizeUrl, { redirect: 'manual' });
-  expect(atProvider.status).toBe(302);
-  const callback = new URL(atProvider.headers.get('location')!);
-  expect(callback.pathname).toBe(`/api/auth/${name}/callback`);
-  return { path: `${callback.pathname}${callback.search}`, callback, cookies };
-}
-
-async function login(name: OAuthProviderName, userinfo: Record<string, unknown>, target: App = app) {
-  const flow = await authorize(name);
-  nextUserinfo(userinfo);
-  return target.inject({ method: 'GET', url: flow.path, headers: { cookie: flow.cookies } });
-}
-
-const profiles: Record<OAuthProviderName, (email: string, id: string) => Record<string, unknown>> = {
-  google: (email, id) => ({ sub: id, email, email_verified: true, name: 'Gina Google' }),
-  facebook: (email, id) => ({ id, email, name: 'Fabien Facebook' }),
-  github: (email, id) => ({ id: Number(id.replace(/\D/g, '').slice(0, 9) || 1), login: 'octo', email, name: null }),
-};
+const authorize = (name: OAuthProviderName) => oauth.authorize(app, name);
+const login = (name: OAuthProviderName, userinfo: Record<string, unknown>) => oauth.login(app, name, userinfo);
 
 describe.each(['google', 'facebook', 'github'] as const)('%s login', (name) => {
   it('creates an account for a new verified e-mail and answers a working token', async () => {

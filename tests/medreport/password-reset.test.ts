@@ -72,6 +72,8 @@ describe('password reset by e-mail', () => {
       payload: { email, password: NEW_PASSWORD },
     });
     expect(newLogin.statusCode).toBe(200);
+    // Following the e-mailed link proved the address.
+    expect(newLogin.json().user.email_verified_at).not.toBeNull();
 
     const reused = await reset({ email, token: link.token });
     expect(reused.statusCode).toBe(422);

@@ -139,7 +139,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const reset = await app.db.transaction().execute(async (trx) => {
         // Consumed conditionally: of two resets racing with one token, one wins.
         if (!(await consumePasswordReset(trx, user.id, token))) return false;
-        await setPasswordHash(trx, user.id, passwordHash);
+        await setPasswordHash(trx, user.id, passwordHash, { addressProved: true });
         await revokeSessions(trx, user.id);
         return true;
       });

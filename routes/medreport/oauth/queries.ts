@@ -1,11 +1,14 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, UserRow } from '../../../db/schema.js';
-import { createUser, findUserByEmail } from '../users/queries.js';
+import { createUser } from '../users/queries.js';
+import { normalizeEmail } from '../users/rules.js';
 import type { OAuthProfile } from './providers.js';
 
 /**
  * The account behind a provider identity: the one already linked, else the one with the same
- * verified e-mail (and the identity gets linked to it), else a new passwordless account.
+ * e-mail (the identity gets linked to it), else a new passwordless account. The provider has
+ * verified the address; an account that never proved it may have been registered by anyone, so it
+ * is taken over first (docs/auth.md, "OAuth and unverified accounts").
  */
 export async function findOrCreateOAuthUser(
   db: Kysely<Database>,
@@ -22,15 +25,13 @@ export async function findOrCreateOAuthUser(
       .executeTakeFirst();
     if (linked) return linked;
 
-    let user = await findUserByEmail(trx, profile.email);
-    if (user && !user.email_verified_at) {
-      user = await trx
-        .updateTable('medreport.users')
-        .set({ email_verified_at: new Date(), updated_at: new Date() })
-        .where('id', '=', user.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    }
+    let user = await trx
+      .selectFrom('medreport.users')
+      .selectAll()
+      .where('email', '=', normalizeEmail(profile.email))
+      .forUpdate()
+      .executeTakeFirst();
+    if (user && !user.email_verified_at) user = await takeOver(trx, user);
     user ??= await createUser(
       trx,
       { name: profile.name, email: profile.email },
@@ -42,4 +43,34 @@ export async function findOrCreateOAuthUser(
       .execute();
     return user;
   });
+}
+
+/**
+ * Hands an unverified account to the owner of its address: whatever someone else set up to get
+ * back in (its password, live sessions, reset links, identities linked before the address changed)
+ * stops working, in the same transaction, and the account's activity log says so.
+ */
+async function takeOver(trx: Transaction<Database>, user: UserRow): Promise<UserRow> {
+  const now = new Date();
+  await trx
+    .updateTable('medreport.sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', user.id)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await trx
+    .updateTable('medreport.password_resets')
+    .set({ used_at: now })
+    .where('user_id', '=', user.id)
+    .where('used_at', 'is', null)
+    .execute();
+  await trx.deleteFrom('medreport.oauth_identities').where('user_id', '=', user.id).execute();
+  const taken = await trx
+    .updateTable('medreport.users')
+    .set({ password_hash: null, email_verified_at: now, updated_at: now })
+    .where('id', '=', user.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await sql`select medreport.log_account_event(${user.id}, 'user.oauth_takeover')`.execute(trx);
+  return taken;
 }

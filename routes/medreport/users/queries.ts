@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { pick } from '../../../db/columns.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import type { Database, MedReportRole, PlatformRole, UserRow, UsersTable } from '../../../db/schema.js';
@@ -80,10 +80,20 @@ export function updateProfile(
     .executeTakeFirstOrThrow();
 }
 
-export async function setPasswordHash(db: Kysely<Database>, id: number, passwordHash: string): Promise<void> {
+/** `addressProved`: the change came through a link mailed to the account's address (a reset). */
+export async function setPasswordHash(
+  db: Kysely<Database>,
+  id: number,
+  passwordHash: string,
+  { addressProved = false } = {},
+): Promise<void> {
   await db
     .updateTable('medreport.users')
-    .set({ password_hash: passwordHash, updated_at: new Date() })
+    .set({
+      password_hash: passwordHash,
+      updated_at: new Date(),
+      ...(addressProved ? { email_verified_at: sql`coalesce(email_verified_at, now())` } : {}),
+    })
     .where('id', '=', id)
     .execute();
 }
