@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { forbidden } from './errors.js';
+import type { ExportSlot, Exports } from './exports.js';
 
 export type OrganizationRole = 'owner' | 'doctor';
 
@@ -11,6 +12,21 @@ export interface Tenant {
   role: OrganizationRole;
   /** The only handle tenant routes query with: confined to the organization by plugin and RLS. */
   readonly db: Kysely<Database>;
+  /** A place for a streamed export, with a handle of its own (plugins/exports.ts); 429 past the bounds. */
+  openExport(): ExportSlot;
+}
+
+class RequestTenant implements Tenant {
+  constructor(
+    readonly organizationId: number,
+    readonly role: OrganizationRole,
+    readonly db: Kysely<Database>,
+    private readonly exports: Exports,
+  ) {}
+
+  openExport(): ExportSlot {
+    return this.exports.admit(this.organizationId);
+  }
 }
 
 declare module 'fastify' {
@@ -55,7 +71,12 @@ export default fp(
           ),
         );
       }
-      request.tenant = { organizationId, role, db: app.tenantPool.forOrganization(organizationId) };
+      request.tenant = new RequestTenant(
+        organizationId,
+        role,
+        app.tenantPool.forOrganization(organizationId),
+        app.exports,
+      );
       done();
     });
 
@@ -63,5 +84,5 @@ export default fp(
       done(request.user.platform_role === 'admin' ? undefined : forbidden('Action réservée aux administrateurs.'));
     });
   },
-  { name: 'tenant', dependencies: ['db', 'medreport-auth'] },
+  { name: 'tenant', dependencies: ['db', 'exports', 'medreport-auth'] },
 );

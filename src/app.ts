@@ -7,6 +7,7 @@ import background from '../plugins/background.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
+import exportsPlugin from '../plugins/exports.js';
 import { frameworkErrors, installErrorHandlers, MedReportError, PtitsPasError } from '../plugins/errors.js';
 import mailer from '../plugins/mailer.js';
 import openapi from '../plugins/openapi.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(routeTable);
   await app.register(cors, { origins: config.corsOrigins });
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
+  await app.register(exportsPlugin, { url: config.databaseUrl, ...config.exports });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(sessionCache, { databaseUrl: config.databaseUrl });

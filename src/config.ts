@@ -52,6 +52,9 @@ const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.Optional(Type.String()),
   PASSWORD_HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   SYNC_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
+  EXPORT_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+  EXPORT_CONCURRENCY_PER_ORGANIZATION: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  EXPORT_STALL_TIMEOUT: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '30s' }),
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
@@ -113,6 +116,11 @@ export interface Config {
   passwordHashConcurrency: number;
   /** How long the sync feed keeps changes; an older cursor must resync from scratch (410). */
   syncRetentionDays: number;
+  /**
+   * CSV exports: how many stream at once (each holds a connection of the exports' own pool), how
+   * many of them one organization may hold, and how long one may go without the client reading.
+   */
+  exports: { concurrency: number; perOrganization: number; stallTimeoutMs: number };
 }
 
 export interface OAuthProviderConfig {
@@ -155,6 +163,9 @@ const HINTS: Record<string, string> = {
   TRUST_PROXY: 'true, false, a hop count, or proxy addresses/CIDRs separated by commas',
   PASSWORD_HASH_CONCURRENCY: 'an integer between 1 and 64',
   SYNC_RETENTION_DAYS: 'a number of days between 1 and 3650',
+  EXPORT_CONCURRENCY: 'an integer between 1 and 100',
+  EXPORT_CONCURRENCY_PER_ORGANIZATION: 'an integer between 1 and 100',
+  EXPORT_STALL_TIMEOUT: 'a duration such as 30, 30s or 2m',
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
   OAUTH_SUCCESS_REDIRECT: 'an absolute URL (https://... or an app scheme such as medreport://...)',
@@ -243,6 +254,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Every core but one by default, so the event loop keeps a core during a login storm.
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
     syncRetentionDays: e.SYNC_RETENTION_DAYS,
+    exports: {
+      concurrency: e.EXPORT_CONCURRENCY,
+      perOrganization: Math.min(e.EXPORT_CONCURRENCY_PER_ORGANIZATION, e.EXPORT_CONCURRENCY),
+      stallTimeoutMs: parseDuration(e.EXPORT_STALL_TIMEOUT) * 1000,
+    },
   });
 }
 

@@ -644,7 +644,7 @@ describe('large export', () => {
           req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
         });
       }
-      const pool = server.tenantPool.pool;
+      const pool = server.exports.tenants.pool;
       for (const deadline = Date.now() + 5000; pool.idleCount < pool.totalCount && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 50));
       }

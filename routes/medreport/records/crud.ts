@@ -167,14 +167,15 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
             querystring: ExportQuery,
             response: {
               200: Type.String({ description: 'text/csv; charset=utf-8, with a header row' }),
-              ...errorResponses('medreport', 401, 403, 422),
+              ...errorResponses('medreport', 401, 403, 422, 429),
             },
           },
         },
         async (request, reply) => {
+          const slot = request.tenant.openExport();
           // Only the exported columns, the timestamp already as ISO 8601 text: PostgreSQL formats
           // it once instead of node parsing it into a Date and printing it back.
-          const rows = db(request)
+          const rows = (slot.db as unknown as Kysely<any>)
             .selectFrom(def.table)
             .select(['uuid', ...def.columns])
             .select(
@@ -184,10 +185,20 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
             .orderBy('created_at')
             .orderBy('uuid')
             .stream(1000) as AsyncIterable<ExportRow>;
+          const body = csvStream(rows, csvColumns, {
+            stallTimeoutMs: slot.stallTimeoutMs,
+            onStall: (rowsSent) =>
+              request.log.warn(
+                { organization: request.tenant.organizationId, export: def.plural, rowsSent },
+                'export stalled: aborted',
+              ),
+          });
+          // Closed once the rows' cursor is: ended, failed, abandoned by the client or stalled.
+          body.once('close', slot.release);
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', csvDisposition(def.plural))
-            .send(csvStream(rows, csvColumns) as unknown as string);
+            .send(body as unknown as string);
         },
       );
     }

@@ -23,32 +23,64 @@ export function neutralize(value: string | number | null | undefined): string {
 
 const quote = (text: string) => (NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
 
+export interface CsvStreamOptions {
+  /**
+   * The stream is destroyed when the client takes no bytes for this long: a reader that stalls
+   * must not hold the rows' cursor, and its connection, forever. `onStall` is told how many rows
+   * went out.
+   */
+  stallTimeoutMs?: number;
+  onStall?: (rowsSent: number) => void;
+}
+
 /**
  * RFC 4180 CSV (CRLF, quotes doubled, fields quoted when needed) with a header row, streamed from
  * `rows` with back-pressure: rows are pulled only as the response drains, so memory stays flat
  * whatever the row count. Starts with a UTF-8 byte order mark so spreadsheet programs read
- * accents right. A client that goes away destroys the stream, which ends the iteration of
- * `rows`: its cursor closes and gives its connection back to the pool.
+ * accents right. A client that goes away (or stalls past `stallTimeoutMs`) destroys the stream,
+ * which ends the iteration of `rows`: its cursor closes and gives its connection back.
  */
-export function csvStream<Row>(rows: AsyncIterable<Row>, columns: CsvColumn<Row>[]): Readable {
+export function csvStream<Row>(
+  rows: AsyncIterable<Row>,
+  columns: CsvColumn<Row>[],
+  { stallTimeoutMs, onStall }: CsvStreamOptions = {},
+): Readable {
+  let sent = 0;
+  let stall: NodeJS.Timeout | undefined;
+  // The generator resumes only when the consumer takes the previous chunk: each resumption is progress.
+  const progressed = () => stall?.refresh();
   async function* chunks() {
-    yield `${BOM}${columns.map((c) => quote(c.header)).join(',')}\r\n`;
-    let chunk = '';
-    let count = 0;
-    for await (const row of rows) {
-      for (let i = 0; i < columns.length; i++) {
-        chunk += quote(neutralize(columns[i]!.value(row)));
-        chunk += i === columns.length - 1 ? '\r\n' : ',';
+    try {
+      yield `${BOM}${columns.map((c) => quote(c.header)).join(',')}\r\n`;
+      progressed();
+      let chunk = '';
+      let count = 0;
+      for await (const row of rows) {
+        for (let i = 0; i < columns.length; i++) {
+          chunk += quote(neutralize(columns[i]!.value(row)));
+          chunk += i === columns.length - 1 ? '\r\n' : ',';
+        }
+        if (++count === ROWS_PER_CHUNK) {
+          yield chunk;
+          progressed();
+          sent += count;
+          chunk = '';
+          count = 0;
+        }
       }
-      if (++count === ROWS_PER_CHUNK) {
-        yield chunk;
-        chunk = '';
-        count = 0;
-      }
+      if (chunk) yield chunk;
+    } finally {
+      clearTimeout(stall);
     }
-    if (chunk) yield chunk;
   }
-  return Readable.from(chunks(), { objectMode: false });
+  const stream = Readable.from(chunks(), { objectMode: false });
+  if (stallTimeoutMs) {
+    stall = setTimeout(() => {
+      onStall?.(sent);
+      stream.destroy();
+    }, stallTimeoutMs).unref();
+  }
+  return stream;
 }
 
 /** `attachment; filename="patients-2026-11-22.csv"` */

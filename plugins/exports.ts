@@ -1,0 +1,83 @@
+import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import { createPool } from '../db/connection.js';
+import type { Database } from '../db/schema.js';
+import { TenantPool } from '../db/tenant-pool.js';
+import { HttpError } from './errors.js';
+
+export interface ExportSlot {
+  /** The organization's handle on the exports' own pool: a connection is free for it. */
+  readonly db: Kysely<Database>;
+  /** How long the export may go without the client taking more bytes. */
+  readonly stallTimeoutMs: number;
+  /** Gives the place back (once the rows' cursor is closed); calling it again does nothing. */
+  release(): void;
+}
+
+export interface Exports {
+  /** Per-organization handles on a pool of their own (`EXPORT_CONCURRENCY` connections). */
+  readonly tenants: TenantPool;
+  /** A place for one export of the organization, or 429 past either bound. */
+  admit(organizationId: number): ExportSlot;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    exports: Exports;
+  }
+}
+
+const RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Exports stream for as long as the client reads, so they run on their own small pool: a client
+ * that stops reading can hold one of its connections (until the stall timeout), never one that
+ * ordinary requests need. At most `concurrency` run at once, `perOrganization` per organization,
+ * so one clinic cannot take every place either.
+ */
+export default fp<{ url: string; concurrency: number; perOrganization: number; stallTimeoutMs: number }>(
+  async (app, { url, concurrency, perOrganization, stallTimeoutMs }) => {
+    const pool = createPool(url, {
+      max: concurrency,
+      onIdleError: (err) => app.log.warn({ err }, 'idle export connection lost'),
+    });
+    const tenants = new TenantPool(pool);
+    let running = 0;
+    const byOrganization = new Map<number, number>();
+
+    app.decorate('exports', {
+      tenants,
+      admit(organizationId) {
+        const own = byOrganization.get(organizationId) ?? 0;
+        if (running >= concurrency || own >= perOrganization) {
+          throw new HttpError(
+            429,
+            own >= perOrganization
+              ? `Trop d'exports en cours pour votre organisation : réessayez dans ${RETRY_AFTER_SECONDS} s.`
+              : `Trop d'exports en cours : réessayez dans ${RETRY_AFTER_SECONDS} s.`,
+            { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+          );
+        }
+        running++;
+        byOrganization.set(organizationId, own + 1);
+        let released = false;
+        return {
+          db: tenants.forOrganization(organizationId),
+          stallTimeoutMs,
+          release() {
+            if (released) return;
+            released = true;
+            running--;
+            const left = byOrganization.get(organizationId)! - 1;
+            if (left === 0) byOrganization.delete(organizationId);
+            else byOrganization.set(organizationId, left);
+          },
+        };
+      },
+    });
+    app.addHook('onClose', async () => {
+      await pool.end();
+    });
+  },
+  { name: 'exports', dependencies: ['db'] },
+);
