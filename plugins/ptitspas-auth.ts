@@ -74,7 +74,15 @@ export default fp<{ secret: string }>(
       iss: AUDIENCE,
       expiresIn: ACCESS_TOKEN_TTL_SECONDS * 1000,
     });
-    const verify = createVerifier({ key, algorithms: ['HS256'], allowedAud: AUDIENCE, allowedIss: AUDIENCE });
+    // fast-jwt checks aud and iss only when present: a token signed with the key but lacking them
+    // (or an expiry) must not pass for a PtitsPas access token.
+    const verify = createVerifier({
+      key,
+      algorithms: ['HS256'],
+      allowedAud: AUDIENCE,
+      allowedIss: AUDIENCE,
+      requiredClaims: ['aud', 'iss', 'exp'],
+    });
 
     app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
     app.decorate('signPtitsPasAccess', (user: { id: string; role: PtitsPasRole }, familyId: string) =>

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type LogFn, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 /** Body and object keys whose values never reach the logs, at any of the first three levels. */
@@ -28,11 +28,76 @@ export const logRedaction = {
   censor: '[REDACTED]',
 };
 
-/** Query parameters that carry secrets (OAuth codes, reset and set-password tokens). */
-const SECRET_QUERY = /([?&](?:token|code|state|password|access_token|refresh_token)=)[^&#]*/gi;
+/** Query parameters that carry credentials: tokens, OAuth codes and state, tickets, passwords, keys. */
+const SECRET_PARAMETERS = new Set([
+  'jwt',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'code',
+  'state',
+  'ticket',
+  'password',
+  'client_secret',
+  'api_key',
+  'apikey',
+  'secret',
+]);
 
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[REDACTED]');
+// A query parameter wherever a URL sits in a text: `?`, `&` or `;`, a name, `=`, and a value up to
+// the next parameter, fragment, space or quote (so `?next=/cb?token=x` still shows its token).
+const QUERY_PARAMETER = /([?&;])([^=&;#?\s"']+)=[^&;#?\s"']*/g;
+
+/** A parameter's name as the server reads it: percent-decoded, `+` as space, any case, `[]` dropped. */
+function parameterName(raw: string): string {
+  let name = raw.replaceAll('+', ' ');
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // A malformed escape: the query parser keeps it as written too.
+  }
+  return name.replace(/\[[^\]]*\]$/, '').toLowerCase();
+}
+
+/** `text` (a URL, or a message quoting one) with every credential parameter's value replaced. */
+export function redactUrl(text: string): string {
+  if (!text.includes('=')) return text;
+  return text.replace(QUERY_PARAMETER, (parameter, separator: string, name: string) =>
+    SECRET_PARAMETERS.has(parameterName(name)) ? `${separator}${name}=[REDACTED]` : parameter,
+  );
+}
+
+/** The top-level text fields of a log call (`url`, `reqUrl`, `path`...), redacted; a copy only if one changed. */
+function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    if (typeof value !== 'string') continue;
+    const redacted = redactUrl(value);
+    if (redacted !== value) (copy ??= { ...fields })[key] = redacted;
+  }
+  return copy ?? fields;
+}
+
+/** Every log call, whoever makes it (our code, Fastify, a plugin): its message and its text fields. */
+function redactArguments(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
+  const redacted = args.map((arg: unknown) => {
+    if (typeof arg === 'string') return redactUrl(arg);
+    if (typeof arg === 'object' && arg !== null && !(arg instanceof Error)) {
+      return redactFields(arg as Record<string, unknown>);
+    }
+    return arg;
+  });
+  method.apply(this, redacted as Parameters<LogFn>);
+}
+
+/** Errors as pino writes them, with URLs in their message, stack or fields (a library's `url`) redacted. */
+function serializeError(error: unknown) {
+  const serialized = stdSerializers.err(error as Error) as unknown;
+  if (typeof serialized !== 'object' || serialized === null) return serialized;
+  return redactFields(serialized as Record<string, unknown>);
 }
 
 export function serializeRequest(request: FastifyRequest) {
@@ -54,5 +119,13 @@ export function createLogger(level: string, stream?: DestinationStream | 'pretty
     stream === 'pretty'
       ? pretty({ colorize: true, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
       : stream;
-  return pino({ level, redact: logRedaction, serializers: { req: serializeRequest } }, destination);
+  return pino(
+    {
+      level,
+      redact: logRedaction,
+      serializers: { req: serializeRequest, err: serializeError },
+      hooks: { logMethod: redactArguments },
+    },
+    destination,
+  );
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { sql, type Expression, type SqlBool } from 'kysely';
+import { containing } from '../../db/like.js';
 import { StringEnum } from '../schemas.js';
 
 /** `page` and `limit` of every PtitsPas list (bodies stay arrays; the total is a header). */
@@ -20,11 +21,9 @@ export const Search = Type.String({ maxLength: 100, description: 'Sans tenir com
 /** The header that carries a list's total. */
 export const TotalHeader = { 'x-total-count': Type.Integer({ description: 'Nombre total de résultats' }) };
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-/** `column like %search%`, both folded (lower case, no accents); the column is a folded `recherche`. */
+/** `column like %search%`, the search folded (lower case, no accents) like the column, a `recherche`. */
 export const matches = (column: string, search: string): Expression<SqlBool> =>
-  sql<SqlBool>`${sql.ref(column)} like ptitspas.fold(${`%${escapeLike(search.trim())}%`})`;
+  sql<SqlBool>`${sql.ref(column)} like ${containing(search.trim(), 'ptitspas')}`;
 
 const TEXT_COLUMNS = new Set(['nom', 'prenom', 'email', 'ville_residence']);
 

@@ -140,6 +140,16 @@ describe('neutralize', () => {
     expect(neutralize(input)).toBe(output);
   });
 
+  it.each([
+    ['x;=cmd', "x;'=cmd"],
+    ['x;"=cmd"', 'x;\'"=cmd"'],
+    ['x\t@cmd', "x\t'@cmd"],
+    ['a\r\n+b', "a\r\n'+b"],
+    ['a;\t-b', "a;'\t'-b"],
+  ])('puts an apostrophe after a ;, tab or line break that a formula or a quote follows: %j', (input, output) => {
+    expect(neutralize(input)).toBe(output);
+  });
+
   it('leaves harmless text alone, including dangerous characters not in first position', () => {
     expect(neutralize('Jean Dupont')).toBe('Jean Dupont');
     expect(neutralize('a=b')).toBe('a=b');
@@ -233,7 +243,7 @@ describe('csvStream', () => {
     const values = ['=1+1', '+33 6 12', '-1', '@SUM(A1)', '\tx', '=HYPERLINK("x")'];
     const raw = await collect(csvStream(generate<Item>(values.map((a) => ({ a, b: 0 }))), columns));
     expect(raw.toString('utf8')).toBe(
-      `${BOM}a,b\r\n'=1+1,0\r\n'+33 6 12,0\r\n'-1,0\r\n'@SUM(A1),0\r\n'\tx,0\r\n"'=HYPERLINK(""x"")",0\r\n`,
+      `${BOM}a,b\r\n'=1+1,0\r\n'+33 6 12,0\r\n'-1,0\r\n'@SUM(A1),0\r\n"'\tx",0\r\n"'=HYPERLINK(""x"")",0\r\n`,
     );
     const rows = parseBody(raw).slice(1);
     expect(rows.map((r) => r[0])).toEqual(values.map((v) => `'${v}`));

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { ActivityLogTable } from '../../../db/schema.js';
 import { paginate } from '../../pagination.js';
-import { escapeLike, MAX_PAGE } from '../records/crud.js';
+import { containing, likeLiteral } from '../../../db/like.js';
+import { MAX_PAGE } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
 import { Timestamp, Uuid } from '../records/schemas.js';
 
@@ -76,11 +77,11 @@ const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (action_type) {
         query = action_type.includes('.')
           ? query.where('action', '=', action_type)
-          : query.where('action', 'like', `%.${escapeLike(action_type)}`);
+          : query.where('action', 'like', sql<string>`'%.' || ${likeLiteral(action_type)}`);
       }
       if (entity_type) query = query.where('entity_type', '=', entity_type);
       if (search) {
-        const pattern = `%${escapeLike(search)}%`;
+        const pattern = containing(search);
         query = query.where((eb) => eb.or([eb('entity_name', 'ilike', pattern), eb('user_name', 'ilike', pattern)]));
       }
       const { rows, total } = await paginate<ActivityLogRow>(

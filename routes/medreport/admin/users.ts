@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox';
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
+import { containing } from '../../../db/like.js';
 import type { Database, UserRow, UsersTable } from '../../../db/schema.js';
 import { conflict, notFound, unprocessable } from '../../../plugins/errors.js';
-import { escapeLike } from '../records/crud.js';
 import { emailTaken, normalizeEmail, assertPastDate } from '../users/rules.js';
 import { revokeSessions } from '../users/queries.js';
 import { rolesOf } from '../users/schemas.js';
@@ -53,8 +53,7 @@ function users(db: Kysely<Database>) {
 export async function listUsers(db: Kysely<Database>, query: Static<typeof UsersQuery>) {
   let filtered = db.selectFrom('medreport.users').where('deleted_at', 'is', null);
   if (query.search?.trim()) {
-    const pattern = `%${escapeLike(query.search.trim())}%`;
-    filtered = filtered.where(sql<boolean>`search_text like medreport.fold(${pattern})`);
+    filtered = filtered.where('search_text', 'like', containing(query.search.trim(), 'medreport'));
   }
   if (query.status) filtered = filtered.where('status', '=', query.status);
   if (query.role === 'admin') filtered = filtered.where('platform_role', '=', 'admin');

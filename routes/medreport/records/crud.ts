@@ -3,6 +3,7 @@ import { Type, type Static, type TObject, type TProperties } from '@sinclair/typ
 import type { FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { pick } from '../../../db/columns.js';
+import { containing } from '../../../db/like.js';
 import { prepared } from '../../../db/prepared.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { conflict, errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
@@ -74,11 +75,6 @@ export function referencesOf(m: Mutation, request: FastifyRequest): References {
   return new References(m, { uuid: request.user.uuid, organizationId: request.tenant.organizationId });
 }
 
-/** `search` text for LIKE/ILIKE: `%` and `_` are characters, not wildcards. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 export function recordRoutes<Create extends TObject, Update extends TObject>(
   def: RecordDefinition<Create, Update>,
 ): FastifyPluginAsyncTypebox {
@@ -141,7 +137,7 @@ export function recordRoutes<Create extends TObject, Update extends TObject>(
           if (value !== undefined) query = query.where(column, '=', value);
         }
         if (search) {
-          const pattern = `%${escapeLike(search)}%`;
+          const pattern = containing(search);
           query = query.where((eb) => eb.or(def.searchColumns.map((c) => eb(c, 'ilike', pattern))));
         }
         const order = sort ?? `-${def.sortColumns[0]}`;
