@@ -11,6 +11,7 @@ import * as medreportPlatformAdmin from './0009_medreport_platform_admin.js';
 import * as ptitspasAccounts from './0010_ptitspas_accounts.js';
 import * as ptitspasFamilles from './0011_ptitspas_familles.js';
 import * as medreportRlsOncePerStatement from './0012_medreport_rls_once_per_statement.js';
+import * as medreportSyncHorizonTime from './0013_medreport_sync_horizon_time.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '0010_ptitspas_accounts': ptitspasAccounts,
   '0011_ptitspas_familles': ptitspasFamilles,
   '0012_medreport_rls_once_per_statement': medreportRlsOncePerStatement,
+  '0013_medreport_sync_horizon_time': medreportSyncHorizonTime,
 };
