@@ -163,7 +163,10 @@ export interface ChangesTable {
 
 export interface SyncHorizonsTable {
   organization_id: number;
+  /** The organization's last pruned change: every change up to it is gone. */
   seq: number;
+  /** When that change was made (migration 0014): what an ISO `since` is compared with. */
+  changed_at: Timestamp;
   pruned_at: CreatedAt;
 }
 

@@ -18,8 +18,8 @@ import { installErrorHandlers, type Api } from './errors.js';
  * - every integer and number is bounded (±2^53 − 1), which also refuses Infinity and NaN;
  * - bodies are validated without type coercion (a JSON array is never read as a scalar);
  *   querystrings and params are coerced from text, but a repeated key stays an array (422);
- * - strings holding NUL or a lone UTF-16 surrogate, and numbers that are not finite, are refused
- *   with the field named.
+ * - strings holding NUL or a lone UTF-16 surrogate, numbers that are not finite and values nested
+ *   deeper than MAX_DEPTH are refused with the field named.
  */
 
 const SAFE = Number.MAX_SAFE_INTEGER;
@@ -115,21 +115,38 @@ export function strictValidators() {
 // NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
 const BAD_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export type BadValue = { path: string; keyword: 'text' | 'finite' | 'minProperties' };
+export type BadValue = { path: string; keyword: 'text' | 'finite' | 'depth' | 'minProperties' };
+
+/** Deeper than any request of either API nests (a sync push item's field is at 3). */
+export const MAX_DEPTH = 32;
 
 /**
  * The first value in `value` that PostgreSQL or a client would choke on: a string with NUL or a
- * lone surrogate, or a number that is not finite (Ajv's coercion turns `?page=1e309` into
- * Infinity and then skips its own bounds for it).
+ * lone surrogate, a number that is not finite (Ajv's coercion turns `?page=1e309` into Infinity
+ * and then skips its own bounds for it), or anything nested deeper than MAX_DEPTH. Walks with its
+ * own stack: 10,000 nested arrays must not overflow the process's.
  */
 export function findBadValue(value: unknown, path = ''): BadValue | undefined {
+  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path, depth: 0 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const found = badScalar(next.value, next.path);
+    if (found) return found;
+    if (!next.value || typeof next.value !== 'object') continue;
+    if (next.depth === MAX_DEPTH) return { path: next.path, keyword: 'depth' };
+    // Pushed last to first, so that children are checked in order (and no spread: an array may
+    // hold more items than a call takes arguments).
+    const children = Object.entries(next.value);
+    for (let i = children.length - 1; i >= 0; i--) {
+      const [key, child] = children[i]!;
+      pending.push({ value: child, path: `${next.path}/${key}`, depth: next.depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+function badScalar(value: unknown, path: string): BadValue | undefined {
   if (typeof value === 'string') return BAD_TEXT.test(value) ? { path, keyword: 'text' } : undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, keyword: 'finite' };
-  if (!value || typeof value !== 'object') return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const found = findBadValue(child, `${path}/${key}`);
-    if (found) return found;
-  }
   return undefined;
 }
 
@@ -150,7 +167,9 @@ export function badValueError(context: (typeof CLOSED_PARTS)[number], { path, ke
  */
 export function installApiBoundary(scope: FastifyInstance, api: Api): void {
   installErrorHandlers(scope, api);
-  const json = scope.getDefaultJsonParser('error', 'error');
+  // `__proto__` and `constructor.prototype` keys are dropped like any unknown key, so no handler
+  // ever holds one (an Object.assign of it would swap an object's prototype).
+  const json = scope.getDefaultJsonParser('remove', 'remove');
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);

@@ -124,6 +124,8 @@ function describe(field: string, e: FastifySchemaValidationError): string {
       return `Le champ ${field} contient des caractères non autorisés.`;
     case 'finite':
       return `Le champ ${field} doit être un nombre fini.`;
+    case 'depth':
+      return `Le champ ${field} est trop imbriqué.`;
     case 'additionalProperties':
       return `Le champ ${String(p.additionalProperty)} n'est pas autorisé.`;
     default:
@@ -133,17 +135,18 @@ function describe(field: string, e: FastifySchemaValidationError): string {
 
 /** Field errors keyed Laravel-style (`items.0.name`), one message per distinct violation. */
 export function fieldErrors(validation: FastifySchemaValidationError[], context = 'body'): FieldErrors {
-  const errors: FieldErrors = {};
+  // A Map: field names come from the client's keys, and `toString` must not find Object.prototype's.
+  const errors = new Map<string, string[]>();
   for (const e of validation) {
     const segments = e.instancePath.split('/').filter(Boolean);
     if (e.keyword === 'required') segments.push(String((e.params as { missingProperty: string }).missingProperty));
     if (e.keyword === 'additionalProperties') segments.push(String(e.params.additionalProperty));
     const field = segments.join('.') || context;
     const message = describe(field, e);
-    const list = (errors[field] ??= []);
-    if (!list.includes(message)) list.push(message);
+    const list = errors.get(field) ?? [];
+    if (!list.includes(message)) errors.set(field, [...list, message]);
   }
-  return errors;
+  return Object.fromEntries(errors);
 }
 
 /** What a client is told for errors raised by Fastify and its plugins: never their own text, which may echo input. */

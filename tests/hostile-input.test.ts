@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { testDb } from './helpers/database.js';
-import { multipart } from './helpers/multipart.js';
+import { multipart, PNG, type FilePart } from './helpers/multipart.js';
 import {
   apiRoutes as routesOf,
   RECIPES,
@@ -14,7 +15,8 @@ import {
 
 // Every route of both APIs, as an authorized caller would send it, then as a hostile one would:
 // server-owned fields and unknown keys riding along a valid request, NUL bytes, lone surrogates,
-// 1e309, 2^63, arrays where scalars belong, a text/plain body. Nothing may answer 5xx, nothing
+// 1e309, 2^63, arrays where scalars belong, names and keys of Object.prototype, values nested
+// 10,000 deep, file parts without a name, a text/plain body. Nothing may answer 5xx, nothing
 // server-owned may change, and the routes come from the route table: a new route joins by itself
 // (and fails here until it has a recipe in tests/helpers/route-recipes.ts).
 
@@ -232,7 +234,19 @@ function queryFields(route: ApiRoute): string[] {
   return Object.keys((route.schema?.querystring as { properties?: object } | undefined)?.properties ?? {});
 }
 
+/** The multipart body schema's fields that carry a file. */
+function multipartFileFields(route: ApiRoute): string[] {
+  const body = route.schema?.body as Record<string, any> | undefined;
+  const schema = body?.content ? body.content['multipart/form-data']?.schema : body;
+  return Object.entries<{ format?: string }>(schema?.properties ?? {})
+    .filter(([, property]) => property.format === 'binary')
+    .map(([name]) => name);
+}
+
 const RAW = '"__raw__"';
+/** Keys that would reach Object.prototype if a parser or a handler assigned them: sent as real own keys. */
+const PROTOTYPE_KEYS =
+  '{"__proto__":{"role":"admin"},"constructor":{"prototype":{"role":"admin"}},"prototype":{"role":"admin"}}';
 const BODY_VARIANTS: Array<[string, (valid: unknown) => unknown, string?]> = [
   ['a NUL byte', () => 'a\u0000b'],
   ['a lone surrogate', () => 'x\ud800y'],
@@ -240,7 +254,40 @@ const BODY_VARIANTS: Array<[string, (valid: unknown) => unknown, string?]> = [
   ['2^63', () => '__raw__', '9223372036854775808'],
   ['an array for a scalar', (valid) => [valid ?? 'x']],
   ['an object', () => ({ nested: 1 })],
+  ['an object with prototype keys', () => '__raw__', PROTOTYPE_KEYS],
 ];
+/** Names of Object.prototype's members, as ordinary strings: valid or refused, never a 5xx. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString'];
+const DEEP_VALUES: Array<[string, string]> = [
+  ['10,000 nested arrays', `${'['.repeat(10_000)}${']'.repeat(10_000)}`],
+  ['10,000 nested objects', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`],
+];
+
+/** `body` as JSON text with the raw JSON `raw` at `position` (a path of keys and indexes). */
+function rawAt(body: Record<string, unknown>, position: string[], raw: string): string {
+  const copy = structuredClone(body);
+  let parent: Record<string, unknown> = copy;
+  for (const key of position.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  parent[position.at(-1)!] = '__raw__';
+  return JSON.stringify(copy).replace(RAW, raw);
+}
+
+/** Every place a value sits in a JSON body: each declared field, and each value inside the valid ones. */
+function valuePositions(fields: string[], valid: Record<string, unknown>): string[][] {
+  const inside = (value: unknown, at: string[]): string[][] =>
+    value && typeof value === 'object'
+      ? Object.entries(value).flatMap(([key, child]) => [[...at, key], ...inside(child, [...at, key])])
+      : [];
+  return fields.map((field) => [field]).concat(fields.flatMap((field) => inside(valid[field], [field])));
+}
+
+/** A 4xx in the API's own error shape, or whatever the valid request answers: never a 5xx. */
+function answeredSafely(route: ApiRoute, res: LightMyRequestResponse): boolean {
+  if (res.statusCode >= 500) return false;
+  if (res.statusCode < 400) return true;
+  const body = res.json();
+  return route.api === 'ptitspas' ? body.statusCode === res.statusCode : body.success === false;
+}
 
 describe('the recipe table covers the route table', () => {
   it('has a recipe for every route of both APIs, and none for a route that does not exist', () => {
@@ -321,6 +368,89 @@ describe('hostile input over the whole route table', () => {
     expect(failures).toEqual([]);
   });
 
+  it('takes the names of Object.prototype’s members as ordinary values in every body field: never 5xx', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      const recipe = RECIPES[route.key]!;
+      if (!recipe.body) continue;
+      const { headers, url } = await prepared(route, recipe);
+      const valid = await recipe.body(fx);
+      for (const field of bodyFields(route)) {
+        for (const name of PROTOTYPE_NAMES) {
+          const res = await app.inject({
+            method: route.method as 'POST',
+            url: withQuery(url, recipe.query ?? {}),
+            headers: { ...headers, 'content-type': 'application/json' },
+            payload: JSON.stringify({ ...valid, [field]: name }),
+          });
+          if (!answeredSafely(route, res)) failures.push(`${route.key} body.${field} = "${name}" -> ${res.statusCode}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses a value nested 10,000 deep anywhere in a JSON body with the validation status', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      const recipe = RECIPES[route.key]!;
+      if (!recipe.body) continue;
+      const { headers, url } = await prepared(route, recipe);
+      const validation = route.api === 'ptitspas' ? 400 : 422;
+      const valid = await recipe.body(fx);
+      for (const position of valuePositions(bodyFields(route), valid)) {
+        for (const [label, raw] of DEEP_VALUES) {
+          const res = await app.inject({
+            method: route.method as 'POST',
+            url: withQuery(url, recipe.query ?? {}),
+            headers: { ...headers, 'content-type': 'application/json' },
+            payload: rawAt(valid, position, raw),
+          });
+          if (res.statusCode !== validation) {
+            failures.push(`${route.key} body.${position.join('.')} = ${label} -> ${res.statusCode}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('never answers 5xx to multipart fields named or valued after Object.prototype, or files without a name', async () => {
+    const failures: string[] = [];
+    for (const route of apiRoutes()) {
+      const recipe = RECIPES[route.key]!;
+      if (!recipe.multipart) continue;
+      const { headers, url } = await prepared(route, recipe);
+      const valid = await recipe.multipart(fx);
+      const variants: Array<[string, Record<string, string | FilePart>]> = [];
+      for (const [field, value] of Object.entries(valid)) {
+        if (typeof value !== 'string') continue;
+        for (const name of PROTOTYPE_NAMES) variants.push([`${field} = "${name}"`, { ...valid, [field]: name }]);
+      }
+      for (const name of PROTOTYPE_NAMES) variants.push([`a field named ${name}`, { [name]: 'x', ...valid }]);
+      for (const field of multipartFileFields(route)) {
+        const file = valid[field];
+        const { contentType, data } = typeof file === 'object' ? file : { contentType: 'image/png', data: PNG };
+        variants.push([`${field} with filename=""`, { ...valid, [field]: { filename: '', contentType, data } }]);
+        variants.push([
+          `${field} without a filename`,
+          { ...valid, [field]: { contentType: 'application/octet-stream', data } },
+        ]);
+      }
+      for (const [label, fields] of variants) {
+        const form = multipart(fields);
+        const res = await app.inject({
+          method: route.method as 'POST',
+          url: withQuery(url, recipe.query ?? {}),
+          headers: { ...headers, ...form.headers },
+          payload: form.payload,
+        });
+        if (!answeredSafely(route, res)) failures.push(`${route.key} multipart ${label} -> ${res.statusCode}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('answers 415 to a text/plain body on every route that takes one', async () => {
     const failures: string[] = [];
     for (const route of apiRoutes()) {
@@ -363,7 +493,8 @@ describe('hostile input over the whole route table', () => {
             ? { headers }
             : {
                 headers: { ...headers, 'content-type': 'application/json' },
-                payload: JSON.stringify({ ...owned, ...body }),
+                // Prototype keys at the top level too, as real own keys: unknown keys like any other.
+                payload: JSON.stringify({ ...owned, ...body }).replace(/^\{/, `${PROTOTYPE_KEYS.slice(0, -1)},`),
               },
         );
       }

@@ -12,6 +12,7 @@ import * as ptitspasAccounts from './0010_ptitspas_accounts.js';
 import * as ptitspasFamilles from './0011_ptitspas_familles.js';
 import * as medreportRlsOncePerStatement from './0012_medreport_rls_once_per_statement.js';
 import * as medreportAccountEvents from './0013_medreport_account_events.js';
+import * as medreportSyncHorizonTime from './0014_medreport_sync_horizon_time.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0011_ptitspas_familles': ptitspasFamilles,
   '0012_medreport_rls_once_per_statement': medreportRlsOncePerStatement,
   '0013_medreport_account_events': medreportAccountEvents,
+  '0014_medreport_sync_horizon_time': medreportSyncHorizonTime,
 };

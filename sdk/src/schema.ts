@@ -1366,8 +1366,6 @@ export interface components {
             owner_type: string;
             /** Format: uuid */
             owner_uuid: string;
-            /** @description org_{id}/YYYY/MM/{uuid}.{ext} in storage */
-            path: string;
             size: number;
             /** Format: uuid */
             uuid: string;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 export interface FilePart {
-  filename: string;
+  /** Absent: the part names no file (`Content-Disposition` without `filename`). */
+  filename?: string;
   contentType: string;
   data: Buffer;
 }
@@ -14,9 +15,10 @@ export function multipart(fields: Record<string, string | FilePart>) {
     if (typeof value === 'string') {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
     } else {
+      const filename = value.filename === undefined ? '' : `; filename="${value.filename}"`;
       chunks.push(
         Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${value.filename}"\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename}\r\n` +
             `Content-Type: ${value.contentType}\r\n\r\n`,
         ),
         value.data,

@@ -21,6 +21,8 @@ const OWNER_TABLES = {
   invoice: 'medreport.invoices',
 } as const;
 type OwnerType = keyof typeof OWNER_TABLES;
+// Own keys only: `owner_type=constructor` must not find Object.prototype's member.
+const isOwnerType = (value: string | undefined): value is OwnerType => !!value && Object.hasOwn(OWNER_TABLES, value);
 
 const SNIFF_BYTES = 4100; // what file-type needs to recognise every format it knows
 
@@ -67,7 +69,9 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await app.storage.remove(tempKey);
       throw err;
     }
-    return { tempKey, originalName: part.filename, size, checksum: hash.digest('hex'), head: Buffer.concat(head) };
+    // A part sent as application/octet-stream without a filename is a file whose name is undefined.
+    const originalName = part.filename ?? '';
+    return { tempKey, originalName, size, checksum: hash.digest('hex'), head: Buffer.concat(head) };
   }
 
   app.post(
@@ -89,7 +93,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new HttpError(415, "La requête n'est pas au format multipart/form-data.");
-      const fields: Record<string, string> = {};
+      const fields = new Map<string, string>();
       let upload: Received | undefined;
       let storedAt: string | undefined;
       try {
@@ -101,7 +105,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
             }
             upload = await receive(part);
           } else {
-            fields[part.fieldname] = String(part.value);
+            fields.set(part.fieldname, String(part.value));
           }
         }
         const { ownerType, ownerUuid } = checkFields(fields, upload);
@@ -205,15 +209,16 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 };
 
-function checkFields(fields: Record<string, string>, upload: Received | undefined) {
+function checkFields(fields: Map<string, string>, upload: Received | undefined) {
   const errors: Record<string, string[]> = {};
-  const ownerType = fields.owner_type;
-  const ownerUuid = fields.owner_uuid;
+  const ownerType = fields.get('owner_type');
+  const ownerUuid = fields.get('owner_uuid');
   if (!upload) errors.file = ['Le champ file est obligatoire.'];
+  else if (!upload.originalName) errors.file = ['Le fichier envoyé doit avoir un nom (filename).'];
   else if (findBadValue(upload.originalName) || upload.originalName.length > 255) {
     errors.file = ['Le nom du fichier est invalide (255 caractères au plus, sans caractères de contrôle).'];
   }
-  if (!ownerType || !(ownerType in OWNER_TABLES)) {
+  if (!isOwnerType(ownerType)) {
     errors.owner_type = ['Le champ owner_type doit valoir patient, prescription ou invoice.'];
   }
   if (!ownerUuid || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ownerUuid)) {

@@ -36,7 +36,7 @@ export function decodeCursor(text: string): Cursor {
     throw invalidCursor();
   }
   if (!body || typeof body !== 'object' || body.v !== 1) throw invalidCursor();
-  if ('w' in body) {
+  if (Object.hasOwn(body, 'w')) {
     const { w, e, a } = body;
     if (isSeq(w) && isSeq(e) && e < 4 && (a === null || (typeof a === 'string' && UUID.test(a)))) {
       return { kind: 'snapshot', watermark: w, entity: e, after: a };

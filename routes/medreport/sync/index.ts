@@ -84,7 +84,7 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { since, entities = SYNC_ENTITIES, limit } = request.query;
-      const page = await pull(request.tenant.db, ENTITIES, { since, entities, limit, retentionMs });
+      const page = await pull(request.tenant.db, ENTITIES, { since, entities, limit });
       // Mid-snapshot, the device does not yet have everything up to the watermark.
       const seq = page.cursor.kind === 'changes' ? page.cursor.seq : undefined;
       await touchDevice(request.tenant.db, request, { pulled: true, seq });

@@ -29,7 +29,12 @@ export interface PullRequest {
   since?: string;
   entities: readonly SyncEntity[];
   limit: number;
-  retentionMs: number;
+}
+
+/** Where the organization's pruned history ends: its last pruned change, and when it was made. */
+interface Horizon {
+  seq: number;
+  changedAt: Date;
 }
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T/;
@@ -37,7 +42,7 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T/;
 export const resyncNeeded = () =>
   new HttpError(
     410,
-    "Ce curseur est plus ancien que l'historique conservé : resynchronisez depuis le début (sans « since »).",
+    'Des modifications postérieures à ce point ne sont plus conservées : resynchronisez depuis le début (sans « since »).',
   );
 
 /**
@@ -50,28 +55,43 @@ export async function pull(
   request: PullRequest,
 ): Promise<PullPage> {
   const wanted = SYNC_ENTITIES.filter((e) => request.entities.includes(e));
-  const horizon = (await db.selectFrom('medreport.sync_horizons').select('seq').executeTakeFirst())?.seq ?? 0;
-  let cursor: Cursor;
-  if (request.since === undefined) {
-    cursor = { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
-  } else if (INSTANT.test(request.since)) {
-    const at = new Date(request.since);
-    if (Number.isNaN(at.getTime())) throw unprocessable('Date « since » invalide.', { since: ['Date invalide.'] });
-    if (at.getTime() < Date.now() - request.retentionMs) throw resyncNeeded();
-    const before = await db
-      .selectFrom('medreport.changes')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('changed_at', '<', at)
-      .executeTakeFirst();
-    cursor = { kind: 'changes', seq: Math.max(before?.seq ?? 0, horizon) };
-  } else {
-    cursor = decodeCursor(request.since);
-  }
-  if (positionOf(cursor) < horizon) throw resyncNeeded();
+  const horizon = await horizonOf(db);
+  const cursor = await startOf(db, request.since, horizon);
+  if (positionOf(cursor) < (horizon?.seq ?? 0)) throw resyncNeeded();
   const changes = Object.fromEntries(wanted.map((e) => [e, [] as Change[]])) as PullPage['changes'];
   return cursor.kind === 'snapshot'
     ? snapshotPage(db, entities, wanted, cursor, request.limit, changes)
     : changesPage(db, wanted, cursor, request.limit, changes);
+}
+
+async function horizonOf(db: Kysely<Database>): Promise<Horizon | undefined> {
+  const row = await db.selectFrom('medreport.sync_horizons').select(['seq', 'changed_at']).executeTakeFirst();
+  return row && { seq: row.seq, changedAt: row.changed_at };
+}
+
+/** The cursor `since` stands for: a snapshot without it, a feed position for an instant. */
+async function startOf(db: Kysely<Database>, since: string | undefined, horizon?: Horizon): Promise<Cursor> {
+  if (since === undefined) return { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
+  if (!INSTANT.test(since)) return decodeCursor(since);
+  const at = new Date(since);
+  if (Number.isNaN(at.getTime())) throw unprocessable('Date « since » invalide.', { since: ['Date invalide.'] });
+  return { kind: 'changes', seq: await positionAt(db, at, horizon) };
+}
+
+/**
+ * The feed position of an instant: after the organization's last change made before it. Pruning
+ * removes a prefix of the feed (the oldest changes), so when the last pruned change was made
+ * before `at`, every pruned change was, and the position is at least the horizon; when it was
+ * made at or after `at`, a change the client needs is gone: 410.
+ */
+async function positionAt(db: Kysely<Database>, at: Date, horizon?: Horizon): Promise<number> {
+  if (horizon && horizon.changedAt >= at) throw resyncNeeded();
+  const before = await db
+    .selectFrom('medreport.changes')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('changed_at', '<', at)
+    .executeTakeFirst();
+  return Math.max(before?.seq ?? 0, horizon?.seq ?? 0);
 }
 
 /** The organization's position in the feed now: its last `seq`, or its horizon once all was pruned. */
