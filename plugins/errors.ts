@@ -198,9 +198,47 @@ function send(api: Api, reply: FastifyReply, status: number, message: string, de
   return reply.code(status).send(errorBody(api, status, message, details));
 }
 
+/**
+ * A refusal costs the server about what an answer costs to send: a client flooding a route whose
+ * refusals came back at once would take a core in refusals alone, from everyone else. So a 429 is
+ * held `delayMs` before it leaves, while few are held (per address, and in all); past those
+ * bounds it leaves at once. A flooding connection then waits like any other client.
+ */
+export class RefusalPacer {
+  readonly #held = new Map<string, number>();
+  #total = 0;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly perAddress = 32,
+    private readonly total = 1_000,
+  ) {}
+
+  async hold(address: string): Promise<void> {
+    const held = this.#held.get(address) ?? 0;
+    if (this.delayMs <= 0 || held >= this.perAddress || this.#total >= this.total) return;
+    this.#held.set(address, held + 1);
+    this.#total++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    } finally {
+      this.#total--;
+      const left = this.#held.get(address)! - 1;
+      if (left === 0) this.#held.delete(address);
+      else this.#held.set(address, left);
+    }
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    refusalPacer: RefusalPacer;
+  }
+}
+
 /** The error handler of one API tree: every error its routes raise answers in that API's shape. */
 function errorHandler(api: Api) {
-  return (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+  return async (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     if ('validation' in error && error.validation) {
       const errors = fieldErrors(error.validation, error.validationContext);
       const messages = Object.values(errors).flat();
@@ -210,6 +248,7 @@ function errorHandler(api: Api) {
     }
 
     if (error instanceof HttpError) {
+      if (error.statusCode === 429) await request.server.refusalPacer.hold(request.ip);
       if (error.details.headers) reply.headers(error.details.headers);
       return send(api, reply, error.statusCode, error.message, error.details);
     }

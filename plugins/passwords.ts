@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from './errors.js';
 
@@ -14,65 +15,192 @@ export interface Passwords {
   verify(hash: string | null | undefined, password: string): Promise<boolean>;
 }
 
+/** Whom a hash is computed for: its place in the queue and its budget depend on it. */
+export interface HashCaller {
+  address: string;
+  /** The account acting or acted on, by e-mail address, when known. */
+  account?: string;
+}
+
+export interface RequestPasswords {
+  /** Hashing on behalf of the request's caller (its budget charged, its place in the queue). */
+  for(request: FastifyRequest): Passwords;
+  /** Hashing for the process itself (CLI, start-up): no caller to charge. */
+  internal: Passwords;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    passwords: Passwords;
+    passwords: RequestPasswords;
   }
 }
 
+export interface QueueBounds {
+  concurrency: number;
+  /** Waiting tasks in all; past it, 503. */
+  maxWaiting: number;
+  /** Tasks (running or waiting) of one account, and of one address; past either, 429. */
+  perAccount: number;
+  perAddress: number;
+}
+
+const INTERNAL: HashCaller = { address: 'internal' };
+/** Callers remembered for the order of service; the longest unserved are forgotten first. */
+const REMEMBERED_CALLERS = 10_000;
+
+const refused = (status: 429 | 503, message: string, retryAfter: number) =>
+  new HttpError(status, message, { headers: { 'retry-after': String(retryAfter) } });
+
 /**
- * At most `concurrency` tasks at a time, the others waiting in order; past `maxWaiting` waiting,
- * the next is refused (503) rather than queued behind seconds of work.
+ * At most `concurrency` tasks at a time. A freed slot goes to the waiting address served least
+ * recently, not to the oldest task: an address with a queue of its own waits behind every other
+ * address's first task, so one caller's flood cannot delay the others by more than the task
+ * already running. Each account and address holds a few places
+ * at most (429 past them), so no caller fills the queue either; past `maxWaiting` in all, 503.
  */
-export function limiter(concurrency: number, maxWaiting: number) {
+export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: QueueBounds) {
   let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (active < concurrency) active++;
-    else if (waiting.length >= maxWaiting) throw busy();
-    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+  let waitingCount = 0;
+  let tick = 0;
+  const waiting = new Map<string, Array<() => void>>();
+  const lastServed = new Map<string, number>();
+  const held = new Map<string, number>();
+
+  const hold = (key: string, delta: number) => {
+    const n = (held.get(key) ?? 0) + delta;
+    if (n === 0) held.delete(key);
+    else held.set(key, n);
+  };
+  const served = (key: string) => {
+    lastServed.delete(key);
+    lastServed.set(key, ++tick);
+    if (lastServed.size > REMEMBERED_CALLERS) lastServed.delete(lastServed.keys().next().value!);
+  };
+  const handOver = () => {
+    let next: string | undefined;
+    for (const key of waiting.keys()) {
+      if (next === undefined || (lastServed.get(key) ?? 0) < (lastServed.get(next) ?? 0)) next = key;
+    }
+    if (next === undefined) return void active--;
+    const tasks = waiting.get(next)!;
+    const wake = tasks.shift()!;
+    if (tasks.length === 0) waiting.delete(next);
+    waitingCount--;
+    served(next);
+    wake();
+  };
+
+  return async <T>(caller: HashCaller, task: () => Promise<T>): Promise<T> => {
+    const keys = [`address:${caller.address}`, ...(caller.account ? [`account:${caller.account}`] : [])];
+    const isInternal = caller === INTERNAL;
+    if (!isInternal && keys.some((key, i) => (held.get(key) ?? 0) >= (i === 0 ? perAddress : perAccount))) {
+      throw refused(429, 'Trop de demandes en cours pour ce compte ou cette adresse : réessayez dans un instant.', 2);
+    }
+    if (active >= concurrency && waitingCount >= maxWaiting) {
+      throw refused(503, 'Le serveur est très sollicité, réessayez dans quelques secondes.', 5);
+    }
+    // Served in turn by address: e-mails cost nothing to vary, addresses do.
+    const key = keys[0]!;
+    for (const k of keys) hold(k, 1);
     try {
-      return await task();
+      if (active < concurrency) {
+        active++;
+        served(key);
+      } else {
+        await new Promise<void>((resolve) => {
+          const tasks = waiting.get(key);
+          if (tasks) tasks.push(resolve);
+          else waiting.set(key, [resolve]);
+          waitingCount++;
+        }); // the slot is handed over
+      }
+      try {
+        return await task();
+      } finally {
+        handOver();
+      }
     } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
+      for (const k of keys) hold(k, -1);
     }
   };
 }
 
-const busy = () =>
-  new HttpError(503, 'Le serveur est très sollicité, réessayez dans quelques secondes.', {
-    headers: { 'retry-after': '5' },
-  });
+/**
+ * The caller of a request: its address, and the account it acts as (the authenticated caller of
+ * either API) or on (the e-mail a login or registration names), by e-mail so that a login and the
+ * same account's later requests share one budget.
+ */
+export function hashCaller(request: FastifyRequest): HashCaller {
+  const caller =
+    (request as { user?: { email?: unknown } | null }).user ??
+    (request as { ptitspasUser?: { email?: unknown } | null }).ptitspasUser ??
+    (request.body as { email?: unknown } | undefined);
+  const email = caller?.email;
+  return { address: request.ip, account: typeof email === 'string' ? email.trim().toLowerCase() : undefined };
+}
 
 /**
  * argon2id with the given cost (OWASP: 19 MiB, 2 passes, 1 lane). argon2 runs on libuv's thread
- * pool, off the event loop; a login storm would still take every core from it, so hashing is
- * limited to `concurrency` at a time.
+ * pool, off the event loop; a login storm would still take every core from it, so hashing goes
+ * through the fair queue. `charge` is called before each hash for a request (the rate budget).
  */
-export function passwords(cost: PasswordCost, concurrency: number): Passwords {
-  const run = limiter(concurrency, 100 * concurrency);
-  const hash = (password: string) => run(() => argon2.hash(password, { type: argon2.argon2id, ...cost }));
+export function passwords(
+  cost: PasswordCost,
+  bounds: QueueBounds,
+  charge: (request: FastifyRequest, caller: HashCaller) => Promise<void> = async () => {},
+): RequestPasswords {
+  const queue = fairQueue(bounds);
+  const hash = (caller: HashCaller, password: string) =>
+    queue(caller, () => argon2.hash(password, { type: argon2.argon2id, ...cost }));
   // Checked against when there is no hash, so "no such account" takes as long as "wrong password".
   let decoy: Promise<string> | undefined;
+  const verify = async (caller: HashCaller, stored: string | null | undefined, password: string) => {
+    const target = stored ?? (await (decoy ??= hash(INTERNAL, 'decoy-password-never-matches')));
+    try {
+      return (await queue(caller, () => argon2.verify(target, password))) && Boolean(stored);
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      return false;
+    }
+  };
+  const forCaller = (caller: HashCaller, before: () => Promise<void>): Passwords => ({
+    hash: async (password) => (await before(), hash(caller, password)),
+    verify: async (stored, password) => (await before(), verify(caller, stored, password)),
+  });
   return {
-    hash,
-    async verify(stored, password) {
-      const target = stored ?? (await (decoy ??= hash('decoy-password-never-matches')));
-      try {
-        return (await run(() => argon2.verify(target, password))) && Boolean(stored);
-      } catch (err) {
-        if (err instanceof HttpError) throw err;
-        return false;
-      }
+    for(request) {
+      const caller = hashCaller(request);
+      return forCaller(caller, () => charge(request, caller));
     },
+    internal: forCaller(INTERNAL, async () => {}),
   };
 }
 
+/** Every core's queue holds at most 100 waiting hashes; one account 2 places, one address 16. */
+export function queueBounds(concurrency: number): QueueBounds {
+  return { concurrency, maxWaiting: 100 * concurrency, perAccount: 2, perAddress: 16 };
+}
+
+/** Hashes an account may cost a minute, and an address: checked before each hash (RATE_LIMITS). */
+export const HASH_BUDGET = { perAccount: 10, perAddress: 20, timeWindow: '1 minute' } as const;
+
 export default fp<{ cost: PasswordCost; concurrency: number }>(
   async (app, { cost, concurrency }) => {
-    app.decorate('passwords', passwords(cost, concurrency));
+    const perAddress = app.budget('password-hash:address', {
+      max: HASH_BUDGET.perAddress,
+      timeWindow: HASH_BUDGET.timeWindow,
+    });
+    const perAccount = app.budget('password-hash:account', {
+      max: HASH_BUDGET.perAccount,
+      timeWindow: HASH_BUDGET.timeWindow,
+    });
+    app.decorate(
+      'passwords',
+      passwords(cost, queueBounds(concurrency), async (request, caller) => {
+        await perAddress(request, caller.address);
+        if (caller.account) await perAccount(request, caller.account);
+      }),
+    );
   },
-  { name: 'passwords' },
+  { name: 'passwords', dependencies: ['rate-limit'] },
 );

@@ -20,12 +20,27 @@ declare module 'fastify' {
      * counter (register, register-owner and register-doctor count together).
      */
     limit(name: string, options: LimitOptions): onRequestAsyncHookHandler | onRequestHookHandler;
+    /**
+     * A named budget charged from code rather than by a hook: each call spends one unit of `key`,
+     * and the call past `max` in the window throws 429 (with `Retry-After`).
+     */
+    budget(name: string, options: BudgetOptions): (request: FastifyRequest, key: string) => Promise<void>;
   }
 }
 
+export interface BudgetOptions {
+  max: number;
+  timeWindow: string;
+}
+
+const BUDGET_KEY = Symbol('budget key');
+type Keyed = FastifyRequest & { [BUDGET_KEY]: string };
+
 export class TooManyRequests extends HttpError {
   constructor(readonly retryAfterSeconds: number) {
-    super(429, `Trop de requêtes. Réessayez dans ${retryAfterSeconds} s.`);
+    super(429, `Trop de requêtes. Réessayez dans ${retryAfterSeconds} s.`, {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
   }
 }
 
@@ -63,11 +78,20 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
         reply.header('x-ratelimit-limit', result.max);
         reply.header('x-ratelimit-remaining', result.remaining);
         if (result.isExceeded) {
-          reply.header('retry-after', result.ttlInSeconds);
           throw new TooManyRequests(result.ttlInSeconds);
         }
       };
       return hook;
+    });
+
+    app.decorate('budget', (name: string, { max, timeWindow }: BudgetOptions) => {
+      if (!enabled) return async () => {};
+      // The limiter reads the key from the request it is given: a view of the request carrying it.
+      const spend = app.createRateLimit({ max, timeWindow, keyGenerator: (r) => (r as Keyed)[BUDGET_KEY] });
+      return async (request: FastifyRequest, key: string) => {
+        const result = await spend(Object.create(request, { [BUDGET_KEY]: { value: `${name}:${key}` } }));
+        if (!result.isAllowed && result.isExceeded) throw new TooManyRequests(result.ttlInSeconds);
+      };
     });
   },
   { name: 'rate-limit' },

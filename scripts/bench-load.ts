@@ -10,11 +10,13 @@ export interface LoadRequest {
   path: string;
   token?: string;
   body?: unknown;
+  /** The client address the server sees (X-Forwarded-For; the bench's server trusts loopback). */
+  address?: string;
 }
 
 export interface LoadJob {
   url: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   connections: number;
   seconds: number;
   requests: LoadRequest[];
@@ -27,6 +29,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Answers by status code. */
+  statuses: Record<string, number>;
 }
 
 function run(job: LoadJob): Promise<LoadResult> {
@@ -47,6 +51,7 @@ function run(job: LoadJob): Promise<LoadResult> {
                 accept: 'application/json',
                 ...(item.token ? { authorization: `Bearer ${item.token}` } : {}),
                 ...(item.body === undefined ? {} : { 'content-type': 'application/json' }),
+                ...(item.address ? { 'x-forwarded-for': item.address } : {}),
               };
               if (item.body !== undefined) request.body = JSON.stringify(item.body);
               return request;
@@ -63,6 +68,9 @@ function run(job: LoadJob): Promise<LoadResult> {
           p99: result.latency.p99,
           errors: result.errors + result.timeouts,
           non2xx: result.non2xx,
+          statuses: Object.fromEntries(
+            Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat?.count ?? 0]),
+          ),
         });
       },
     );

@@ -27,7 +27,7 @@ import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js'
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, sync, export, storm, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, sync, export, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -166,6 +166,8 @@ async function run(ownerUrl: string) {
     JWT_SECRET: SECRET,
     PTITSPAS_NIR_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     RATE_LIMITS: 'off',
+    // The load generator names each client's address (X-Forwarded-For), as a proxy would.
+    TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
     PORT: String(apiPort),
@@ -301,6 +303,7 @@ async function run(ownerUrl: string) {
   const sync = wanted('sync') ? await measureSync(api, users) : undefined;
   const exportRun = wanted('export') ? await measureExport(api, base, server, baseline) : undefined;
   const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
+  const flood = wanted('flood') ? await hashFlood(api, users) : undefined;
   const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
   if (PROFILE && server.exitCode === null) {
     server.kill('SIGTERM'); // the profile is written at a clean exit
@@ -308,7 +311,7 @@ async function run(ownerUrl: string) {
   }
   await owner.end();
 
-  report(results, sync, exportRun, storm, stop);
+  report(results, sync, exportRun, storm, flood, stop);
 }
 
 interface Sample extends LoadResult {
@@ -437,19 +440,66 @@ async function measureExport(api: string, base: string, server: ChildProcess, ba
 
 async function loginStorm(api: string, users: Array<{ token: string; org: number }>) {
   log('login storm: logins at full tilt, and GET /api/user beside them');
-  const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
-  const logins: LoadRequest[] = orgs.flatMap((org) =>
-    Array.from({ length: DATA.usersPerOrg }, (_, u) => ({
-      path: '/api/login',
-      body: { email: demoEmail(org.key, u), password: DEMO_PASSWORD },
-    })),
-  );
+  const logins = everyLogin();
   const cheap = users.map((u) => ({ path: '/api/user', token: u.token }));
   const [storm, beside] = await load([
     { url: api, method: 'POST', connections: 20, seconds: SECONDS, requests: logins },
     { url: api, method: 'GET', connections: 10, seconds: SECONDS, requests: cheap },
   ]);
   return { storm: storm!, beside: beside! };
+}
+
+/** A login of every demo user, each from an address of its own. */
+function everyLogin(): LoadRequest[] {
+  const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
+  return orgs.flatMap((org, index) =>
+    Array.from({ length: DATA.usersPerOrg }, (_, u) => ({
+      path: '/api/login',
+      body: { email: demoEmail(org.key, u), password: DEMO_PASSWORD },
+      address: `10.${index}.0.${u + 1}`,
+    })),
+  );
+}
+
+/**
+ * One account floods a route that hashes (the wrong current password on
+ * `PUT /api/user/profile/email`, 20 connections from one address) while the other users log in
+ * (10 connections, an address each): their login p99 with the flood over their p99 without it.
+ */
+async function hashFlood(api: string, users: Array<{ token: string; org: number }>) {
+  log('hash flood: other users logging in, without and with one account flooding the hash queue');
+  // Every user but the flooder.
+  const logins: LoadJob = {
+    url: api,
+    method: 'POST',
+    connections: 10,
+    seconds: SECONDS,
+    requests: everyLogin().slice(1),
+  };
+  const flood: LoadJob = {
+    url: api,
+    method: 'PUT',
+    connections: Number(process.env.BENCH_FLOOD_CONNECTIONS ?? 20),
+    seconds: SECONDS,
+    requests: [
+      {
+        path: '/api/user/profile/email',
+        token: users[0]!.token,
+        address: '10.250.0.1',
+        body: { email: 'flood@example.com', current_password: 'not the password' },
+      },
+    ],
+  };
+  const alone: LoadResult[] = [];
+  const flooded: LoadResult[] = [];
+  const floods: LoadResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    alone.push((await load([logins]))[0]!);
+    const [others, flooder] = await load([logins, flood]);
+    flooded.push(others!);
+    floods.push(flooder!);
+  }
+  return { alone, flooded, floods };
 }
 
 /** SIGTERM while 50 clients are busy: every request answered or refused cleanly, a clean exit. */
@@ -485,6 +535,7 @@ function report(
   sync?: Awaited<ReturnType<typeof measureSync>>,
   exportRun?: Awaited<ReturnType<typeof measureExport>>,
   storm?: Awaited<ReturnType<typeof loginStorm>>,
+  flood?: Awaited<ReturnType<typeof hashFlood>>,
   stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -526,6 +577,20 @@ function report(
         `p99 ${f(storm.storm.p99)} ms, ${storm.storm.non2xx} refused (503/other). Beside it, \`GET /api/user\` on 10 connections: ` +
         `${f(storm.beside.rps)} req/s, p50 ${f(storm.beside.p50, 1)} ms, **p99 ${f(storm.beside.p99, 1)} ms**.`,
     );
+  if (flood) {
+    const p99 = (list: LoadResult[]) => median(list.map((r) => r.p99));
+    const count = (list: LoadResult[], code: string) => list.reduce((n, r) => n + (r.statuses[code] ?? 0), 0);
+    lines.push(
+      '',
+      `Hash flood (one account, 20 connections, wrong current password on \`PUT /api/user/profile/email\`; ${ROUNDS} rounds of ${SECONDS} s): ` +
+        `other users' logins (10 connections) p99 ${f(p99(flood.alone))} ms without the flood, ` +
+        `${f(p99(flood.flooded))} ms with it: **${f(p99(flood.flooded) / p99(flood.alone), 2)}×** ` +
+        `(${f(median(flood.alone.map((r) => r.rps)))} and ${f(median(flood.flooded.map((r) => r.rps)))} logins/s, ` +
+        `${count(flood.flooded, '200')} of ${flood.flooded.reduce((n, r) => n + r.requests, 0)} answered 200). ` +
+        `The flood: ${count(flood.floods, '422')} hashed (wrong password), ${count(flood.floods, '429')} refused 429, ` +
+        `${count(flood.floods, '503')} refused 503.`,
+    );
+  }
   if (stop)
     lines.push(
       '',

@@ -8,7 +8,13 @@ import boundary, { parseQuerystring, strictValidators } from '../plugins/boundar
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
 import exportsPlugin from '../plugins/exports.js';
-import { frameworkErrors, installErrorHandlers, MedReportError, PtitsPasError } from '../plugins/errors.js';
+import {
+  frameworkErrors,
+  installErrorHandlers,
+  MedReportError,
+  PtitsPasError,
+  RefusalPacer,
+} from '../plugins/errors.js';
 import mailer from '../plugins/mailer.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
@@ -63,6 +69,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+  app.decorate('refusalPacer', new RefusalPacer(config.refusalDelayMs));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -79,9 +86,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
   await app.register(exportsPlugin, { url: config.databaseUrl, ...config.exports });
   await app.register(openapi, { publicUrl: config.publicUrl });
-  await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(sessionCache, { databaseUrl: config.databaseUrl });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
+  await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });
   await app.register(storage, { root: path.join(config.dataDir, 'files') });
   await app.register(background, { maxPending: 1_000 });

@@ -9,7 +9,7 @@ import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from '../db/provision.js';
 import { importPtitsPas } from '../db/ptitspas-import.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
-import { passwords } from '../plugins/passwords.js';
+import { passwords, queueBounds } from '../plugins/passwords.js';
 import { createAdmin } from '../routes/medreport/users/admin.js';
 import { NirCipher } from '../routes/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../routes/ptitspas/assistantes-maternelles/queries.js';
@@ -141,7 +141,7 @@ program
           name: options.name,
           password: async () => options.password ?? (await readSecret('Password: ')),
         },
-        passwords(config.passwordHashing, config.passwordHashConcurrency),
+        passwords(config.passwordHashing, queueBounds(config.passwordHashConcurrency)).internal,
       );
       console.log(
         outcome === 'created'
@@ -166,7 +166,7 @@ program
       const outcome = await createSuperAdmin(
         db,
         { ...options, password: async () => options.password ?? (await readSecret('Password: ')) },
-        passwords(config.passwordHashing, config.passwordHashConcurrency),
+        passwords(config.passwordHashing, queueBounds(config.passwordHashConcurrency)).internal,
       );
       console.log(
         outcome === 'created'
@@ -233,7 +233,7 @@ program
     withDatabase(async (db) => {
       if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
       const config = loadConfig();
-      const passwordHash = await passwords(config.passwordHashing, 1).hash(DEMO_PASSWORD);
+      const passwordHash = await passwords(config.passwordHashing, queueBounds(1)).internal.hash(DEMO_PASSWORD);
       const bar = new SingleBar({
         format: 'seeding [{bar}] {percentage}% {value}/{total} rows',
         stream: process.stderr,

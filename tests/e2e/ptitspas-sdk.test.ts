@@ -47,7 +47,7 @@ describe('PtitsPas through the SDK', () => {
     await createSuperAdmin(
       app.db,
       { email: adminEmail, prenom: 'Admin', nom: 'Système', password: async () => '4dm1n1strateur' },
-      app.passwords,
+      app.passwords.internal,
     );
     staff = createPtitsPasClient({ baseUrl });
     const login = await staff.api.POST('/api/v1/auth/login', {

@@ -26,6 +26,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
     rateLimits: false,
     // OWASP cost is for production; tests hash hundreds of passwords.
     passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+    // Refusals leave at once here; tests/security/password-hash-flood.test.ts checks the delay.
+    refusalDelayMs: 0,
     ...options.config,
   };
   const app = await buildApp(config, { logger: options.logger });

@@ -53,7 +53,7 @@ export async function ptitspasSuperAdmin(app: App): Promise<PtitsPasAccount> {
   await createSuperAdmin(
     app.db,
     { email, prenom: 'Admin', nom: 'Système', password: async () => PTITSPAS_PASSWORD },
-    app.passwords,
+    app.passwords.internal,
   );
   return ptitspasLogin(app, email);
 }

@@ -21,9 +21,13 @@ export function registration(overrides: Record<string, unknown> = {}) {
 }
 
 /** Registers through the API and returns the token, the user and the password used. */
-export async function registerUser(app: App, overrides: Record<string, unknown> = {}) {
+export async function registerUser(
+  app: App,
+  overrides: Record<string, unknown> = {},
+  { remoteAddress }: { remoteAddress?: string } = {},
+) {
   const body = registration(overrides);
-  const res = await app.inject({ method: 'POST', url: '/api/register', payload: body });
+  const res = await app.inject({ method: 'POST', url: '/api/register', payload: body, remoteAddress });
   expect(res.statusCode, res.body).toBe(201);
   const { token, user } = res.json();
   return { token: token as string, user, email: body.email as string, password: body.password as string };
@@ -36,7 +40,7 @@ export function bearer(token: string) {
 /** A platform administrator, created as `npm run cli -- admin:create` does, and logged in. */
 export async function createPlatformAdmin(app: App, name = 'Admin Plateforme') {
   const email = uniqueEmail('admin');
-  await createAdmin(app.db, { email, name, password: async () => PASSWORD }, app.passwords);
+  await createAdmin(app.db, { email, name, password: async () => PASSWORD }, app.passwords.internal);
   const res = await app.inject({ method: 'POST', url: '/api/login', payload: { email, password: PASSWORD } });
   if (res.statusCode !== 200) throw new Error(`admin login: ${res.statusCode} ${res.body}`);
   const { token, user } = res.json();

@@ -40,7 +40,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { body } = request;
       assertConfirmed(body.password, body.password_confirmation);
       assertPastDate('birth_date', body.birth_date);
-      const passwordHash = await app.passwords.hash(body.password);
+      const passwordHash = await app.passwords.for(request).hash(body.password);
       const { user, token } = await app.db.transaction().execute(async (trx) => {
         const user = await createUser(trx, body, { passwordHash });
         return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
@@ -68,7 +68,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const user = await findUserByEmail(app.db, request.body.email);
-      if (!(await app.passwords.verify(user?.password_hash, request.body.password)) || !user) {
+      if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
         throw unauthorized('Identifiants invalides.');
       }
       if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
@@ -135,7 +135,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!user || !(await isLivePasswordReset(app.db, user.id, token))) {
         throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
       }
-      const passwordHash = await app.passwords.hash(password);
+      const passwordHash = await app.passwords.for(request).hash(password);
       const reset = await app.db.transaction().execute(async (trx) => {
         // Consumed conditionally: of two resets racing with one token, one wins.
         if (!(await consumePasswordReset(trx, user.id, token))) return false;

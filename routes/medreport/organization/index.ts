@@ -50,7 +50,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { body } = request;
       assertConfirmed(body.password, body.password_confirmation);
       assertPastDate('birth_date', body.birth_date);
-      const passwordHash = await app.passwords.hash(body.password);
+      const passwordHash = await app.passwords.for(request).hash(body.password);
       const result = await app.db.transaction().execute(async (trx) => {
         const owner = await createUser(trx, body, { passwordHash, role: 'owner' });
         const organization = await createOrganization(trx, body.organization_name, owner.id);
@@ -89,7 +89,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       assertPastDate('birth_date', body.birth_date);
       const organization = await findOrganizationByCode(app.db, body.organization_code);
       if (!organization) throw invalidCode();
-      const passwordHash = await app.passwords.hash(body.password);
+      const passwordHash = await app.passwords.for(request).hash(body.password);
       const result = await app.db.transaction().execute(async (trx) => {
         const user = await createUser(trx, body, {
           passwordHash,

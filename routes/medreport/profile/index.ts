@@ -129,7 +129,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await assertCurrentPassword(request.user.id, request.body.current_password);
+      await assertCurrentPassword(request, request.body.current_password);
       const email = normalizeEmail(request.body.email);
       const row =
         email === request.user.email
@@ -154,8 +154,8 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { current_password, password, password_confirmation } = request.body;
       assertConfirmed(password, password_confirmation);
-      await assertCurrentPassword(request.user.id, current_password);
-      const passwordHash = await app.passwords.hash(password);
+      await assertCurrentPassword(request, current_password);
+      const passwordHash = await app.passwords.for(request).hash(password);
       await app.db.transaction().execute(async (trx) => {
         await setPasswordHash(trx, request.user.id, passwordHash);
         await revokeSessions(trx, request.user.id, request.user.session_id);
@@ -220,13 +220,13 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  async function assertCurrentPassword(userId: number, password: string): Promise<void> {
+  async function assertCurrentPassword(request: FastifyRequest, password: string): Promise<void> {
     const row = await app.db
       .selectFrom('medreport.users')
       .select('password_hash')
-      .where('id', '=', userId)
+      .where('id', '=', request.user.id)
       .executeTakeFirstOrThrow();
-    if (!(await app.passwords.verify(row.password_hash, password))) {
+    if (!(await app.passwords.for(request).verify(row.password_hash, password))) {
       throw unprocessable(WRONG_PASSWORD, { current_password: [WRONG_PASSWORD] });
     }
   }

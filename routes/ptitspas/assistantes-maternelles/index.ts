@@ -86,7 +86,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { email, password, prenom, nom, telephone, adresse, ...profile } = request.body;
       const { user, token } = await createActiveUser(
         app.db,
-        app.passwords,
+        app.passwords.for(request),
         { email, prenom, nom, telephone, adresse },
         'assistante_maternelle',
         password,

@@ -45,7 +45,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const user = await findUserByEmail(app.db, request.body.email);
       // An unknown e-mail costs the same hash as a wrong password: the answers cannot be told apart.
-      if (!(await app.passwords.verify(user?.password_hash, request.body.password)) || !user) {
+      if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
         throw unauthorized(BAD_CREDENTIALS);
       }
       if (user.statut === 'suspendu') throw forbidden('Compte suspendu');
@@ -78,7 +78,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!numero_agrement) throw badRequest('numero_agrement est obligatoire pour une assistante maternelle');
         if (!date_agrement) throw badRequest('date_agrement est obligatoire pour une assistante maternelle');
       }
-      const passwordHash = password === undefined ? null : await app.passwords.hash(password);
+      const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
       const user = await app.db.transaction().execute(async (trx) => {
         const user = await insertUser(trx, fields, { role, statut: 'en_attente', passwordHash });
         if (role === 'parent') await insertParent(trx, user.id);
@@ -138,7 +138,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { token, password } = request.body;
       // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
       if (!(await liveTokenOwner(app.db, token))) throw badRequest(BAD_LINK);
-      const passwordHash = await app.passwords.hash(password);
+      const passwordHash = await app.passwords.for(request).hash(password);
       const done = await app.db.transaction().execute(async (trx) => {
         const userId = await consumeSetPasswordToken(trx, token);
         if (!userId) return false;

@@ -76,7 +76,13 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { password, ...fields } = request.body;
-      const { user, token } = await createActiveUser(app.db, app.passwords, fields, 'gestionnaire', password);
+      const { user, token } = await createActiveUser(
+        app.db,
+        app.passwords.for(request),
+        fields,
+        'gestionnaire',
+        password,
+      );
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },

@@ -71,7 +71,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { password, id_co_parent: coParent, ...fields } = request.body;
       const { user, token } = await createActiveUser(
         app.db,
-        app.passwords,
+        app.passwords.for(request),
         fields,
         'parent',
         password,

@@ -77,7 +77,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { password, role, ...fields } = request.body;
-      const { user, token } = await createActiveUser(app.db, app.passwords, fields, role, password);
+      const { user, token } = await createActiveUser(app.db, app.passwords.for(request), fields, role, password);
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
