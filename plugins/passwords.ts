@@ -55,8 +55,8 @@ const refused = (status: 429 | 503, message: string, retryAfter: number) =>
  * At most `concurrency` tasks at a time. A freed slot goes to the waiting address served least
  * recently, not to the oldest task: an address with a queue of its own waits behind every other
  * address's first task, so one caller's flood cannot delay the others by more than the task
- * already running. Each account and address holds a few places
- * at most (429 past them), so no caller fills the queue either; past `maxWaiting` in all, 503.
+ * already running. Each account and address holds a few places at most (429 past them), so no
+ * caller fills the queue either; past `maxWaiting` in all, 503.
  */
 export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: QueueBounds) {
   let active = 0;
