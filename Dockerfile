@@ -9,6 +9,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY db ./db
+COPY domain ./domain
 COPY plugins ./plugins
 COPY routes ./routes
 RUN npm run build

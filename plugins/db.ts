@@ -8,8 +8,11 @@ import { TenantPool } from '../db/tenant-pool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Query builder over the shared pool. Tenant routes use the tenant-scoped handle instead. */
-    db: Kysely<Database>;
+    /**
+     * Query builder over the shared pool, bypassing tenant scoping: accounts, sessions, PtitsPas.
+     * Tenant routes use request.tenant.db instead.
+     */
+    systemDb: Kysely<Database>;
     pool: pg.Pool;
     /**
      * Per-organization handles (request.tenant.db), on a pool of their own so tenant work never
@@ -34,7 +37,7 @@ export default fp<DbPluginOptions>(
     const onIdleError = (err: Error) => app.log.warn({ err }, 'idle database connection lost');
     const { db, pool } = connect(url, { max: poolMax, onIdleError });
     const tenantPool = createPool(url, { max: poolMax, onIdleError });
-    app.decorate('db', db);
+    app.decorate('systemDb', db);
     app.decorate('pool', pool);
     app.decorate('tenantPool', new TenantPool(tenantPool));
     const crossOrganization = crossOrganizationHandle(url, { onIdleError });

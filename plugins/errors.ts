@@ -7,8 +7,12 @@ import type {
   FastifyRequest,
   FastifySchemaValidationError,
 } from 'fastify';
+import { DomainError, type DomainErrorKind, type FieldErrors } from '../domain/errors.js';
 
-/** A domain error: handlers and guards throw it, the API's error handler turns it into its shape. */
+/**
+ * An error that only makes sense in HTTP (a body too large, a missing bearer token): routes and
+ * plugins throw it. The business rules throw a DomainError (domain/errors.ts) instead.
+ */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
@@ -20,7 +24,7 @@ export class HttpError extends Error {
   }
 }
 
-export type FieldErrors = Record<string, string[]>;
+export type { FieldErrors };
 
 export const badRequest = (message: string) => new HttpError(400, message);
 export const unauthorized = (message = 'Non authentifié.') => new HttpError(401, message);
@@ -55,6 +59,25 @@ export type Api = 'medreport' | 'ptitspas';
 /** Which API a raw URL belongs to; only for errors raised before routing (bad URL encoding). */
 export function apiOf(url: string): Api {
   return /^\/api\/v1(?:[/?#]|$)/.test(url) ? 'ptitspas' : 'medreport';
+}
+
+/** The status of each domain error; `invalid` is 422 for MedReport (Laravel) and 400 for PtitsPas (NestJS). */
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
+  'not-found': 404,
+  conflict: 409,
+  forbidden: 403,
+  unauthenticated: 401,
+  invalid: 422,
+  gone: 410,
+  'too-many': 429,
+  busy: 503,
+};
+
+/** A domain error as this API answers it. */
+function fromDomain(api: Api, error: DomainError): HttpError {
+  const status = api === 'ptitspas' && error.kind === 'invalid' ? 400 : DOMAIN_STATUS[error.kind];
+  const headers = 'retryAfter' in error ? { 'retry-after': String(error.retryAfter) } : undefined;
+  return new HttpError(status, error.message, { errors: error.fields, headers });
 }
 
 /** Response schemas for the given error statuses, to spread into a route's `response`. */
@@ -238,7 +261,8 @@ declare module 'fastify' {
 
 /** The error handler of one API tree: every error its routes raise answers in that API's shape. */
 function errorHandler(api: Api) {
-  return async (error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+  return async (thrown: FastifyError | HttpError | DomainError, request: FastifyRequest, reply: FastifyReply) => {
+    const error = thrown instanceof DomainError ? fromDomain(api, thrown) : thrown;
     if ('validation' in error && error.validation) {
       const errors = fieldErrors(error.validation, error.validationContext);
       const messages = Object.values(errors).flat();

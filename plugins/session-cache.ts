@@ -49,8 +49,8 @@ export default fp<{ databaseUrl: string }>(
     await invalidations.ready();
     app.addHook('onClose', () => invalidations.close());
     app.decorate('sessionCache', cache);
-    // `app.db` is the only handle that writes users and sessions.
-    app.db = app.db.withPlugin(new ForgetOnAuthWrites(cache));
+    // `app.systemDb` is the only handle that writes users and sessions.
+    app.systemDb = app.systemDb.withPlugin(new ForgetOnAuthWrites(cache));
   },
   { name: 'session-cache', dependencies: ['db'] },
 );

@@ -36,7 +36,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       try {
-        await sql`select 1`.execute(app.db);
+        await sql`select 1`.execute(app.systemDb);
         return { status: 'ready' as const, database: 'up' as const };
       } catch (err) {
         request.log.warn({ err }, 'readiness check failed');

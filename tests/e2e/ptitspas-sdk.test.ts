@@ -45,7 +45,7 @@ describe('PtitsPas through the SDK', () => {
   it('a parent registers without a password; a manager validates; the parent sets it from the mail', async () => {
     const adminEmail = uniqueEmail('super-sdk');
     await createSuperAdmin(
-      app.db,
+      app.systemDb,
       { email: adminEmail, prenom: 'Admin', nom: 'Système', password: async () => '4dm1n1strateur' },
       app.passwords.internal,
     );

@@ -51,7 +51,7 @@ export async function ptitspasLogin(app: App, email: string, password = PTITSPAS
 export async function ptitspasSuperAdmin(app: App): Promise<PtitsPasAccount> {
   const email = uniqueEmail('super');
   await createSuperAdmin(
-    app.db,
+    app.systemDb,
     { email, prenom: 'Admin', nom: 'Système', password: async () => PTITSPAS_PASSWORD },
     app.passwords.internal,
   );

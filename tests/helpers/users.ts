@@ -40,7 +40,7 @@ export function bearer(token: string) {
 /** A platform administrator, created as `npm run cli -- admin:create` does, and logged in. */
 export async function createPlatformAdmin(app: App, name = 'Admin Plateforme') {
   const email = uniqueEmail('admin');
-  await createAdmin(app.db, { email, name, password: async () => PASSWORD }, app.passwords.internal);
+  await createAdmin(app.systemDb, { email, name, password: async () => PASSWORD }, app.passwords.internal);
   const res = await app.inject({ method: 'POST', url: '/api/login', payload: { email, password: PASSWORD } });
   if (res.statusCode !== 200) throw new Error(`admin login: ${res.statusCode} ${res.body}`);
   const { token, user } = res.json();

@@ -186,7 +186,7 @@ describe('isolation holds with either layer alone', () => {
   });
 
   it('RLS fails closed: the app role without a tenant context sees no tenant rows', async () => {
-    const rows = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(app.db);
+    const rows = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(app.systemDb);
     expect(rows.rows).toEqual([]);
   });
 

@@ -136,7 +136,7 @@ describe('npm run cli -- ptitspas:import', () => {
     expect(rows).toBe(1600);
     const progress: number[] = [];
     const summary = await importPtitsPas(
-      app.db,
+      app.systemDb,
       { users: path.join(big, 'users.csv'), enfants: path.join(big, 'enfants.csv') },
       (done) => progress.push(done),
     );
@@ -152,7 +152,7 @@ describe('npm run cli -- ptitspas:import', () => {
       ),
     ).toBe(1200);
 
-    const rerun = await importPtitsPas(app.db, {
+    const rerun = await importPtitsPas(app.systemDb, {
       users: path.join(big, 'users.csv'),
       enfants: path.join(big, 'enfants.csv'),
     });

@@ -38,7 +38,7 @@ describe('pruning expired refresh tokens', () => {
       [oldFamily],
     );
 
-    expect(await pruneRefreshTokens(app.db)).toBe(1);
+    expect(await pruneRefreshTokens(app.systemDb)).toBe(1);
 
     const families = await owner.pool.query('select id from ptitspas.refresh_families where id = any($1)', [
       [oldFamily, liveFamily],
@@ -50,6 +50,6 @@ describe('pruning expired refresh tokens', () => {
       payload: { refresh_token: admin.refresh },
     });
     expect(refreshed.statusCode).toBe(200);
-    expect(await pruneRefreshTokens(app.db)).toBe(0);
+    expect(await pruneRefreshTokens(app.systemDb)).toBe(0);
   });
 });

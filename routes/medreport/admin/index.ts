@@ -17,7 +17,7 @@ import { adminAction, deleteUser, findUser, listUsers, setStatus, toAdminUser, u
 /**
  * Platform administration (docs/admin.md), mounted at /api/admin inside the authenticated scope;
  * the scope's guard lets platform administrators only. Accounts are read and changed through
- * `app.db` (users are not tenant data); records of every organization are read through
+ * `app.systemDb` (users are not tenant data); records of every organization are read through
  * `app.crossOrganizationDb` and nothing else.
  */
 const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -54,7 +54,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { page, limit } = request.query;
-      const { rows, total } = await listUsers(app.db, request.query);
+      const { rows, total } = await listUsers(app.systemDb, request.query);
       return {
         data: rows.map(toAdminUser),
         total,
@@ -77,7 +77,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserDetail, ...errorResponses('medreport', 401, 403, 404, 422) },
       },
     },
-    async (request) => ({ user: toAdminUser(await findUser(app.db, request.params.id)) }),
+    async (request) => ({ user: toAdminUser(await findUser(app.systemDb, request.params.id)) }),
   );
 
   app.put(
@@ -95,13 +95,13 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      await adminAction(app.db, admin(request), id, 'admin.user.updated', (trx, target) =>
+      await adminAction(app.systemDb, admin(request), id, 'admin.user.updated', (trx, target) =>
         updateUser(trx, target, request.body),
       );
       return {
         success: true as const,
         message: 'Utilisateur mis à jour.',
-        user: toAdminUser(await findUser(app.db, id)),
+        user: toAdminUser(await findUser(app.systemDb, id)),
       };
     },
   );
@@ -123,11 +123,11 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { id } = request.params;
       const { status } = request.body;
       const action = status === 'suspended' ? 'admin.user.suspended' : 'admin.user.activated';
-      await adminAction(app.db, admin(request), id, action, (trx, target) => setStatus(trx, target, status));
+      await adminAction(app.systemDb, admin(request), id, action, (trx, target) => setStatus(trx, target, status));
       return {
         success: true as const,
         message: status === 'suspended' ? 'Compte suspendu.' : 'Compte réactivé.',
-        user: toAdminUser(await findUser(app.db, id)),
+        user: toAdminUser(await findUser(app.systemDb, id)),
       };
     },
   );
@@ -145,7 +145,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const avatar = await adminAction(app.db, admin(request), request.params.id, 'admin.user.deleted', deleteUser);
+      const avatar = await adminAction(app.systemDb, admin(request), request.params.id, 'admin.user.deleted', deleteUser);
       if (avatar) {
         await app.storage.remove(`avatars/${avatar}`).catch((err: unknown) => {
           request.log.warn({ err, avatar }, 'could not remove a deleted account’s avatar');

@@ -41,7 +41,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       assertConfirmed(body.password, body.password_confirmation);
       assertPastDate('birth_date', body.birth_date);
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const { user, token } = await app.db.transaction().execute(async (trx) => {
+      const { user, token } = await app.systemDb.transaction().execute(async (trx) => {
         const user = await createUser(trx, body, { passwordHash });
         return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
       });
@@ -67,12 +67,12 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUserByEmail(app.db, request.body.email);
+      const user = await findUserByEmail(app.systemDb, request.body.email);
       if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
         throw unauthorized('Identifiants invalides.');
       }
       if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
-      const token = await app.issueToken(app.db, user.id, user.uuid, request);
+      const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
       return { success: true as const, message: 'Connexion réussie', token, user: toUserResource(user, publicUrl) };
     },
   );
@@ -94,9 +94,9 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Answered before any work, so the time of the answer says nothing about the account.
       const { email } = request.body;
       app.background.run('forgot-password', async () => {
-        const user = await findUserByEmail(app.db, email);
+        const user = await findUserByEmail(app.systemDb, email);
         if (user?.status !== 'active') return;
-        const token = await createPasswordReset(app.db, user.id);
+        const token = await createPasswordReset(app.systemDb, user.id);
         const link = `${passwordResetUrl}?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`;
         await app.mailer.send({
           to: user.email,
@@ -130,13 +130,13 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { email, token, password, password_confirmation } = request.body;
       assertConfirmed(password, password_confirmation);
-      const user = await findUserByEmail(app.db, email);
+      const user = await findUserByEmail(app.systemDb, email);
       // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
-      if (!user || !(await isLivePasswordReset(app.db, user.id, token))) {
+      if (!user || !(await isLivePasswordReset(app.systemDb, user.id, token))) {
         throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
       }
       const passwordHash = await app.passwords.for(request).hash(password);
-      const reset = await app.db.transaction().execute(async (trx) => {
+      const reset = await app.systemDb.transaction().execute(async (trx) => {
         // Consumed conditionally: of two resets racing with one token, one wins.
         if (!(await consumePasswordReset(trx, user.id, token))) return false;
         await setPasswordHash(trx, user.id, passwordHash, { addressProved: true });
@@ -166,7 +166,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await app.db
+      await app.systemDb
         .updateTable('medreport.sessions')
         .set({ revoked_at: new Date() })
         .where('id', '=', request.user.session_id)
@@ -188,7 +188,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { user } = request;
-      const token = await app.db.transaction().execute(async (trx) => {
+      const token = await app.systemDb.transaction().execute(async (trx) => {
         const revoked = await trx
           .updateTable('medreport.sessions')
           .set({ revoked_at: new Date() })
@@ -231,7 +231,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { organization_id: organizationId } = request.user;
-      const organization = organizationId === null ? null : await findOrganization(app.db, organizationId);
+      const organization = organizationId === null ? null : await findOrganization(app.systemDb, organizationId);
       return {
         user: toUserResource(request.user, publicUrl),
         organization: organization && toOrganizationResource(organization),

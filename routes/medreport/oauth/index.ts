@@ -93,9 +93,9 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!profile.email || !profile.emailVerified) {
           throw unprocessable(`${title} n'a pas fourni d'adresse e-mail vérifiée.`);
         }
-        const user = await findOrCreateOAuthUser(app.db, provider, { ...profile, email: profile.email });
+        const user = await findOrCreateOAuthUser(app.systemDb, provider, { ...profile, email: profile.email });
         if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
-        const token = await app.issueToken(app.db, user.id, user.uuid, request);
+        const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
         if (oauthSuccessRedirect) {
           const target = new URL(oauthSuccessRedirect);
           target.searchParams.set('token', token);

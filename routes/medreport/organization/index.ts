@@ -51,7 +51,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       assertConfirmed(body.password, body.password_confirmation);
       assertPastDate('birth_date', body.birth_date);
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const result = await app.db.transaction().execute(async (trx) => {
+      const result = await app.systemDb.transaction().execute(async (trx) => {
         const owner = await createUser(trx, body, { passwordHash, role: 'owner' });
         const organization = await createOrganization(trx, body.organization_name, owner.id);
         const user = await trx
@@ -87,10 +87,10 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { body } = request;
       assertConfirmed(body.password, body.password_confirmation);
       assertPastDate('birth_date', body.birth_date);
-      const organization = await findOrganizationByCode(app.db, body.organization_code);
+      const organization = await findOrganizationByCode(app.systemDb, body.organization_code);
       if (!organization) throw invalidCode();
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const result = await app.db.transaction().execute(async (trx) => {
+      const result = await app.systemDb.transaction().execute(async (trx) => {
         const user = await createUser(trx, body, {
           passwordHash,
           role: 'doctor',
@@ -128,10 +128,10 @@ export const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (request.user.platform_role === 'admin')
         throw forbidden('Un administrateur ne peut pas rejoindre une organisation.');
       if (request.user.organization_id !== null) throw conflict('Vous appartenez déjà à une organisation.');
-      const organization = await findOrganizationByCode(app.db, request.body.organization_code);
+      const organization = await findOrganizationByCode(app.systemDb, request.body.organization_code);
       if (!organization) throw invalidCode();
       // Conditional on still having no organization: two joins racing cannot both win.
-      const user = await app.db
+      const user = await app.systemDb
         .updateTable('medreport.users')
         .set({ organization_id: organization.id, role: 'doctor', updated_at: new Date() })
         .where('id', '=', request.user.id)
@@ -164,7 +164,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ({
-      organization: toOrganizationResource(await findOrganization(app.db, request.tenant.organizationId)),
+      organization: toOrganizationResource(await findOrganization(app.systemDb, request.tenant.organizationId)),
       role: request.tenant.role,
     }),
   );
@@ -184,7 +184,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => ({
       organization: toOrganizationResource(
-        await renameOrganization(app.db, request.tenant.organizationId, request.body.name),
+        await renameOrganization(app.systemDb, request.tenant.organizationId, request.body.name),
       ),
       message: 'Organisation mise à jour avec succès',
     }),
@@ -203,7 +203,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const organization = await rotateCode(app.db, request.tenant.organizationId);
+      const organization = await rotateCode(app.systemDb, request.tenant.organizationId);
       return {
         message: "Code d'organisation renouvelé avec succès",
         code: organization.code,

@@ -92,7 +92,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const previous = request.user.avatar;
       let row;
       try {
-        row = await updateProfile(app.db, request.user.id, changes, upload);
+        row = await updateProfile(app.systemDb, request.user.id, changes, upload);
       } catch (err) {
         if (upload) await app.storage.remove(`avatars/${upload}`);
         throw err;
@@ -133,8 +133,8 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const email = normalizeEmail(request.body.email);
       const row =
         email === request.user.email
-          ? await updateProfile(app.db, request.user.id, {})
-          : await setEmail(app.db, request.user.id, email);
+          ? await updateProfile(app.systemDb, request.user.id, {})
+          : await setEmail(app.systemDb, request.user.id, email);
       return { message: 'Adresse email mise à jour avec succès', user: user(row) };
     },
   );
@@ -156,7 +156,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       assertConfirmed(password, password_confirmation);
       await assertCurrentPassword(request, current_password);
       const passwordHash = await app.passwords.for(request).hash(password);
-      await app.db.transaction().execute(async (trx) => {
+      await app.systemDb.transaction().execute(async (trx) => {
         await setPasswordHash(trx, request.user.id, passwordHash);
         await revokeSessions(trx, request.user.id, request.user.session_id);
       });
@@ -176,7 +176,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await updateProfile(app.db, request.user.id, {}, null);
+      const row = await updateProfile(app.systemDb, request.user.id, {}, null);
       if (request.user.avatar) await app.storage.remove(`avatars/${request.user.avatar}`);
       return { message: 'Avatar supprimé avec succès', user: user(row) };
     },
@@ -199,7 +199,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { name } = request.params;
-      const owner = await app.db
+      const owner = await app.systemDb
         .selectFrom('medreport.users')
         .select(['id', 'organization_id'])
         .where('avatar', '=', name)
@@ -221,7 +221,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   async function assertCurrentPassword(request: FastifyRequest, password: string): Promise<void> {
-    const row = await app.db
+    const row = await app.systemDb
       .selectFrom('medreport.users')
       .select('password_hash')
       .where('id', '=', request.user.id)

@@ -65,7 +65,7 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Changes older than the retention go, every hour; clients behind them resync from scratch.
   hourly(app, 'sync changes past their retention pruned', async () => {
     const before = new Date(Date.now() - retentionMs);
-    const { rows } = await sql<{ n: number }>`select medreport.prune_sync_changes(${before}) as n`.execute(app.db);
+    const { rows } = await sql<{ n: number }>`select medreport.prune_sync_changes(${before}) as n`.execute(app.systemDb);
     return rows[0]!.n;
   });
 

@@ -44,7 +44,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listAssistantesMaternelles(app.db, request.query);
+      const { rows, total } = await listAssistantesMaternelles(app.systemDb, request.query);
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -63,7 +63,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const found = await findAssistanteMaternelle(app.db, cipher, request.ptitspasUser, request.params.id);
+      const found = await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, request.params.id);
       if (!found) throw notFound(AM_NOT_FOUND);
       return found;
     },
@@ -85,7 +85,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { email, password, prenom, nom, telephone, adresse, ...profile } = request.body;
       const { user, token } = await createActiveUser(
-        app.db,
+        app.systemDb,
         app.passwords.for(request),
         { email, prenom, nom, telephone, adresse },
         'assistante_maternelle',
@@ -93,7 +93,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         (trx, id) => insertAssistanteMaternelle(trx, id, profile, cipher),
       );
       sendActivation(app, user, token);
-      return reply.code(201).send((await findAssistanteMaternelle(app.db, cipher, request.ptitspasUser, user.id))!);
+      return reply.code(201).send((await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, user.id))!);
     },
   );
 
@@ -113,8 +113,8 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { id } = request.params;
-      await app.db.transaction().execute((trx) => updateAssistanteMaternelle(trx, cipher, id, request.body));
-      return (await findAssistanteMaternelle(app.db, cipher, request.ptitspasUser, id))!;
+      await app.systemDb.transaction().execute((trx) => updateAssistanteMaternelle(trx, cipher, id, request.body));
+      return (await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, id))!;
     },
   );
 
@@ -132,7 +132,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await deleteUser(app.db, request.ptitspasUser, request.params.id, {
+      await deleteUser(app.systemDb, request.ptitspasUser, request.params.id, {
         role: 'assistante_maternelle',
         missing: AM_NOT_FOUND,
       });

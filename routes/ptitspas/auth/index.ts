@@ -27,7 +27,7 @@ const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...sta
 
 /** Routes reached without a token: login, registration, refresh, set-password. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  hourly(app, 'expired PtitsPas refresh tokens pruned', () => pruneRefreshTokens(app.db));
+  hourly(app, 'expired PtitsPas refresh tokens pruned', () => pruneRefreshTokens(app.systemDb));
 
   app.post(
     '/auth/login',
@@ -43,14 +43,14 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUserByEmail(app.db, request.body.email);
+      const user = await findUserByEmail(app.systemDb, request.body.email);
       // An unknown e-mail costs the same hash as a wrong password: the answers cannot be told apart.
       if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
         throw unauthorized(BAD_CREDENTIALS);
       }
       if (user.statut === 'suspendu') throw forbidden('Compte suspendu');
       if (user.statut === 'en_attente') throw forbidden('Compte en attente de validation');
-      const { familyId, refreshToken } = await openFamily(app.db, user.id);
+      const { familyId, refreshToken } = await openFamily(app.systemDb, user.id);
       return {
         access_token: app.signPtitsPasAccess(user, familyId),
         refresh_token: refreshToken,
@@ -79,7 +79,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!date_agrement) throw badRequest('date_agrement est obligatoire pour une assistante maternelle');
       }
       const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
-      const user = await app.db.transaction().execute(async (trx) => {
+      const user = await app.systemDb.transaction().execute(async (trx) => {
         const user = await insertUser(trx, fields, { role, statut: 'en_attente', passwordHash });
         if (role === 'parent') await insertParent(trx, user.id);
         else {
@@ -111,7 +111,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const rotation = await rotate(app.db, request.body.refresh_token);
+      const rotation = await rotate(app.systemDb, request.body.refresh_token);
       if (rotation.kind === 'reused') request.log.warn('refresh token reused: its whole family is revoked');
       if (rotation.kind !== 'rotated') throw unauthorized(BAD_REFRESH);
       return {
@@ -137,9 +137,9 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { token, password } = request.body;
       // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
-      if (!(await liveTokenOwner(app.db, token))) throw badRequest(BAD_LINK);
+      if (!(await liveTokenOwner(app.systemDb, token))) throw badRequest(BAD_LINK);
       const passwordHash = await app.passwords.for(request).hash(password);
-      const done = await app.db.transaction().execute(async (trx) => {
+      const done = await app.systemDb.transaction().execute(async (trx) => {
         const userId = await consumeSetPasswordToken(trx, token);
         if (!userId) return false;
         await trx
@@ -188,7 +188,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await revokeFamily(app.db, request.ptitspasUser.familyId, 'logout');
+      await revokeFamily(app.systemDb, request.ptitspasUser.familyId, 'logout');
       return { message: 'Déconnexion réussie' };
     },
   );

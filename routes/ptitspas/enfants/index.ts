@@ -28,7 +28,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listEnfants(app.db, request.ptitspasUser, request.query);
+      const { rows, total } = await listEnfants(app.systemDb, request.ptitspasUser, request.query);
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -47,7 +47,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const enfant = await findEnfant(app.db, request.ptitspasUser, request.params.id);
+      const enfant = await findEnfant(app.systemDb, request.ptitspasUser, request.params.id);
       if (!enfant) throw notFound(ENFANT_NOT_FOUND);
       return enfant;
     },
@@ -67,8 +67,8 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const id = await insertEnfant(app.db, request.ptitspasUser.id, request.body);
-      return reply.code(201).send((await findEnfant(app.db, request.ptitspasUser, id))!);
+      const id = await insertEnfant(app.systemDb, request.ptitspasUser.id, request.body);
+      return reply.code(201).send((await findEnfant(app.systemDb, request.ptitspasUser, id))!);
     },
   );
 
@@ -87,9 +87,9 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const id = await updateEnfant(app.db, request.ptitspasUser, request.params.id, request.body);
+      const id = await updateEnfant(app.systemDb, request.ptitspasUser, request.params.id, request.body);
       if (!id) throw notFound(ENFANT_NOT_FOUND);
-      return (await findEnfant(app.db, request.ptitspasUser, id))!;
+      return (await findEnfant(app.systemDb, request.ptitspasUser, id))!;
     },
   );
 
@@ -107,7 +107,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const deleted = await app.db
+      const deleted = await app.systemDb
         .deleteFrom('ptitspas.enfants')
         .where('id', '=', request.params.id)
         .returning('id')

@@ -36,7 +36,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listUsers(app.db, { ...request.query, role: 'gestionnaire' });
+      const { rows, total } = await listUsers(app.systemDb, { ...request.query, role: 'gestionnaire' });
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -55,7 +55,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUser(app.db, request.params.id, 'gestionnaire');
+      const user = await findUser(app.systemDb, request.params.id, 'gestionnaire');
       if (!user) throw notFound(NOT_FOUND);
       return user;
     },
@@ -77,7 +77,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { password, ...fields } = request.body;
       const { user, token } = await createActiveUser(
-        app.db,
+        app.systemDb,
         app.passwords.for(request),
         fields,
         'gestionnaire',
@@ -103,7 +103,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await updateUser(app.db, request.params.id, request.body, 'gestionnaire');
+      const user = await updateUser(app.systemDb, request.params.id, request.body, 'gestionnaire');
       if (!user) throw notFound(NOT_FOUND);
       return user;
     },

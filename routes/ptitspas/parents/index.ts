@@ -29,7 +29,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listParents(app.db, request.query);
+      const { rows, total } = await listParents(app.systemDb, request.query);
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -48,7 +48,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const parent = await findParent(app.db, request.params.id);
+      const parent = await findParent(app.systemDb, request.params.id);
       if (!parent) throw notFound(PARENT_NOT_FOUND);
       return parent;
     },
@@ -70,7 +70,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { password, id_co_parent: coParent, ...fields } = request.body;
       const { user, token } = await createActiveUser(
-        app.db,
+        app.systemDb,
         app.passwords.for(request),
         fields,
         'parent',
@@ -81,7 +81,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       );
       sendActivation(app, user, token);
-      return reply.code(201).send((await findParent(app.db, user.id))!);
+      return reply.code(201).send((await findParent(app.systemDb, user.id))!);
     },
   );
 
@@ -102,11 +102,11 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { id } = request.params;
       const { id_co_parent: coParent, ...changes } = request.body;
-      await app.db.transaction().execute(async (trx) => {
+      await app.systemDb.transaction().execute(async (trx) => {
         if (coParent !== undefined) await setCoParent(trx, id, coParent);
         if (Object.keys(changes).length > 0) await updateUser(trx, id, changes, 'parent');
       });
-      const parent = await findParent(app.db, id);
+      const parent = await findParent(app.systemDb, id);
       if (!parent) throw notFound(PARENT_NOT_FOUND);
       return parent;
     },

@@ -37,7 +37,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listUsers(app.db, request.query);
+      const { rows, total } = await listUsers(app.systemDb, request.query);
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -56,7 +56,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUser(app.db, request.params.id);
+      const user = await findUser(app.systemDb, request.params.id);
       if (!user) throw notFound(USER_NOT_FOUND);
       return user;
     },
@@ -77,7 +77,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { password, role, ...fields } = request.body;
-      const { user, token } = await createActiveUser(app.db, app.passwords.for(request), fields, role, password);
+      const { user, token } = await createActiveUser(app.systemDb, app.passwords.for(request), fields, role, password);
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
@@ -98,7 +98,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await updateUser(app.db, request.params.id, request.body);
+      const user = await updateUser(app.systemDb, request.params.id, request.body);
       if (!user) throw notFound(USER_NOT_FOUND);
       return user;
     },
@@ -120,7 +120,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { user, token } = await validateUser(app.db, request.ptitspasUser, request.params.id, request.body.comment);
+      const { user, token } = await validateUser(app.systemDb, request.ptitspasUser, request.params.id, request.body.comment);
       sendActivation(app, user, token);
       return { message: 'Compte validé avec succès', userId: user.id };
     },
@@ -142,7 +142,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await suspendUser(app.db, request.ptitspasUser, request.params.id, request.body.comment);
+      await suspendUser(app.systemDb, request.ptitspasUser, request.params.id, request.body.comment);
       return { message: 'Compte suspendu', userId: request.params.id };
     },
   );
@@ -161,7 +161,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await deleteUser(app.db, request.ptitspasUser, request.params.id);
+      await deleteUser(app.systemDb, request.ptitspasUser, request.params.id);
       return { message: 'Utilisateur supprimé' };
     },
   );
