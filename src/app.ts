@@ -7,7 +7,7 @@ import background from '../plugins/background.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
-import exportsPlugin from '../plugins/exports.js';
+import exportsPlugin from '../plugins/medreport/exports.js';
 import {
   frameworkErrors,
   installErrorHandlers,
@@ -20,7 +20,7 @@ import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
-import sessionCache from '../plugins/session-cache.js';
+import sessionCache from '../plugins/medreport/session-cache.js';
 import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';

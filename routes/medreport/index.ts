@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
-import auth, { byUser } from '../../plugins/medreport-auth.js';
-import tenant from '../../plugins/tenant.js';
+import auth, { byUser } from '../../plugins/medreport/auth.js';
+import tenant from '../../plugins/medreport/tenant.js';
 import activityLogRoutes from './activity-log/index.js';
 import adminRoutes from './admin/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';

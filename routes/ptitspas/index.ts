@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { installApiBoundary } from '../../plugins/boundary.js';
-import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas-auth.js';
+import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas/auth.js';
 import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
 import { AssistanteMaternelle, AssistanteMaternelleSummary } from './assistantes-maternelles/schemas.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';

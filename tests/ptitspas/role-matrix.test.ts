@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { PtitsPasRole } from '../../db/schema.js';
-import { PTITSPAS_ROLES } from '../../plugins/ptitspas-auth.js';
+import { PTITSPAS_ROLES } from '../../domain/ptitspas/caller.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ptitspasLogin, type PtitsPasAccount } from '../helpers/ptitspas.js';
 import { apiRoutes, RECIPES, recipeFixture, type RecipeFixture } from '../helpers/route-recipes.js';

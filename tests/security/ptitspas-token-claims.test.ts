@@ -16,7 +16,7 @@ let admin: PtitsPasAccount;
 let familyId: string;
 const owner = await testDb();
 
-/** The key the server signs PtitsPas access tokens with (HKDF of JWT_SECRET, plugins/ptitspas-auth.ts). */
+/** The key the server signs PtitsPas access tokens with (HKDF of JWT_SECRET, plugins/ptitspas/auth.ts). */
 const PTITSPAS_KEY = Buffer.from(hkdfSync('sha256', TEST_JWT_SECRET, '', 'ptitspas access token', 32));
 
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import type { Database, FilesTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { findBadValue } from '../../../plugins/boundary.js';
 import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
-import { byUser } from '../../../plugins/medreport-auth.js';
+import { byUser } from '../../../plugins/medreport/auth.js';
 import { mutate, mutationScope } from '../mutation.js';
 import { Uuid } from '../records/schemas.js';
 import { fileEntity, FileResource, toFileResource, UploadForm } from './schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { conflict, errorResponses, forbidden, unprocessable } from '../../../plugins/errors.js';
-import { byUser } from '../../../plugins/medreport-auth.js';
+import { byUser } from '../../../plugins/medreport/auth.js';
 import { createUser } from '../users/queries.js';
 import { assertConfirmed, assertPastDate } from '../users/rules.js';
 import { toUserResource } from '../users/schemas.js';

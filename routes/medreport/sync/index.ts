@@ -4,7 +4,7 @@ import type { TObject } from '@sinclair/typebox';
 import { sql } from 'kysely';
 import type { SyncEntity } from '../../../db/schema.js';
 import { errorResponses } from '../../../plugins/errors.js';
-import { byUser } from '../../../plugins/medreport-auth.js';
+import { byUser } from '../../../plugins/medreport/auth.js';
 import { hourly } from '../../../plugins/periodic.js';
 import { fileEntity } from '../files/schemas.js';
 import { deviceOf, type ChangeRange, type SyncedEntity } from '../mutation.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
 import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import { badRequest, conflict, notFound } from '../../../plugins/errors.js';
-import type { PtitsPasCaller } from '../../../plugins/ptitspas-auth.js';
+import type { PtitsPasCaller } from '../../../domain/ptitspas/caller.js';
 import { paginate } from '../../pagination.js';
 import { matches, sortKey, sortOf } from '../lists.js';
 import { isValidNir, normalizeNir, type NirCipher } from './nir.js';

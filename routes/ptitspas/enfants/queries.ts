@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { badRequest } from '../../../plugins/errors.js';
-import type { PtitsPasCaller } from '../../../plugins/ptitspas-auth.js';
+import type { PtitsPasCaller } from '../../../domain/ptitspas/caller.js';
 import { paginate } from '../../pagination.js';
 import { matches, sortKey, sortOf } from '../lists.js';
 import type { EnfantChanges, EnfantListOptions, NewEnfant } from './schemas.js';

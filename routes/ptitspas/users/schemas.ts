@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { PTITSPAS_ROLES } from '../../../plugins/ptitspas-auth.js';
+import { PTITSPAS_ROLES } from '../../../domain/ptitspas/caller.js';
 import { Nullable, StringEnum } from '../../schemas.js';
 import { Page, Search, Sort, TotalHeader } from '../lists.js';
 

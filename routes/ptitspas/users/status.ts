@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole, PtitsPasStatut } from '../../../db/schema.js';
 import { conflict, forbidden, notFound } from '../../../plugins/errors.js';
-import type { PtitsPasCaller } from '../../../plugins/ptitspas-auth.js';
+import type { PtitsPasCaller } from '../../../domain/ptitspas/caller.js';
 import { createSetPasswordToken } from '../auth/links.js';
 import { revokeUserFamilies } from '../auth/tokens.js';
 

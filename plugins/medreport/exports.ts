@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import { createPool } from '../db/connection.js';
-import type { Database } from '../db/schema.js';
-import { TenantPool } from '../db/tenant-pool.js';
-import { HttpError } from './errors.js';
+import { createPool } from '../../db/connection.js';
+import type { Database } from '../../db/schema.js';
+import { TenantPool } from '../../db/tenant-pool.js';
+import { HttpError } from '../errors.js';
 
 export interface ExportSlot {
   /** The organization's handle on the exports' own pool: a connection is free for it. */

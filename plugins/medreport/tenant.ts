@@ -1,8 +1,8 @@
 import type { onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { forbidden } from './errors.js';
+import type { Database } from '../../db/schema.js';
+import { forbidden } from '../errors.js';
 import type { ExportSlot, Exports } from './exports.js';
 
 export type OrganizationRole = 'owner' | 'doctor';
@@ -12,7 +12,7 @@ export interface Tenant {
   role: OrganizationRole;
   /** The only handle tenant routes query with: confined to the organization by plugin and RLS. */
   readonly db: Kysely<Database>;
-  /** A place for a streamed export, with a handle of its own (plugins/exports.ts); 429 past the bounds. */
+  /** A place for a streamed export, with a handle of its own (plugins/medreport/exports.ts); 429 past the bounds. */
   openExport(): ExportSlot;
 }
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { DeleteQueryNode, TableNode, UpdateQueryNode, type KyselyPlugin, type QueryId } from 'kysely';
-import { AuthCache, AuthInvalidations } from '../db/auth-cache.js';
-import type { AuthUser } from './medreport-auth.js';
+import { AuthCache, AuthInvalidations } from '../../db/auth-cache.js';
+import type { AuthUser } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,7 +38,7 @@ class ForgetOnAuthWrites implements KyselyPlugin {
 /**
  * The MedReport session cache and the LISTEN connection that keeps it true on every instance.
  * Process-wide (one listener per process), while the token verifier that fills it lives in the
- * MedReport tree (plugins/medreport-auth.ts).
+ * MedReport tree (plugins/medreport/auth.ts).
  */
 export default fp<{ databaseUrl: string }>(
   async (app, { databaseUrl }) => {

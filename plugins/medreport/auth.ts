@@ -3,8 +3,8 @@ import jwt from '@fastify/jwt';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { Database, UserRow } from '../db/schema.js';
-import { forbidden, unauthorized } from './errors.js';
+import type { Database, UserRow } from '../../db/schema.js';
+import { forbidden, unauthorized } from '../errors.js';
 
 /** The caller of an authenticated MedReport route: their user row and the session their token names. */
 export type AuthUser = Omit<UserRow, 'password_hash'> & { session_id: string };
@@ -45,7 +45,7 @@ const SESSION_USER = {
 
 /**
  * MedReport's token verifier, registered inside the /api tree only: its JWT key, its `authenticate`
- * hook and its user type never reach /api/v1 (PtitsPas has its own, plugins/ptitspas-auth.ts).
+ * hook and its user type never reach /api/v1 (PtitsPas has its own, plugins/ptitspas/auth.ts).
  */
 export default fp<{ secret: string; ttlSeconds: number }>(
   async (app, { secret, ttlSeconds }) => {

@@ -2,29 +2,9 @@ import { hkdfSync, randomUUID } from 'node:crypto';
 import { createSigner, createVerifier } from 'fast-jwt';
 import type { FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import type { PtitsPasRole, PtitsPasStatut } from '../db/schema.js';
-import { forbidden, unauthorized } from './errors.js';
-
-/** The five roles, highest first (the document's hierarchy). */
-export const PTITSPAS_ROLES = [
-  'super_admin',
-  'administrateur',
-  'gestionnaire',
-  'assistante_maternelle',
-  'parent',
-] as const satisfies readonly PtitsPasRole[];
-
-/** The caller of an authenticated PtitsPas route, as their token's live refresh family says. */
-export interface PtitsPasCaller {
-  id: string;
-  email: string;
-  role: PtitsPasRole;
-  prenom: string;
-  nom: string;
-  statut: PtitsPasStatut;
-  /** The login (refresh-token family) the access token belongs to: what logout revokes. */
-  familyId: string;
-}
+import type { PtitsPasRole } from '../../db/schema.js';
+import type { PtitsPasCaller } from '../../domain/ptitspas/caller.js';
+import { forbidden, unauthorized } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
