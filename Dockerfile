@@ -2,7 +2,7 @@
 # Production image: compiled JavaScript, production dependencies only, non-root user.
 # It expects DATABASE_URL (no embedded PostgreSQL in production), JWT_SECRET and PTITSPAS_NIR_KEYS.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -14,7 +14,7 @@ COPY plugins ./plugins
 COPY routes ./routes
 RUN npm run build
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 # argon2's install script tests its prebuilt binary and compiles from source when it does not load.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
@@ -22,7 +22,7 @@ COPY package.json package-lock.json ./
 # --omit=optional drops the embedded PostgreSQL binaries, unused with DATABASE_URL.
 RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/api
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
