@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
 import fp from 'fastify-plugin';
-import type { Config } from '../src/config.js';
 
 const LOCALHOST = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/;
 
@@ -9,7 +8,10 @@ const LOCALHOST = /^https?:\/\/(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?$/
  * CORS_ORIGINS; without it, from any localhost origin outside production and from none in
  * production. Requests without an Origin (mobile apps, curl) are not affected.
  */
-export default fp<{ origins: Config['corsOrigins'] }>(
+/** A list of origins, any origin, or any localhost origin. */
+export type CorsOrigins = string[] | '*' | 'localhost';
+
+export default fp<{ origins: CorsOrigins }>(
   async (app, { origins }) => {
     const allowed = (origin: string | undefined) =>
       origin !== undefined &&

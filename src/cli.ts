@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
-import { provisionDatabase } from '../db/provision.js';
+import { provisionDatabase } from './provision.js';
 import { importPtitsPas } from '../db/ptitspas-import.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords, queueBounds } from '../plugins/passwords.js';

@@ -1,3 +1,4 @@
+import type { CorsOrigins } from '../plugins/cors.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -93,7 +94,7 @@ export interface Config {
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string;
   /** Browser origins allowed by CORS: a list, `*`, or every http(s)://localhost-like origin. */
-  corsOrigins: string[] | '*' | 'localhost';
+  corsOrigins: CorsOrigins;
   accessTokenTtlSeconds: number;
   /** Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. */
   passwordResetUrl: string;

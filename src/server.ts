@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
-import { provisionDatabase } from '../db/provision.js';
+import { provisionDatabase } from './provision.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, resolveNirKeys, type Config } from './config.js';
 import { createLogger } from './logging.js';

@@ -1,5 +1,5 @@
-import type { Config } from '../src/config.js';
-import { ensureDatabase, startEmbeddedCluster, type EmbeddedOptions } from './embedded.js';
+import type { Config } from './config.js';
+import { ensureDatabase, startEmbeddedCluster, type EmbeddedOptions } from '../db/embedded.js';
 
 export interface ProvisionedDatabase {
   url: string;
