@@ -10,7 +10,7 @@ import { provisionDatabase } from './provision.js';
 import { importPtitsPas } from '../db/ptitspas-import.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords, queueBounds } from '../plugins/passwords.js';
-import { createAdmin } from '../routes/medreport/users/admin.js';
+import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../routes/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../routes/ptitspas/assistantes-maternelles/queries.js';
 import { createSuperAdmin } from '../routes/ptitspas/users/admin.js';

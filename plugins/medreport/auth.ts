@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import jwt from '@fastify/jwt';
-import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { Database, UserRow } from '../../db/schema.js';
+import type { Database } from '../../db/schema.js';
+import type { OpenSession } from '../../domain/medreport/accounts/login.js';
+import { findLiveSessionUser, openSession, type SessionUser } from '../../domain/medreport/accounts/sessions.js';
 import { forbidden, unauthorized } from '../errors.js';
 
 /** The caller of an authenticated MedReport route: their user row and the session their token names. */
-export type AuthUser = Omit<UserRow, 'password_hash'> & { session_id: string };
+export type AuthUser = SessionUser;
 
 interface TokenPayload {
   /** Session id: the server-side row that logout, refresh and password changes revoke. */
@@ -33,16 +34,6 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
-// A named (prepared once per connection) statement: checks the session and loads its user.
-const SESSION_USER = {
-  name: 'auth_session_user',
-  text: `
-    select s.id as session_id, s.expires_at as session_expires_at, u.*
-      from medreport.sessions s
-      join medreport.users u on u.id = s.user_id
-     where s.id = $1 and s.revoked_at is null and s.expires_at > now()`,
-};
-
 /**
  * MedReport's token verifier, registered inside the /api tree only: its JWT key, its `authenticate`
  * hook and its user type never reach /api/v1 (PtitsPas has its own, plugins/ptitspas/auth.ts).
@@ -55,17 +46,10 @@ export default fp<{ secret: string; ttlSeconds: number }>(
     app.decorate(
       'issueToken',
       async (db: Kysely<Database>, userId: number, userUuid: string, request: FastifyRequest) => {
-        const sid = randomUUID();
-        await db
-          .insertInto('medreport.sessions')
-          .values({
-            id: sid,
-            user_id: userId,
-            expires_at: new Date(Date.now() + ttlSeconds * 1000),
-            ip: request.ip,
-            user_agent: request.headers['user-agent']?.slice(0, 512) ?? null,
-          })
-          .execute();
+        const sid = await openSession(db, userId, ttlSeconds, {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+        });
         return app.jwt.sign({ sid, sub: userUuid }, { expiresIn: ttlSeconds });
       },
     );
@@ -83,11 +67,7 @@ export default fp<{ secret: string; ttlSeconds: number }>(
       } catch {
         throw unauthorized('Jeton invalide ou expiré.');
       }
-      const { rows } = await app.pool.query<UserRow & { session_id: string; session_expires_at: Date }>({
-        ...SESSION_USER,
-        values: [payload.sid],
-      });
-      const row = rows[0];
+      const row = await findLiveSessionUser(app.pool, payload.sid);
       if (!row) throw unauthorized('Session expirée ou révoquée.');
       const { password_hash: _hash, session_expires_at: expiresAt, ...user } = row;
       const tags = [`k:${user.session_id}`, `p:${user.id}`];
@@ -115,3 +95,9 @@ export default fp<{ secret: string; ttlSeconds: number }>(
 
 /** Rate-limit key of MedReport's authenticated routes: the caller's account. */
 export const byUser = (request: FastifyRequest) => request.user.id;
+
+/** Opens sessions for `request`'s caller inside the domain's transactions (registration, OAuth). */
+export const sessionOpener =
+  (app: Pick<FastifyInstance, 'issueToken'>, request: FastifyRequest): OpenSession =>
+  (db, user) =>
+    app.issueToken(db, user.id, user.uuid, request);

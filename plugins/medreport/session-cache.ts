@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin';
 import { DeleteQueryNode, TableNode, UpdateQueryNode, type KyselyPlugin, type QueryId } from 'kysely';
-import { AuthCache, AuthInvalidations } from '../../db/auth-cache.js';
+import { AuthCache, AuthInvalidations } from './auth-cache.js';
 import type { AuthUser } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** MedReport's verified tokens and their live session's user, kept in process (db/auth-cache.ts). */
+    /** MedReport's verified tokens and their live session's user, kept in process (plugins/medreport/auth-cache.ts). */
     sessionCache: AuthCache<AuthUser>;
   }
 }

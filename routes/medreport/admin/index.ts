@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../../../plugins/errors.js';
-import { dashboard } from './stats.js';
+import { dashboard } from '../../../domain/medreport/admin/stats.js';
 import {
   DashboardStats,
   Deleted,
@@ -11,8 +11,16 @@ import {
   UsersPage,
   UsersQuery,
   UserUpdate,
+  toAdminUser,
 } from './schemas.js';
-import { adminAction, deleteUser, findUser, listUsers, setStatus, toAdminUser, updateUser } from './users.js';
+import {
+  adminAction,
+  deleteUser,
+  findUser,
+  listUsers,
+  setStatus,
+  updateUser,
+} from '../../../domain/medreport/admin/users.js';
 
 /**
  * Platform administration (docs/admin.md), mounted at /api/admin inside the authenticated scope;
@@ -145,7 +153,13 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const avatar = await adminAction(app.systemDb, admin(request), request.params.id, 'admin.user.deleted', deleteUser);
+      const avatar = await adminAction(
+        app.systemDb,
+        admin(request),
+        request.params.id,
+        'admin.user.deleted',
+        deleteUser,
+      );
       if (avatar) {
         await app.storage.remove(`avatars/${avatar}`).catch((err: unknown) => {
           request.log.warn({ err, avatar }, 'could not remove a deleted account’s avatar');

@@ -1,30 +1,20 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../schemas.js';
-import { BirthDate, Email, Name } from '../users/schemas.js';
+import { rolesOf } from '../../../domain/medreport/accounts/users.js';
+import { AccountStatus, STAT_KEYS, UserSearch, UserUpdate } from '../../../domain/medreport/admin/model.js';
+import type { AdminUserRow } from '../../../domain/medreport/admin/users.js';
 
 const Roles = Type.Array(StringEnum(['owner', 'doctor', 'admin']), {
   description: 'The organization role (if any), and `admin` for a platform administrator',
 });
-const Status = StringEnum(['active', 'suspended']);
+const Status = AccountStatus;
 const Timestamp = Type.String({ format: 'date-time' });
 
 export const UserIdParams = Type.Object({
   id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The user’s `id`' }),
 });
 
-export const UsersQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-  search: Type.Optional(
-    Type.String({
-      maxLength: 255,
-      description: 'Part of the name, e-mail, speciality or order number; case and accents ignored',
-    }),
-  ),
-  status: Type.Optional(Status),
-  role: Type.Optional(StringEnum(['owner', 'doctor', 'admin'])),
-  organization_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-});
+export const UsersQuery = UserSearch;
 
 /** The spec's AdminUser (ids as strings, `createdAt`), with the roles and the organization. */
 const userFields = {
@@ -49,6 +39,24 @@ export const AdminUser = Type.Object({
   organization_name: Nullable(Type.String()),
 });
 
+export function toAdminUser(row: AdminUserRow): Static<typeof AdminUser> {
+  return {
+    id: String(row.id),
+    name: row.name,
+    email: row.email,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    phone: row.phone,
+    address: row.address,
+    speciality: row.speciality,
+    medical_order_number: row.medical_order_number,
+    roles: rolesOf(row),
+    organization_id: row.organization_id === null ? null : String(row.organization_id),
+    birth_date: row.birth_date,
+    organization_name: row.organization_name,
+  };
+}
+
 export const UsersPage = Type.Object({
   data: Type.Array(AdminUserSummary),
   total: Type.Integer(),
@@ -65,32 +73,14 @@ export const UserChanged = Type.Object({
   user: AdminUser,
 });
 
-/** What an administrator may change: the profile, and the platform role through `roles`. */
-export const UserUpdate = Type.Object({
-  name: Type.Optional(Name),
-  email: Type.Optional(Email),
-  phone: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
-  address: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
-  birth_date: Type.Optional(Nullable(BirthDate)),
-  speciality: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
-  medical_order_number: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-  roles: Type.Optional(
-    Type.Array(StringEnum(['owner', 'doctor', 'admin']), {
-      maxItems: 3,
-      uniqueItems: true,
-      description:
-        'With `admin` or without: grants or removes platform administration. The organization role, if ' +
-        'sent, must be the current one (it is managed inside the organization).',
-    }),
-  ),
-});
+export { UserUpdate };
 
 export const StatusChange = Type.Object({ status: Status });
 
 export const Deleted = Type.Object({ success: Type.Literal(true), message: Type.String() });
 
 const Stat = Type.Object({
-  key: StringEnum(['users', 'organizations', 'patients', 'prescriptions', 'invoices', 'active_sessions']),
+  key: StringEnum(STAT_KEYS),
   label: Type.String(),
   value: Type.Integer({ description: 'Now' }),
   last_30_days: Type.Integer({ description: 'Added in the last 30 days' }),

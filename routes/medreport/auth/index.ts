@@ -1,11 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses, unauthorized, forbidden, unprocessable } from '../../../plugins/errors.js';
-import { createUser, findUserByEmail, revokeSessions, setPasswordHash } from '../users/queries.js';
-import { assertConfirmed, assertPastDate } from '../users/rules.js';
+import { checkNewAccount, logIn, refreshSession, registerAccount } from '../../../domain/medreport/accounts/login.js';
+import {
+  accountOfResetToken,
+  resetPassword,
+  sendPasswordResetLink,
+} from '../../../domain/medreport/accounts/password-resets.js';
+import { revokeSession } from '../../../domain/medreport/accounts/sessions.js';
+import { assertConfirmed } from '../../../domain/medreport/accounts/rules.js';
+import { findOrganization } from '../../../domain/medreport/organizations/organizations.js';
+import { errorResponses } from '../../../plugins/errors.js';
+import { sessionOpener } from '../../../plugins/medreport/auth.js';
 import { toUserResource } from '../users/schemas.js';
-import { findOrganization } from '../organization/queries.js';
 import { toOrganizationResource } from '../organization/schemas.js';
-import { consumePasswordReset, createPasswordReset, isLivePasswordReset } from './queries.js';
 import {
   AuthResponse,
   ForgotPasswordBody,
@@ -16,8 +22,6 @@ import {
   ResetPasswordBody,
   TokenResponse,
 } from './schemas.js';
-
-const INVALID_RESET = 'Ce lien de réinitialisation est invalide ou a expiré.';
 
 /** Routes reached without a token: registration, login, password reset. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -38,13 +42,9 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      assertConfirmed(body.password, body.password_confirmation);
-      assertPastDate('birth_date', body.birth_date);
+      checkNewAccount(body);
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const { user, token } = await app.systemDb.transaction().execute(async (trx) => {
-        const user = await createUser(trx, body, { passwordHash });
-        return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
-      });
+      const { user, token } = await registerAccount(app.systemDb, body, { passwordHash }, sessionOpener(app, request));
       return reply.code(201).send({
         success: true,
         message: 'Utilisateur créé avec succès',
@@ -67,11 +67,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUserByEmail(app.systemDb, request.body.email);
-      if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
-        throw unauthorized('Identifiants invalides.');
-      }
-      if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
+      const user = await logIn(app.systemDb, request.body, app.passwords.for(request));
       const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
       return { success: true as const, message: 'Connexion réussie', token, user: toUserResource(user, publicUrl) };
     },
@@ -94,17 +90,9 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // Answered before any work, so the time of the answer says nothing about the account.
       const { email } = request.body;
       app.background.run('forgot-password', async () => {
-        const user = await findUserByEmail(app.systemDb, email);
-        if (user?.status !== 'active') return;
-        const token = await createPasswordReset(app.systemDb, user.id);
-        const link = `${passwordResetUrl}?token=${encodeURIComponent(token)}&email=${encodeURIComponent(user.email)}`;
-        await app.mailer.send({
-          to: user.email,
-          subject: 'Réinitialisation de votre mot de passe MedReport',
-          text:
-            `Bonjour ${user.name},\n\n` +
-            `Pour choisir un nouveau mot de passe, ouvrez ce lien (valable 60 minutes) :\n${link}\n\n` +
-            "Si vous n'avez pas demandé cette réinitialisation, ignorez ce message.",
+        await sendPasswordResetLink(app.systemDb, email, {
+          resetUrl: passwordResetUrl,
+          send: (mail) => app.mailer.send(mail),
         });
       });
       return {
@@ -130,20 +118,9 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { email, token, password, password_confirmation } = request.body;
       assertConfirmed(password, password_confirmation);
-      const user = await findUserByEmail(app.systemDb, email);
-      // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
-      if (!user || !(await isLivePasswordReset(app.systemDb, user.id, token))) {
-        throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
-      }
+      const user = await accountOfResetToken(app.systemDb, email, token);
       const passwordHash = await app.passwords.for(request).hash(password);
-      const reset = await app.systemDb.transaction().execute(async (trx) => {
-        // Consumed conditionally: of two resets racing with one token, one wins.
-        if (!(await consumePasswordReset(trx, user.id, token))) return false;
-        await setPasswordHash(trx, user.id, passwordHash, { addressProved: true });
-        await revokeSessions(trx, user.id);
-        return true;
-      });
-      if (!reset) throw unprocessable(INVALID_RESET, { token: [INVALID_RESET] });
+      await resetPassword(app.systemDb, user.id, token, passwordHash);
       return { success: true as const, message: 'Mot de passe réinitialisé avec succès.' };
     },
   );
@@ -166,11 +143,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await app.systemDb
-        .updateTable('medreport.sessions')
-        .set({ revoked_at: new Date() })
-        .where('id', '=', request.user.session_id)
-        .execute();
+      await revokeSession(app.systemDb, request.user.session_id);
       return { success: true as const, message: 'Déconnexion réussie' };
     },
   );
@@ -188,18 +161,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { user } = request;
-      const token = await app.systemDb.transaction().execute(async (trx) => {
-        const revoked = await trx
-          .updateTable('medreport.sessions')
-          .set({ revoked_at: new Date() })
-          .where('id', '=', user.session_id)
-          .where('revoked_at', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
-        // Two refreshes racing with one token: only the first gets a new one.
-        if (!revoked) throw unauthorized('Session expirée ou révoquée.');
-        return app.issueToken(trx, user.id, user.uuid, request);
-      });
+      const token = await refreshSession(app.systemDb, user.session_id, (trx) =>
+        app.issueToken(trx, user.id, user.uuid, request),
+      );
       return { token };
     },
   );

@@ -1,15 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { Organization } from '../organization/schemas.js';
-import { BirthDate, Email, Name, Password, ProfileFields, User } from '../users/schemas.js';
+import { BirthDate, Email, NewAccount, Password } from '../../../domain/medreport/accounts/model.js';
+import { User } from '../users/schemas.js';
 
-export const RegisterBody = Type.Object({
-  name: Name,
-  email: Email,
-  password: Password,
-  password_confirmation: Type.String(),
-  birth_date: BirthDate,
-  ...ProfileFields,
-});
+/** The public registration form: `birth_date` is required there. */
+export const RegisterBody = Type.Object({ ...NewAccount.properties, birth_date: BirthDate });
 
 export const LoginBody = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 255 }),

@@ -2,12 +2,12 @@ import cookie from '@fastify/cookie';
 import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses, forbidden, HttpError, unprocessable } from '../../../plugins/errors.js';
+import { oauthSignIn } from '../../../domain/medreport/accounts/oauth.js';
+import { errorResponses, HttpError } from '../../../plugins/errors.js';
 import { OAUTH_PROVIDERS } from '../../../src/config.js';
 import { toUserResource } from '../users/schemas.js';
 import { AuthResponse } from '../auth/schemas.js';
 import { PROVIDERS, endpoints, fetchJson } from './providers.js';
-import { findOrCreateOAuthUser } from './queries.js';
 
 const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 2048 })),
@@ -90,11 +90,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
             request.log.warn({ err, provider }, 'oauth userinfo failed');
             throw new HttpError(401, `Échec de la connexion avec ${title}.`);
           });
-        if (!profile.email || !profile.emailVerified) {
-          throw unprocessable(`${title} n'a pas fourni d'adresse e-mail vérifiée.`);
-        }
-        const user = await findOrCreateOAuthUser(app.systemDb, provider, { ...profile, email: profile.email });
-        if (user.status === 'suspended') throw forbidden('Ce compte est suspendu.');
+        const user = await oauthSignIn(app.systemDb, provider, title, profile);
         const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
         if (oauthSuccessRedirect) {
           const target = new URL(oauthSuccessRedirect);

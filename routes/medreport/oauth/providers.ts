@@ -1,13 +1,6 @@
 import { fastifyOauth2 as oauth2 } from '@fastify/oauth2';
+import type { OAuthProfile } from '../../../domain/medreport/accounts/oauth.js';
 import type { OAuthProviderConfig, OAuthProviderName } from '../../../src/config.js';
-
-/** What every provider must tell us about the person, whatever its own field names. */
-export interface OAuthProfile {
-  providerUserId: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string;
-}
 
 interface ProviderDefinition {
   endpoints: { authorizeHost?: string; authorizePath: string; tokenHost: string; tokenPath: string };

@@ -1,16 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { conflict, errorResponses, forbidden, unprocessable } from '../../../plugins/errors.js';
-import { byUser } from '../../../plugins/medreport/auth.js';
-import { createUser } from '../users/queries.js';
-import { assertConfirmed, assertPastDate } from '../users/rules.js';
-import { toUserResource } from '../users/schemas.js';
+import { checkNewAccount, registerAccount } from '../../../domain/medreport/accounts/login.js';
 import {
-  createOrganization,
+  joinOrganization,
+  organizationOfCode,
+  registerOwner,
+} from '../../../domain/medreport/organizations/membership.js';
+import {
   findOrganization,
-  findOrganizationByCode,
   renameOrganization,
   rotateCode,
-} from './queries.js';
+} from '../../../domain/medreport/organizations/organizations.js';
+import { errorResponses } from '../../../plugins/errors.js';
+import { byUser, sessionOpener } from '../../../plugins/medreport/auth.js';
+import { toUserResource } from '../users/schemas.js';
 import {
   CodeRotated,
   DoctorRegistered,
@@ -24,9 +26,6 @@ import {
   RenameBody,
   toOrganizationResource,
 } from './schemas.js';
-
-const INVALID_CODE = "Code d'organisation invalide.";
-const invalidCode = () => unprocessable(INVALID_CODE, { organization_code: [INVALID_CODE] });
 
 /** Public: create an organization with its owner, or join one as a doctor with its code. */
 export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -48,20 +47,15 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      assertConfirmed(body.password, body.password_confirmation);
-      assertPastDate('birth_date', body.birth_date);
+      checkNewAccount(body);
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const result = await app.systemDb.transaction().execute(async (trx) => {
-        const owner = await createUser(trx, body, { passwordHash, role: 'owner' });
-        const organization = await createOrganization(trx, body.organization_name, owner.id);
-        const user = await trx
-          .updateTable('medreport.users')
-          .set({ organization_id: organization.id })
-          .where('id', '=', owner.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        return { user, organization, token: await app.issueToken(trx, user.id, user.uuid, request) };
-      });
+      const result = await registerOwner(
+        app.systemDb,
+        body,
+        body.organization_name,
+        passwordHash,
+        sessionOpener(app, request),
+      );
       return reply.code(201).send({
         user: toUserResource(result.user, publicUrl),
         token: result.token,
@@ -85,19 +79,15 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      assertConfirmed(body.password, body.password_confirmation);
-      assertPastDate('birth_date', body.birth_date);
-      const organization = await findOrganizationByCode(app.systemDb, body.organization_code);
-      if (!organization) throw invalidCode();
+      checkNewAccount(body);
+      const organization = await organizationOfCode(app.systemDb, body.organization_code);
       const passwordHash = await app.passwords.for(request).hash(body.password);
-      const result = await app.systemDb.transaction().execute(async (trx) => {
-        const user = await createUser(trx, body, {
-          passwordHash,
-          role: 'doctor',
-          organizationId: organization.id,
-        });
-        return { user, token: await app.issueToken(trx, user.id, user.uuid, request) };
-      });
+      const result = await registerAccount(
+        app.systemDb,
+        body,
+        { passwordHash, role: 'doctor', organizationId: organization.id },
+        sessionOpener(app, request),
+      );
       return reply.code(201).send({
         user: toUserResource(result.user, publicUrl),
         token: result.token,
@@ -125,20 +115,7 @@ export const joinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      if (request.user.platform_role === 'admin')
-        throw forbidden('Un administrateur ne peut pas rejoindre une organisation.');
-      if (request.user.organization_id !== null) throw conflict('Vous appartenez déjà à une organisation.');
-      const organization = await findOrganizationByCode(app.systemDb, request.body.organization_code);
-      if (!organization) throw invalidCode();
-      // Conditional on still having no organization: two joins racing cannot both win.
-      const user = await app.systemDb
-        .updateTable('medreport.users')
-        .set({ organization_id: organization.id, role: 'doctor', updated_at: new Date() })
-        .where('id', '=', request.user.id)
-        .where('organization_id', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (!user) throw conflict('Vous appartenez déjà à une organisation.');
+      const { user, organization } = await joinOrganization(app.systemDb, request.user, request.body.organization_code);
       return {
         message: 'Organisation rejointe avec succès',
         organization: toOrganizationResource(organization),
@@ -164,7 +141,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => ({
-      organization: toOrganizationResource(await findOrganization(app.systemDb, request.tenant.organizationId)),
+      organization: toOrganizationResource(await findOrganization(request.tenant.db, request.tenant.organizationId)),
       role: request.tenant.role,
     }),
   );
@@ -184,7 +161,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => ({
       organization: toOrganizationResource(
-        await renameOrganization(app.systemDb, request.tenant.organizationId, request.body.name),
+        await renameOrganization(request.tenant.db, request.tenant.organizationId, request.body.name),
       ),
       message: 'Organisation mise à jour avec succès',
     }),
@@ -203,7 +180,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const organization = await rotateCode(app.systemDb, request.tenant.organizationId);
+      const organization = await rotateCode(request.tenant.db, request.tenant.organizationId);
       return {
         message: "Code d'organisation renouvelé avec succès",
         code: organization.code,

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { OrganizationRow } from '../../../db/schema.js';
-import { BirthDate, Email, Name, Password, ProfileFields, User } from '../users/schemas.js';
+import { NewAccount } from '../../../domain/medreport/accounts/model.js';
+import { User } from '../users/schemas.js';
 
 export const Organization = Type.Object(
   {
@@ -27,14 +28,7 @@ export function toOrganizationResource(row: OrganizationRow) {
   };
 }
 
-const Account = {
-  name: Name,
-  email: Email,
-  password: Password,
-  password_confirmation: Type.String(),
-  birth_date: Type.Optional(BirthDate),
-  ...ProfileFields,
-};
+const Account = NewAccount.properties;
 
 export const OrganizationCode = Type.String({ minLength: 1, maxLength: 64 });
 

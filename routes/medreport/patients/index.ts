@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { assertPastDate } from '../users/rules.js';
+import { assertPastDate } from '../../../domain/medreport/accounts/rules.js';
 import { recordRoutes, type RecordDefinition } from '../records/crud.js';
 import { Nullable, StringEnum } from '../../schemas.js';
 import { Clearable, DateOnly, LongText, RecordMeta, Uuid } from '../records/schemas.js';

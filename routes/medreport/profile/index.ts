@@ -3,10 +3,11 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { fileTypeFromBuffer } from 'file-type';
-import { errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
-import { revokeSessions, setEmail, setPasswordHash, updateProfile } from '../users/queries.js';
-import { assertConfirmed, assertPastDate, normalizeEmail } from '../users/rules.js';
+import { assertAvatarVisible, avatarContentType, avatarExtension } from '../../../domain/medreport/accounts/avatars.js';
+import { assertCurrentPassword, changeEmail, changePassword } from '../../../domain/medreport/accounts/profile.js';
+import { assertConfirmed, assertPastDate } from '../../../domain/medreport/accounts/rules.js';
+import { updateProfile } from '../../../domain/medreport/accounts/users.js';
+import { errorResponses, notFound } from '../../../plugins/errors.js';
 import { toUserResource, User } from '../users/schemas.js';
 import {
   AvatarParams,
@@ -20,16 +21,12 @@ import {
 } from './schemas.js';
 
 const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
-const AVATAR_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
-const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 declare module 'fastify' {
   interface FastifyRequest {
     avatarUpload?: Buffer;
   }
 }
-
-const WRONG_PASSWORD = 'Le mot de passe actuel est incorrect.';
 
 /** The caller's own profile: read, update (JSON or multipart with an avatar), e-mail, password. */
 const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -105,13 +102,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** Stores the image under a random name (nothing to enumerate) and returns that name. */
   async function storeAvatar(bytes: Buffer): Promise<string> {
-    const detected = await fileTypeFromBuffer(bytes);
-    const ext = detected && AVATAR_TYPES[detected.mime];
-    if (!ext) {
-      const message = "L'avatar doit être une image JPEG, PNG ou WebP.";
-      throw unprocessable(message, { avatar: [message] });
-    }
-    const name = `${randomBytes(16).toString('base64url')}.${ext}`;
+    const name = `${randomBytes(16).toString('base64url')}.${await avatarExtension(bytes)}`;
     await app.storage.put(`avatars/${name}`, bytes);
     return name;
   }
@@ -129,12 +120,13 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await assertCurrentPassword(request, request.body.current_password);
-      const email = normalizeEmail(request.body.email);
-      const row =
-        email === request.user.email
-          ? await updateProfile(app.systemDb, request.user.id, {})
-          : await setEmail(app.systemDb, request.user.id, email);
+      await assertCurrentPassword(
+        app.systemDb,
+        request.user.id,
+        request.body.current_password,
+        app.passwords.for(request),
+      );
+      const row = await changeEmail(app.systemDb, request.user, request.body.email);
       return { message: 'Adresse email mise à jour avec succès', user: user(row) };
     },
   );
@@ -154,12 +146,10 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const { current_password, password, password_confirmation } = request.body;
       assertConfirmed(password, password_confirmation);
-      await assertCurrentPassword(request, current_password);
-      const passwordHash = await app.passwords.for(request).hash(password);
-      await app.systemDb.transaction().execute(async (trx) => {
-        await setPasswordHash(trx, request.user.id, passwordHash);
-        await revokeSessions(trx, request.user.id, request.user.session_id);
-      });
+      const passwords = app.passwords.for(request);
+      await assertCurrentPassword(app.systemDb, request.user.id, current_password, passwords);
+      const passwordHash = await passwords.hash(password);
+      await changePassword(app.systemDb, request.user.id, request.user.session_id, passwordHash);
       return { message: 'Mot de passe mis à jour avec succès' };
     },
   );
@@ -199,37 +189,16 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { name } = request.params;
-      const owner = await app.systemDb
-        .selectFrom('medreport.users')
-        .select(['id', 'organization_id'])
-        .where('avatar', '=', name)
-        .executeTakeFirst();
-      const me = request.user;
-      const visible =
-        owner &&
-        (owner.id === me.id || (owner.organization_id !== null && owner.organization_id === me.organization_id));
-      // Someone else's avatar answers exactly like a name that does not exist.
-      if (!visible) throw notFound('Avatar introuvable.');
+      await assertAvatarVisible(app.systemDb, name, request.user);
       const file = await app.storage.get(`avatars/${name}`);
       if (!file) throw notFound('Avatar introuvable.');
       return reply
-        .type(CONTENT_TYPES[name.split('.').pop()!]!)
+        .type(avatarContentType(name))
         .header('content-length', file.size)
         .header('cache-control', 'private, max-age=86400')
         .send(file.stream as unknown as string);
     },
   );
-
-  async function assertCurrentPassword(request: FastifyRequest, password: string): Promise<void> {
-    const row = await app.systemDb
-      .selectFrom('medreport.users')
-      .select('password_hash')
-      .where('id', '=', request.user.id)
-      .executeTakeFirstOrThrow();
-    if (!(await app.passwords.for(request).verify(row.password_hash, password))) {
-      throw unprocessable(WRONG_PASSWORD, { current_password: [WRONG_PASSWORD] });
-    }
-  }
 };
 
 export default profileRoutes;

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { BirthDate, Email, Name, Password, ProfileFields, User } from '../users/schemas.js';
+import { BirthDate, Email, Name, Password, ProfileFields } from '../../../domain/medreport/accounts/model.js';
+import { User } from '../users/schemas.js';
 
 const ProfileChanges = {
   name: Type.Optional(Name),

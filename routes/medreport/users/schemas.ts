@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { UserRow } from '../../../db/schema.js';
+import { rolesOf } from '../../../domain/medreport/accounts/users.js';
 import { Nullable, StringEnum } from '../../schemas.js';
 
 /** The MedReport User model, as the spec's Flutter `User.fromJson` reads it. */
@@ -33,24 +34,6 @@ export const User = Type.Object(
   { $id: 'User' },
 );
 export type UserResource = Static<typeof User>;
-
-/** Optional profile fields shared by every registration form and the profile update. */
-export const ProfileFields = {
-  phone: Type.Optional(Type.String({ maxLength: 50 })),
-  address: Type.Optional(Type.String({ maxLength: 500 })),
-  speciality: Type.Optional(Type.String({ maxLength: 255 })),
-  medical_order_number: Type.Optional(Type.String({ maxLength: 100 })),
-};
-
-export const Name = Type.String({ minLength: 1, maxLength: 255 });
-export const Email = Type.String({ format: 'email', maxLength: 255 });
-export const Password = Type.String({ minLength: 8, maxLength: 1024 });
-export const BirthDate = Type.String({ format: 'date' });
-
-/** The organization role, then the platform role: `["owner"]`, `["admin"]`, `["doctor", "admin"]`. */
-export function rolesOf(row: Pick<UserRow, 'role' | 'platform_role'>): Array<'owner' | 'doctor' | 'admin'> {
-  return [row.role, row.platform_role].filter((r) => r !== null);
-}
 
 export function toUserResource(row: Omit<UserRow, 'password_hash'>, publicUrl: string): UserResource {
   return {

@@ -1,9 +1,6 @@
-import type { Static } from '@sinclair/typebox';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import type { DashboardStats } from './schemas.js';
-
-type Stat = Static<typeof DashboardStats>['stats'][number];
+import type { StatKey } from './model.js';
 
 const DAY_MS = 86_400_000;
 
@@ -11,14 +8,14 @@ const DAY_MS = 86_400_000;
  * The platform at a glance. `db` is the cross-organization handle: records of every organization
  * are counted (docs/admin.md).
  */
-export async function dashboard(db: Kysely<Database>): Promise<Static<typeof DashboardStats>> {
+export async function dashboard(db: Kysely<Database>) {
   const now = Date.now();
   const since30 = new Date(now - 30 * DAY_MS);
   const since60 = new Date(now - 60 * DAY_MS);
   // Each kind: what is there now, what was added in the last 30 days and in the 30 before.
   const added = sql`count(*) filter (where created_at >= ${since30}),
     count(*) filter (where created_at >= ${since60} and created_at < ${since30})`;
-  const kinds: Array<[Stat['key'], string, string]> = [
+  const kinds: Array<[StatKey, string, string]> = [
     ['users', 'medreport.users', 'deleted_at is null'],
     ['organizations', 'medreport.organizations', 'true'],
     ['patients', 'medreport.patients', 'deleted_at is null'],
@@ -26,7 +23,7 @@ export async function dashboard(db: Kysely<Database>): Promise<Static<typeof Das
     ['invoices', 'medreport.invoices', 'deleted_at is null'],
     ['active_sessions', 'medreport.sessions', 'revoked_at is null and expires_at > now()'],
   ];
-  const { rows } = await sql<{ key: Stat['key']; value: number; last: number; previous: number }>`
+  const { rows } = await sql<{ key: StatKey; value: number; last: number; previous: number }>`
     select key, value, last, previous from (${sql.join(
       kinds.map(
         ([key, table, now], order) =>
@@ -36,7 +33,7 @@ export async function dashboard(db: Kysely<Database>): Promise<Static<typeof Das
       sql` union all `,
     )}) as counted (ord, key, value, last, previous)
     order by ord`.execute(db);
-  const labels: Record<Stat['key'], string> = {
+  const labels: Record<StatKey, string> = {
     users: 'Utilisateurs',
     organizations: 'Organisations',
     patients: 'Patients',

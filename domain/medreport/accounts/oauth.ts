@@ -1,8 +1,35 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, UserRow } from '../../../db/schema.js';
-import { createUser } from '../users/queries.js';
-import { normalizeEmail } from '../users/rules.js';
-import type { OAuthProfile } from './providers.js';
+import { Invalid } from '../../errors.js';
+import { assertNotSuspended } from './login.js';
+import { normalizeEmail } from './rules.js';
+import { createUser } from './users.js';
+
+/** What every provider must tell us about the person, whatever its own field names. */
+export interface OAuthProfile {
+  providerUserId: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string;
+}
+
+/**
+ * The account a provider's sign-in opens: invalid without an address the provider verified
+ * (`providerTitle` names it in the message), forbidden when the account is suspended.
+ */
+export async function oauthSignIn(
+  db: Kysely<Database>,
+  provider: string,
+  providerTitle: string,
+  profile: OAuthProfile,
+): Promise<UserRow> {
+  if (!profile.email || !profile.emailVerified) {
+    throw new Invalid(`${providerTitle} n'a pas fourni d'adresse e-mail vérifiée.`);
+  }
+  const user = await findOrCreateOAuthUser(db, provider, { ...profile, email: profile.email });
+  assertNotSuspended(user);
+  return user;
+}
 
 /**
  * The account behind a provider identity: the one already linked, else the one with the same

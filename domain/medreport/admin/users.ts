@@ -1,13 +1,11 @@
-import type { Static } from '@sinclair/typebox';
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { containing } from '../../../db/like.js';
 import type { Database, UserRow, UsersTable } from '../../../db/schema.js';
-import { conflict, notFound, unprocessable } from '../../../plugins/errors.js';
-import { emailTaken, normalizeEmail, assertPastDate } from '../users/rules.js';
-import { revokeSessions } from '../users/queries.js';
-import { rolesOf } from '../users/schemas.js';
-import type { AdminUser, UsersQuery, UserUpdate } from './schemas.js';
+import { Conflict, Invalid, NotFound } from '../../errors.js';
+import { assertPastDate, emailTaken, normalizeEmail } from '../accounts/rules.js';
+import { revokeSessions } from '../accounts/sessions.js';
+import type { UserSearch, UserUpdate } from './model.js';
 
 /** Who an administrator's action is logged as. */
 export interface Admin {
@@ -15,27 +13,10 @@ export interface Admin {
   name: string;
 }
 
-type Row = UserRow & { organization_name: string | null };
+/** An account as administration reads it: with its organization's name. */
+export type AdminUserRow = UserRow & { organization_name: string | null };
 
 const DELETED_NAME = 'Utilisateur supprimé';
-
-export function toAdminUser(row: Row): Static<typeof AdminUser> {
-  return {
-    id: String(row.id),
-    name: row.name,
-    email: row.email,
-    status: row.status,
-    createdAt: row.created_at.toISOString(),
-    phone: row.phone,
-    address: row.address,
-    speciality: row.speciality,
-    medical_order_number: row.medical_order_number,
-    roles: rolesOf(row),
-    organization_id: row.organization_id === null ? null : String(row.organization_id),
-    birth_date: row.birth_date,
-    organization_name: row.organization_name,
-  };
-}
 
 function users(db: Kysely<Database>) {
   return db
@@ -50,7 +31,7 @@ function users(db: Kysely<Database>) {
  * A page of accounts, newest first. `search` is folded like `users.search_text` (lower case, no
  * accents) and matched anywhere in it through the trigram index (docs/admin.md).
  */
-export async function listUsers(db: Kysely<Database>, query: Static<typeof UsersQuery>) {
+export async function listUsers(db: Kysely<Database>, query: UserSearch) {
   let filtered = db.selectFrom('medreport.users').where('deleted_at', 'is', null);
   if (query.search?.trim()) {
     filtered = filtered.where('search_text', 'like', containing(query.search.trim(), 'medreport'));
@@ -72,13 +53,13 @@ export async function listUsers(db: Kysely<Database>, query: Static<typeof Users
       .execute(),
     filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows: page as Row[], total: count.n };
+  return { rows: page as AdminUserRow[], total: count.n };
 }
 
-export async function findUser(db: Kysely<Database>, id: number): Promise<Row> {
+export async function findUser(db: Kysely<Database>, id: number): Promise<AdminUserRow> {
   const row = await users(db).where('u.id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('Utilisateur introuvable.');
-  return row as Row;
+  if (!row) throw new NotFound('Utilisateur introuvable.');
+  return row as AdminUserRow;
 }
 
 /**
@@ -100,7 +81,7 @@ export async function adminAction<T>(
       .where('deleted_at', 'is', null)
       .forUpdate()
       .executeTakeFirst();
-    if (!target) throw notFound('Utilisateur introuvable.');
+    if (!target) throw new NotFound('Utilisateur introuvable.');
     const value = await work(trx, target);
     const name = action === 'admin.user.deleted' ? DELETED_NAME : target.name;
     await sql`select medreport.log_platform_action(${admin.id}, ${admin.name}, ${action}, ${target.uuid}::uuid, ${name})`.execute(
@@ -111,7 +92,7 @@ export async function adminAction<T>(
 }
 
 /**
- * The platform keeps one active administrator: refuses (409) a change that would leave none.
+ * The platform keeps one active administrator: refuses (conflict) a change that would leave none.
  * Changes of administrators wait for each other here, so two cannot each remove the other.
  */
 async function keepAnAdministrator(trx: Transaction<Database>, target: UserRow, message: string): Promise<void> {
@@ -125,12 +106,12 @@ async function keepAnAdministrator(trx: Transaction<Database>, target: UserRow, 
     .where('deleted_at', 'is', null)
     .where('id', '!=', target.id)
     .executeTakeFirstOrThrow();
-  if (others.n === 0) throw conflict(message);
+  if (others.n === 0) throw new Conflict(message);
 }
 
 const LAST_ADMIN = 'C’est le dernier administrateur actif : nommez-en un autre avant.';
 
-export async function updateUser(trx: Transaction<Database>, target: UserRow, body: Static<typeof UserUpdate>) {
+export async function updateUser(trx: Transaction<Database>, target: UserRow, body: UserUpdate) {
   assertPastDate('birth_date', body.birth_date ?? undefined);
   const set: Updateable<UsersTable> = {};
   for (const column of ['name', 'phone', 'address', 'birth_date', 'speciality', 'medical_order_number'] as const) {
@@ -141,7 +122,7 @@ export async function updateUser(trx: Transaction<Database>, target: UserRow, bo
     const organizationRoles = body.roles.filter((r) => r !== 'admin');
     if (organizationRoles.some((r) => r !== target.role)) {
       const message = "Le rôle dans l'organisation se gère dans l'organisation.";
-      throw unprocessable(message, { roles: [message] });
+      throw new Invalid(message, { roles: [message] });
     }
     const platformRole = body.roles.includes('admin') ? 'admin' : null;
     if (platformRole === null) await keepAnAdministrator(trx, target, LAST_ADMIN);
@@ -160,7 +141,7 @@ export async function updateUser(trx: Transaction<Database>, target: UserRow, bo
   }
 }
 
-/** Suspending revokes every session at once (every instance forgets them: db/auth-cache.ts). */
+/** Suspending revokes every session at once (every instance forgets them: plugins/medreport/auth-cache.ts). */
 export async function setStatus(trx: Transaction<Database>, target: UserRow, status: 'active' | 'suspended') {
   if (status === 'suspended') {
     await keepAnAdministrator(trx, target, LAST_ADMIN);
@@ -189,7 +170,7 @@ export async function deleteUser(trx: Transaction<Database>, target: UserRow): P
       .where('deleted_at', 'is', null)
       .executeTakeFirstOrThrow();
     if (members.n > 0) {
-      throw conflict(
+      throw new Conflict(
         `Ce compte possède une organisation qui a encore ${members.n} autre(s) membre(s) : ` +
           'transférez-la ou retirez ces membres avant de le supprimer.',
       );

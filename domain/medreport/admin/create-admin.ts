@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import type { Passwords } from '../../../plugins/passwords.js';
-import { createUser, findUserByEmail } from './queries.js';
+import { createUser, findUserByEmail } from '../accounts/users.js';
 
 /**
  * Platform administrators exist only through the CLI (`admin:create`). Idempotent: an existing
@@ -11,7 +10,7 @@ import { createUser, findUserByEmail } from './queries.js';
 export async function createAdmin(
   db: Kysely<Database>,
   { email, password, name }: { email: string; password: () => Promise<string>; name: string },
-  hashing: Passwords,
+  hashing: { hash(password: string): Promise<string> },
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error(`not an e-mail address: ${email}`);
   const existing = await findUserByEmail(db, email);

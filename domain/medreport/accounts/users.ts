@@ -26,6 +26,11 @@ export interface AccountOwnedFields {
   emailVerifiedAt?: Date;
 }
 
+/** The organization role, then the platform role: `["owner"]`, `["admin"]`, `["doctor", "admin"]`. */
+export function rolesOf(row: Pick<UserRow, 'role' | 'platform_role'>): Array<'owner' | 'doctor' | 'admin'> {
+  return [row.role, row.platform_role].filter((r) => r !== null);
+}
+
 export function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
   return db.selectFrom('medreport.users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
 }
@@ -34,7 +39,7 @@ export function findUserById(db: Kysely<Database>, id: number): Promise<UserRow 
   return db.selectFrom('medreport.users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Inserts a user; a taken e-mail (in any case) is a 422 on `email`, never a 500. */
+/** Inserts a user; a taken e-mail (in any case) is invalid on `email` (422), never a 500. */
 export async function createUser(
   db: Kysely<Database>,
   account: ProfileInput & { name: string; email: string },
@@ -111,15 +116,4 @@ export async function setEmail(db: Kysely<Database>, id: number, email: string):
     if (isUniqueViolation(err, 'users_email_lower_key')) throw emailTaken();
     throw err;
   }
-}
-
-/** Revokes every live session of the user, except `keep` (the caller's own) when given. */
-export async function revokeSessions(db: Kysely<Database>, userId: number, keep?: string): Promise<void> {
-  let query = db
-    .updateTable('medreport.sessions')
-    .set({ revoked_at: new Date() })
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null);
-  if (keep) query = query.where('id', '!=', keep);
-  await query.execute();
 }

@@ -1,9 +1,9 @@
-import { unprocessable } from '../../../plugins/errors.js';
+import { Invalid } from '../../errors.js';
 
-/** Rules a schema cannot express, answered like schema errors: 422 with the field named. */
+/** Rules a schema cannot express, answered like schema errors: invalid, with the field named. */
 export function assertConfirmed(password: string, confirmation: string | undefined): void {
   if (password !== confirmation) {
-    throw unprocessable('La confirmation du mot de passe ne correspond pas.', {
+    throw new Invalid('La confirmation du mot de passe ne correspond pas.', {
       password: ['La confirmation du mot de passe ne correspond pas.'],
     });
   }
@@ -14,12 +14,12 @@ export function assertPastDate(field: string, value: string | undefined): void {
   const today = new Date().toISOString().slice(0, 10);
   if (value >= today || value < '1900-01-01') {
     const message = `Le champ ${field} doit être une date passée.`;
-    throw unprocessable(message, { [field]: [message] });
+    throw new Invalid(message, { [field]: [message] });
   }
 }
 
-export function emailTaken() {
-  return unprocessable('Cette adresse e-mail est déjà utilisée.', {
+export function emailTaken(): Invalid {
+  return new Invalid('Cette adresse e-mail est déjà utilisée.', {
     email: ['Cette adresse e-mail est déjà utilisée.'],
   });
 }
