@@ -2,10 +2,11 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
 import type { Database, PtitsPasRole, PtitsPasStatut, UtilisateursTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
-import { conflict } from '../../../plugins/errors.js';
-import { paginate } from '../../pagination.js';
+import { Conflict, NotFound } from '../../errors.js';
+import { paginate } from '../../shared/pagination.js';
 import { matches, sortKey, sortOf } from '../lists.js';
-import type { ListOptions, NewUserFields, UserChanges } from './schemas.js';
+import type { UserListOptions } from '../users/model.js';
+import type { NewUserFields, UserChanges } from './model.js';
 
 export const DETAIL = ['id', 'email', 'role', 'prenom', 'nom', 'telephone', 'adresse', 'statut', 'cree_le'] as const;
 const SUMMARY = ['id', 'email', 'role', 'prenom', 'nom', 'statut', 'cree_le'] as const;
@@ -14,36 +15,51 @@ const SUMMARY = ['id', 'email', 'role', 'prenom', 'nom', 'statut', 'cree_le'] as
 const shown = <T extends { cree_le: Date }>({ cree_le, ...row }: T) => ({ ...row, cree_le: cree_le.toISOString() });
 
 export const EMAIL_TAKEN = 'Cet e-mail est déjà utilisé.';
+export const USER_NOT_FOUND = 'Utilisateur non trouvé';
+
+/** What the operation creating an account decides: never the client. */
+export interface OwnedFields {
+  role: PtitsPasRole;
+  statut: PtitsPasStatut;
+  passwordHash: string | null;
+}
 
 /**
- * A new account. The client names only its own fields; role, statut and the password hash come
- * from the operation creating it (registration, an administrator, the CLI).
+ * New accounts, in one statement: the single write path of accounts (registration, staff, the
+ * CLI, the CSV import). The client names only its own fields; role, statut and the password hash
+ * come from the operation creating it. Returned in the order given.
  */
-export async function insertUser(
-  db: Kysely<Database>,
-  fields: NewUserFields,
-  owned: { role: PtitsPasRole; statut: PtitsPasStatut; passwordHash: string | null },
-) {
+export async function insertUsers(db: Kysely<Database>, accounts: Array<{ fields: NewUserFields; owned: OwnedFields }>) {
+  if (accounts.length === 0) return [];
+  const values = accounts.map(({ fields, owned }) => ({
+    id: uuidv7(),
+    email: fields.email.trim().toLowerCase(),
+    prenom: fields.prenom.trim(),
+    nom: fields.nom.trim(),
+    telephone: fields.telephone?.trim() ?? null,
+    adresse: fields.adresse?.trim() ?? null,
+    role: owned.role,
+    statut: owned.statut,
+    password_hash: owned.passwordHash,
+  }));
   try {
-    return await db
+    const rows = await db
       .insertInto('ptitspas.utilisateurs')
-      .values({
-        id: uuidv7(),
-        email: fields.email.trim().toLowerCase(),
-        prenom: fields.prenom.trim(),
-        nom: fields.nom.trim(),
-        telephone: fields.telephone?.trim() ?? null,
-        adresse: fields.adresse?.trim() ?? null,
-        role: owned.role,
-        statut: owned.statut,
-        password_hash: owned.passwordHash,
-      })
+      .values(values)
       .returning([...DETAIL, 'password_hash'])
-      .executeTakeFirstOrThrow();
+      .execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return values.map((v) => byId.get(v.id)!);
   } catch (err) {
-    if (isUniqueViolation(err, 'utilisateurs_email_key')) throw conflict(EMAIL_TAKEN);
+    if (isUniqueViolation(err, 'utilisateurs_email_key')) throw new Conflict(EMAIL_TAKEN);
     throw err;
   }
+}
+
+/** One new account (see insertUsers). */
+export async function insertUser(db: Kysely<Database>, fields: NewUserFields, owned: OwnedFields) {
+  const [user] = await insertUsers(db, [{ fields, owned }]);
+  return user!;
 }
 
 export async function findUser(db: Kysely<Database>, id: string, role?: PtitsPasRole) {
@@ -51,6 +67,13 @@ export async function findUser(db: Kysely<Database>, id: string, role?: PtitsPas
   if (role) query = query.where('role', '=', role);
   const row = await query.executeTakeFirst();
   return row && shown(row);
+}
+
+/** The account `id` (of `role` when given), or NotFound with `missing`. */
+export async function getUser(db: Kysely<Database>, id: string, role?: PtitsPasRole, missing = USER_NOT_FOUND) {
+  const user = await findUser(db, id, role);
+  if (!user) throw new NotFound(missing);
+  return user;
 }
 
 export async function findUserByEmail(db: Kysely<Database>, email: string) {
@@ -61,8 +84,22 @@ export async function findUserByEmail(db: Kysely<Database>, email: string) {
     .executeTakeFirst();
 }
 
+/** Which of `emails` (in lower case) already name an account. */
+export async function existingEmails(db: Kysely<Database>, emails: readonly string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  // Chunks keep each array parameter to a reasonable size.
+  for (let i = 0; i < emails.length; i += 10_000) {
+    const { rows } = await sql<{ email: string }>`
+      select lower(email) as email from ptitspas.utilisateurs where lower(email) = any(${emails.slice(i, i + 10_000)})`.execute(
+      db,
+    );
+    for (const r of rows) taken.add(r.email);
+  }
+  return taken;
+}
+
 /** A page of accounts with the filters of the lists, and how many match. */
-export async function listUsers(db: Kysely<Database>, options: ListOptions) {
+export async function listUsers(db: Kysely<Database>, options: UserListOptions) {
   let query = db.selectFrom('ptitspas.utilisateurs').select(SUMMARY);
   if (options.role) query = query.where('role', '=', options.role);
   if (options.statut) query = query.where('statut', '=', options.statut);
@@ -89,4 +126,17 @@ export async function updateUser(db: Kysely<Database>, id: string, changes: User
   if (role) query = query.where('role', '=', role);
   const row = await query.returning(DETAIL).executeTakeFirst();
   return row && shown(row);
+}
+
+/** updateUser, NotFound with `missing` when there is no such account (of `role`). */
+export async function changeUser(
+  db: Kysely<Database>,
+  id: string,
+  changes: UserChanges,
+  role?: PtitsPasRole,
+  missing = USER_NOT_FOUND,
+) {
+  const user = await updateUser(db, id, changes, role);
+  if (!user) throw new NotFound(missing);
+  return user;
 }

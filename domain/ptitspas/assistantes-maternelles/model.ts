@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from '../../schemas.js';
+import { Nullable } from '../../shared/schemas.js';
+import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';
-import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../users/schemas.js';
 
 export const NumeroAgrement = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' });
 export const DateAgrement = Type.String({ format: 'date', description: 'Obligatoire (v1.3), pas dans le futur' });
@@ -56,13 +56,8 @@ export const AssistanteMaternelle = Type.Object(
   { $id: 'PtitsPasAssistanteMaternelle' },
 );
 
-export const CreateAssistanteMaternelleBody = Type.Object({
-  email: Email,
-  password: Type.Optional(Password),
-  prenom: Name,
-  nom: Name,
-  telephone: Type.Optional(Telephone),
-  adresse: Type.Optional(Adresse),
+/** A childminder's own fields (beyond her account's): what her profile row holds. */
+export const ChildminderProfile = Type.Object({
   numero_agrement: NumeroAgrement,
   date_agrement: DateAgrement,
   nb_max_enfants: Type.Optional(Places),
@@ -74,10 +69,22 @@ export const CreateAssistanteMaternelleBody = Type.Object({
   specialite: Type.Optional(Specialite),
   nir_chiffre: Type.Optional(Nir),
 });
-export type NewAssistanteMaternelle = Static<typeof CreateAssistanteMaternelleBody>;
+export type ChildminderProfile = Static<typeof ChildminderProfile>;
+
+/** A new childminder account (active) and its profile. */
+export const NewAssistanteMaternelle = Type.Object({
+  email: Email,
+  password: Type.Optional(Password),
+  prenom: Name,
+  nom: Name,
+  telephone: Type.Optional(Telephone),
+  adresse: Type.Optional(Adresse),
+  ...ChildminderProfile.properties,
+});
+export type NewAssistanteMaternelle = Static<typeof NewAssistanteMaternelle>;
 
 /** `null` clears an optional field; the NIR too. */
-export const UpdateAssistanteMaternelleBody = Type.Object(
+export const AssistanteMaternelleChanges = Type.Object(
   {
     numero_agrement: Type.Optional(NumeroAgrement),
     date_agrement: Type.Optional(DateAgrement),
@@ -92,9 +99,9 @@ export const UpdateAssistanteMaternelleBody = Type.Object(
   },
   { minProperties: 1 },
 );
-export type AssistanteMaternelleChanges = Static<typeof UpdateAssistanteMaternelleBody>;
+export type AssistanteMaternelleChanges = Static<typeof AssistanteMaternelleChanges>;
 
-export const AssistanteMaternelleQuery = Type.Object({
+export const AssistanteMaternelleListOptions = Type.Object({
   ...Page,
   sort: Sort(['cree_le', 'nom', 'ville_residence', 'place_disponible'], 'nom'),
   statut: Type.Optional(Statut),
@@ -102,4 +109,4 @@ export const AssistanteMaternelleQuery = Type.Object({
   disponible: Type.Optional(Type.Boolean()),
   search: Type.Optional(Search),
 });
-export type AssistanteMaternelleListOptions = Static<typeof AssistanteMaternelleQuery>;
+export type AssistanteMaternelleListOptions = Static<typeof AssistanteMaternelleListOptions>;

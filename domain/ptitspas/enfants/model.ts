@@ -1,13 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from '../../schemas.js';
+import { StringEnum } from '../../shared/schemas.js';
+import { Name, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';
-import { Name, Uuid } from '../users/schemas.js';
 
+/** What a valid child is (docs/ptitspas.md, Enfants): the API's bodies and the CSV import check these. */
 export const STATUTS_ENFANT = ['actif', 'scolarise', 'inactif'] as const;
 export const Genre = StringEnum(['H', 'F'] as const, { description: 'Obligatoire (v1.3)' });
 export const StatutEnfant = StringEnum(STATUTS_ENFANT);
 const DateNaissance = Type.String({ format: 'date', description: 'Pas dans le futur' });
 
+/** A child as shown. */
 export const Enfant = Type.Object(
   {
     id: Uuid,
@@ -20,8 +22,10 @@ export const Enfant = Type.Object(
   },
   { $id: 'PtitsPasEnfant' },
 );
+export type Enfant = Static<typeof Enfant>;
 
-export const CreateEnfantBody = Type.Object({
+/** A new child: `statut` is `actif` and `consentement_photo` false unless given. */
+export const NewEnfant = Type.Object({
   prenom: Name,
   nom: Name,
   genre: Genre,
@@ -29,9 +33,10 @@ export const CreateEnfantBody = Type.Object({
   statut: Type.Optional(StatutEnfant),
   consentement_photo: Type.Optional(Type.Boolean()),
 });
-export type NewEnfant = Static<typeof CreateEnfantBody>;
+export type NewEnfant = Static<typeof NewEnfant>;
 
-export const UpdateEnfantBody = Type.Object(
+/** The fields a change writes; at least one. */
+export const EnfantChanges = Type.Object(
   {
     prenom: Type.Optional(Name),
     nom: Type.Optional(Name),
@@ -42,12 +47,13 @@ export const UpdateEnfantBody = Type.Object(
   },
   { minProperties: 1 },
 );
-export type EnfantChanges = Static<typeof UpdateEnfantBody>;
+export type EnfantChanges = Static<typeof EnfantChanges>;
 
-export const EnfantQuery = Type.Object({
+/** A page of children: filters and order. */
+export const EnfantListOptions = Type.Object({
   ...Page,
   sort: Sort(['cree_le', 'nom', 'prenom', 'date_naissance'], '-cree_le'),
   statut: Type.Optional(StatutEnfant),
   search: Type.Optional(Search),
 });
-export type EnfantListOptions = Static<typeof EnfantQuery>;
+export type EnfantListOptions = Static<typeof EnfantListOptions>;

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from '../../schemas.js';
+import { Nullable } from '../../shared/schemas.js';
+import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';
-import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../users/schemas.js';
 
 const Utilisateur = Type.Object({
   email: Type.String(),
@@ -17,7 +17,8 @@ export const Parent = Type.Object(
   { $id: 'PtitsPasParent' },
 );
 
-export const CreateParentBody = Type.Object({
+/** A new parent account (active), linked to an existing co-parent when `id_co_parent` is given. */
+export const NewParent = Type.Object({
   email: Email,
   password: Type.Optional(Password),
   prenom: Name,
@@ -26,8 +27,10 @@ export const CreateParentBody = Type.Object({
   adresse: Type.Optional(Adresse),
   id_co_parent: Type.Optional(Uuid),
 });
+export type NewParent = Static<typeof NewParent>;
 
-export const UpdateParentBody = Type.Object(
+/** `id_co_parent` links (or unlinks, null) both parents; the account's contact fields. */
+export const ParentChanges = Type.Object(
   {
     id_co_parent: Type.Optional(Nullable(Uuid)),
     prenom: Type.Optional(Name),
@@ -37,11 +40,12 @@ export const UpdateParentBody = Type.Object(
   },
   { minProperties: 1 },
 );
+export type ParentChanges = Static<typeof ParentChanges>;
 
-export const ParentQuery = Type.Object({
+export const ParentListOptions = Type.Object({
   ...Page,
   sort: Sort(['cree_le', 'nom', 'prenom', 'email'], '-cree_le'),
   statut: Type.Optional(Statut),
   search: Type.Optional(Search),
 });
-export type ParentListOptions = Static<typeof ParentQuery>;
+export type ParentListOptions = Static<typeof ParentListOptions>;
