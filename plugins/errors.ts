@@ -5,9 +5,9 @@ import type {
   FastifyInstance,
   FastifyReply,
   FastifyRequest,
-  FastifySchemaValidationError,
 } from 'fastify';
 import { DomainError, type DomainErrorKind, type FieldErrors } from '../domain/errors.js';
+import { fieldErrors } from '../domain/shared/validation-messages.js';
 
 /**
  * An error that only makes sense in HTTP (a body too large, a missing bearer token): routes and
@@ -25,6 +25,7 @@ export class HttpError extends Error {
 }
 
 export type { FieldErrors };
+export { fieldErrors };
 
 export const badRequest = (message: string) => new HttpError(400, message);
 export const unauthorized = (message = 'Non authentifié.') => new HttpError(401, message);
@@ -94,82 +95,6 @@ function errorBody(api: Api, status: number, message: string, details: HttpError
     error: details.error ?? message,
     ...(details.errors ? { errors: details.errors } : {}),
   };
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  string: 'une chaîne de caractères',
-  integer: 'un nombre entier',
-  number: 'un nombre',
-  boolean: 'un booléen',
-  object: 'un objet',
-  array: 'une liste',
-  null: 'vide',
-};
-
-const FORMAT_NAMES: Record<string, string> = {
-  email: 'une adresse e-mail valide',
-  date: 'une date valide (AAAA-MM-JJ)',
-  'date-time': 'une date et heure ISO 8601',
-  uuid: 'un UUID valide',
-  uri: 'une URL valide',
-};
-
-/** One readable message for one schema violation. */
-function describe(field: string, e: FastifySchemaValidationError): string {
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'required':
-      return `Le champ ${field} est obligatoire.`;
-    case 'type':
-      return `Le champ ${field} doit être ${TYPE_NAMES[String(p.type).split(',')[0]!] ?? String(p.type)}.`;
-    case 'format':
-      return `Le champ ${field} doit être ${FORMAT_NAMES[String(p.format)] ?? `au format ${String(p.format)}`}.`;
-    case 'minLength':
-      return `Le champ ${field} doit contenir au moins ${String(p.limit)} caractère(s).`;
-    case 'maxLength':
-      return `Le champ ${field} ne doit pas dépasser ${String(p.limit)} caractères.`;
-    case 'minimum':
-      return `Le champ ${field} doit être supérieur ou égal à ${String(p.limit)}.`;
-    case 'maximum':
-      return `Le champ ${field} doit être inférieur ou égal à ${String(p.limit)}.`;
-    case 'minItems':
-      return `Le champ ${field} doit contenir au moins ${String(p.limit)} élément(s).`;
-    case 'maxItems':
-      return `Le champ ${field} ne doit pas contenir plus de ${String(p.limit)} éléments.`;
-    case 'minProperties':
-      return 'Au moins un champ est attendu.';
-    case 'pattern':
-      return `Le format du champ ${field} n'est pas valide.`;
-    case 'enum':
-    case 'const':
-      return `La valeur du champ ${field} n'est pas autorisée.`;
-    case 'text':
-      return `Le champ ${field} contient des caractères non autorisés.`;
-    case 'finite':
-      return `Le champ ${field} doit être un nombre fini.`;
-    case 'depth':
-      return `Le champ ${field} est trop imbriqué.`;
-    case 'additionalProperties':
-      return `Le champ ${String(p.additionalProperty)} n'est pas autorisé.`;
-    default:
-      return `La valeur du champ ${field} n'est pas valide.`;
-  }
-}
-
-/** Field errors keyed Laravel-style (`items.0.name`), one message per distinct violation. */
-export function fieldErrors(validation: FastifySchemaValidationError[], context = 'body'): FieldErrors {
-  // A Map: field names come from the client's keys, and `toString` must not find Object.prototype's.
-  const errors = new Map<string, string[]>();
-  for (const e of validation) {
-    const segments = e.instancePath.split('/').filter(Boolean);
-    if (e.keyword === 'required') segments.push(String((e.params as { missingProperty: string }).missingProperty));
-    if (e.keyword === 'additionalProperties') segments.push(String(e.params.additionalProperty));
-    const field = segments.join('.') || context;
-    const message = describe(field, e);
-    const list = errors.get(field) ?? [];
-    if (!list.includes(message)) errors.set(field, [...list, message]);
-  }
-  return Object.fromEntries(errors);
 }
 
 /** What a client is told for errors raised by Fastify and its plugins: never their own text, which may echo input. */

@@ -1,2 +1,2 @@
-// The model helpers live with the models (domain/); routes build their HTTP schemas with the same ones.
-export { Nullable, StringEnum } from '../domain/shared/typebox.js';
+// The schema helpers live with the model schemas that use them (domain/shared/schemas.ts).
+export { Nullable, StringEnum } from '../domain/shared/schemas.js';

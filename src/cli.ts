@@ -7,13 +7,13 @@ import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from './provision.js';
-import { importPtitsPas } from '../db/ptitspas-import.js';
+import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { passwords, queueBounds } from '../plugins/passwords.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
-import { NirCipher } from '../routes/ptitspas/assistantes-maternelles/nir.js';
-import { reencryptNirs } from '../routes/ptitspas/assistantes-maternelles/queries.js';
-import { createSuperAdmin } from '../routes/ptitspas/users/admin.js';
+import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
+import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
+import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
 import { ConfigError, loadConfig, loadDotEnv, resolveNirKeys } from './config.js';
 
 /**

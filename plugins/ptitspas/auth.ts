@@ -3,6 +3,7 @@ import { createSigner, createVerifier } from 'fast-jwt';
 import type { FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PtitsPasRole } from '../../db/schema.js';
+import { callerOfLogin } from '../../domain/ptitspas/accounts/sessions.js';
 import type { PtitsPasCaller } from '../../domain/ptitspas/caller.js';
 import { forbidden, unauthorized } from '../errors.js';
 
@@ -27,17 +28,6 @@ declare module 'fastify' {
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const AUDIENCE = 'ptitspas';
 const BEARER = /^Bearer\s+(\S+)$/i;
-
-// The caller and their login in one round trip: a revoked family (logout, suspension, reuse)
-// ends its access tokens at once, not when they expire.
-const CALLER = {
-  name: 'ptitspas_caller',
-  text: `
-    select u.id, u.email, u.role, u.prenom, u.nom, u.statut
-      from ptitspas.refresh_families f
-      join ptitspas.utilisateurs u on u.id = f.id_utilisateur
-     where f.id = $1 and u.id = $2 and f.revoque_le is null`,
-};
 
 /**
  * PtitsPas's token verifier and role guard, registered inside the /api/v1 tree only. Its key is
@@ -78,14 +68,8 @@ export default fp<{ secret: string }>(
         throw unauthorized('Jeton invalide ou expiré.');
       }
       if (typeof payload.sub !== 'string' || typeof payload.fid !== 'string') throw unauthorized('Jeton invalide.');
-      const { rows } = await app.pool.query<Omit<PtitsPasCaller, 'familyId'>>({
-        ...CALLER,
-        values: [payload.fid, payload.sub],
-      });
-      const row = rows[0];
-      if (!row) throw unauthorized('Session expirée ou révoquée.');
-      if (row.statut !== 'actif') throw forbidden('Ce compte est suspendu ou en attente de validation.');
-      return { ...row, familyId: payload.fid };
+      // A revoked login or an account that is not active: domain/ptitspas/accounts/sessions.ts.
+      return callerOfLogin(app.pool, payload.fid, payload.sub);
     }
 
     app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NirCipher } from '../../routes/ptitspas/assistantes-maternelles/nir.js';
+import { NirCipher } from '../../domain/ptitspas/assistantes-maternelles/nir.js';
 import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';

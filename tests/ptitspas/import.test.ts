@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importPtitsPas } from '../../db/ptitspas-import.js';
+import { importPtitsPas } from '../../domain/ptitspas/import/index.js';
 import { writePtitsPasCsv } from '../../scripts/generate-ptitspas-csv.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';

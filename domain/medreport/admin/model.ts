@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, StringEnum } from '../../shared/typebox.js';
+import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { BirthDate, Email, Name } from '../accounts/model.js';
 
 export const AccountStatus = StringEnum(['active', 'suspended']);

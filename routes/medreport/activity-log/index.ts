@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
 import { sql, type Selectable } from 'kysely';
 import type { ActivityLogTable } from '../../../db/schema.js';
-import { paginate } from '../../pagination.js';
+import { paginate } from '../../../domain/shared/pagination.js';
 import { containing, likeLiteral } from '../../../db/like.js';
 import { MAX_PAGE } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';

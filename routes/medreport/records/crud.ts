@@ -11,7 +11,7 @@ import { mutate, mutationScope, type Mutation, type SyncedEntity } from '../muta
 import { csvDisposition, csvStream, type CsvColumn } from './csv.js';
 import { References } from './references.js';
 import { StringEnum } from '../../schemas.js';
-import { paginate } from '../../pagination.js';
+import { paginate } from '../../../domain/shared/pagination.js';
 
 export type Row = Record<string, unknown> & {
   uuid: string;

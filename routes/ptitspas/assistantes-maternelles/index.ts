@@ -1,24 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { notFound } from '../../../plugins/errors.js';
-import { sendActivation } from '../auth/links.js';
-import { TotalHeader } from '../lists.js';
-import { authenticatedErrors as errors, security } from '../responses.js';
-import { createActiveUser } from '../users/create.js';
-import { Message, UserIdParams } from '../users/schemas.js';
-import { deleteUser } from '../users/status.js';
-import { NirCipher } from './nir.js';
+import { NirCipher } from '../../../domain/ptitspas/assistantes-maternelles/nir.js';
 import {
-  AM_NOT_FOUND,
-  findAssistanteMaternelle,
-  insertAssistanteMaternelle,
+  getAssistanteMaternelle,
   listAssistantesMaternelles,
+} from '../../../domain/ptitspas/assistantes-maternelles/queries.js';
+import {
+  createAssistanteMaternelle,
+  deleteAssistanteMaternelle,
   updateAssistanteMaternelle,
-} from './queries.js';
+} from '../../../domain/ptitspas/assistantes-maternelles/writes.js';
+import { sendActivation } from '../auth/activation.js';
+import { authenticatedErrors as errors, security } from '../responses.js';
+import { Message, UserIdParams } from '../users/schemas.js';
 import {
   AssistanteMaternelle,
+  AssistanteMaternelleList,
   AssistanteMaternelleQuery,
-  AssistanteMaternelleSummary,
   CreateAssistanteMaternelleBody,
   UpdateAssistanteMaternelleBody,
 } from './schemas.js';
@@ -40,7 +37,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Liste des assistantes maternelles (paginée, total dans X-Total-Count)',
         security,
         querystring: AssistanteMaternelleQuery,
-        response: { 200: { ...Type.Array(AssistanteMaternelleSummary), headers: TotalHeader }, ...errors(400) },
+        response: { 200: AssistanteMaternelleList, ...errors(400) },
       },
     },
     async (request, reply) => {
@@ -62,11 +59,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AssistanteMaternelle, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const found = await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, request.params.id);
-      if (!found) throw notFound(AM_NOT_FOUND);
-      return found;
-    },
+    async (request) => getAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, request.params.id),
   );
 
   app.post(
@@ -83,17 +76,17 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { email, password, prenom, nom, telephone, adresse, ...profile } = request.body;
-      const { user, token } = await createActiveUser(
+      const { password } = request.body;
+      const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
+      const { user, token, assistanteMaternelle } = await createAssistanteMaternelle(
         app.systemDb,
-        app.passwords.for(request),
-        { email, prenom, nom, telephone, adresse },
-        'assistante_maternelle',
-        password,
-        (trx, id) => insertAssistanteMaternelle(trx, id, profile, cipher),
+        cipher,
+        request.ptitspasUser,
+        request.body,
+        passwordHash,
       );
       sendActivation(app, user, token);
-      return reply.code(201).send((await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, user.id))!);
+      return reply.code(201).send(assistanteMaternelle);
     },
   );
 
@@ -111,11 +104,8 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AssistanteMaternelle, ...errors(400, 404, 409) },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      await app.systemDb.transaction().execute((trx) => updateAssistanteMaternelle(trx, cipher, id, request.body));
-      return (await findAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, id))!;
-    },
+    async (request) =>
+      updateAssistanteMaternelle(app.systemDb, cipher, request.ptitspasUser, request.params.id, request.body),
   );
 
   app.delete(
@@ -132,10 +122,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      await deleteUser(app.systemDb, request.ptitspasUser, request.params.id, {
-        role: 'assistante_maternelle',
-        missing: AM_NOT_FOUND,
-      });
+      await deleteAssistanteMaternelle(app.systemDb, request.ptitspasUser, request.params.id);
       return { message: 'Assistante maternelle supprimée' };
     },
   );

@@ -1,13 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sql } from 'kysely';
-import { badRequest, errorResponses, forbidden, unauthorized } from '../../../plugins/errors.js';
+import { checkRegistration, register } from '../../../domain/ptitspas/accounts/registration.js';
+import { logIn, setPasswordWithLink } from '../../../domain/ptitspas/accounts/sessions.js';
+import { pruneRefreshTokens, revokeFamily, rotate } from '../../../domain/ptitspas/accounts/tokens.js';
+import { errorResponses, unauthorized } from '../../../plugins/errors.js';
 import { hourly } from '../../../plugins/periodic.js';
-import { insertAssistanteMaternelle } from '../assistantes-maternelles/queries.js';
-import { insertParent } from '../parents/queries.js';
 import { authenticatedErrors, security } from '../responses.js';
-import { findUserByEmail, insertUser } from '../users/queries.js';
 import { Message } from '../users/schemas.js';
-import { consumeSetPasswordToken, liveTokenOwner } from './links.js';
 import {
   LoginBody,
   LoginResponse,
@@ -18,11 +16,8 @@ import {
   SetPasswordBody,
   TokenPair,
 } from './schemas.js';
-import { openFamily, pruneRefreshTokens, revokeFamily, rotate } from './tokens.js';
 
-const BAD_CREDENTIALS = 'Email ou mot de passe incorrect';
 const BAD_REFRESH = 'Token de rafraîchissement invalide ou expiré';
-const BAD_LINK = 'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
 const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...statuses);
 
 /** Routes reached without a token: login, registration, refresh, set-password. */
@@ -43,14 +38,10 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const user = await findUserByEmail(app.systemDb, request.body.email);
-      // An unknown e-mail costs the same hash as a wrong password: the answers cannot be told apart.
-      if (!(await app.passwords.for(request).verify(user?.password_hash, request.body.password)) || !user) {
-        throw unauthorized(BAD_CREDENTIALS);
-      }
-      if (user.statut === 'suspendu') throw forbidden('Compte suspendu');
-      if (user.statut === 'en_attente') throw forbidden('Compte en attente de validation');
-      const { familyId, refreshToken } = await openFamily(app.systemDb, user.id);
+      const passwords = app.passwords.for(request);
+      const { user, familyId, refreshToken } = await logIn(app.systemDb, request.body.email, (hash) =>
+        passwords.verify(hash, request.body.password),
+      );
       return {
         access_token: app.signPtitsPasAccess(user, familyId),
         refresh_token: refreshToken,
@@ -72,26 +63,10 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, role, numero_agrement, date_agrement, nb_max_enfants, ville_residence, ...fields } =
-        request.body;
-      if (role === 'assistante_maternelle') {
-        if (!numero_agrement) throw badRequest('numero_agrement est obligatoire pour une assistante maternelle');
-        if (!date_agrement) throw badRequest('date_agrement est obligatoire pour une assistante maternelle');
-      }
+      checkRegistration(request.body);
+      const { password } = request.body;
       const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
-      const user = await app.systemDb.transaction().execute(async (trx) => {
-        const user = await insertUser(trx, fields, { role, statut: 'en_attente', passwordHash });
-        if (role === 'parent') await insertParent(trx, user.id);
-        else {
-          await insertAssistanteMaternelle(trx, user.id, {
-            numero_agrement: numero_agrement!,
-            date_agrement: date_agrement!,
-            nb_max_enfants,
-            ville_residence,
-          });
-        }
-        return user;
-      });
+      const user = await register(app.systemDb, request.body, passwordHash);
       return reply
         .code(201)
         .send({ message: 'Inscription réussie. Votre compte est en attente de validation.', userId: user.id });
@@ -136,20 +111,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { token, password } = request.body;
-      // The token is checked before any hashing: a wrong one costs a lookup, not 19 MiB of argon2.
-      if (!(await liveTokenOwner(app.systemDb, token))) throw badRequest(BAD_LINK);
-      const passwordHash = await app.passwords.for(request).hash(password);
-      const done = await app.systemDb.transaction().execute(async (trx) => {
-        const userId = await consumeSetPasswordToken(trx, token);
-        if (!userId) return false;
-        await trx
-          .updateTable('ptitspas.utilisateurs')
-          .set({ password_hash: passwordHash, modifie_le: sql`now()` })
-          .where('id', '=', userId)
-          .execute();
-        return true;
-      });
-      if (!done) throw badRequest(BAD_LINK);
+      await setPasswordWithLink(app.systemDb, token, () => app.passwords.for(request).hash(password));
       return { message: 'Mot de passe enregistré. Vous pouvez vous connecter.' };
     },
   );

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { StringEnum } from '../../schemas.js';
-import { Adresse, Email, Name, Password, Role, Statut, Telephone, Uuid } from '../users/schemas.js';
+import { Password, Role, Statut, Uuid } from '../../../domain/ptitspas/accounts/model.js';
+import { Registration } from '../../../domain/ptitspas/accounts/registration.js';
 
 export const LoginBody = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 254 }),
@@ -36,32 +36,7 @@ export const Me = Type.Object(
   { $id: 'PtitsPasMe' },
 );
 
-/**
- * v1.3: parents and childminders register without a password (one is chosen through the link
- * mailed at validation); a password sent anyway is kept. Childminders give their agreement.
- */
-export const RegisterBody = Type.Object({
-  email: Email,
-  password: Type.Optional(Password),
-  prenom: Name,
-  nom: Name,
-  role: StringEnum(['parent', 'assistante_maternelle'] as const),
-  telephone: Type.Optional(Telephone),
-  adresse: Type.Optional(Adresse),
-  numero_agrement: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 50,
-      pattern: '\\S',
-      description: 'Obligatoire pour une assistante maternelle',
-    }),
-  ),
-  date_agrement: Type.Optional(
-    Type.String({ format: 'date', description: 'Obligatoire pour une assistante maternelle (v1.3)' }),
-  ),
-  nb_max_enfants: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Par défaut 4' })),
-  ville_residence: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })),
-});
+export const RegisterBody = Registration;
 
 export const Registered = Type.Object({ message: Type.String(), userId: Uuid }, { $id: 'PtitsPasRegistered' });
 

@@ -1,17 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { notFound } from '../../../plugins/errors.js';
-import { TotalHeader } from '../lists.js';
+import { getEnfant, listEnfants } from '../../../domain/ptitspas/enfants/queries.js';
+import { createEnfant, deleteEnfant, updateEnfant } from '../../../domain/ptitspas/enfants/writes.js';
 import { authenticatedErrors as errors, security } from '../responses.js';
 import { Message, UserIdParams } from '../users/schemas.js';
-import { ENFANT_NOT_FOUND, findEnfant, insertEnfant, listEnfants, updateEnfant } from './queries.js';
-import { CreateEnfantBody, Enfant, EnfantQuery, UpdateEnfantBody } from './schemas.js';
+import { CreateEnfantBody, Enfant, EnfantList, EnfantQuery, UpdateEnfantBody } from './schemas.js';
 
 const tags = ['ptitspas-enfants'];
 
 /**
  * /enfants with the document's roles. A parent reaches only their own children and their
- * co-parent's (queries.ts, visibleEnfants): any other id is 404.
+ * co-parent's (domain/ptitspas/enfants/queries.ts, visibleEnfants): any other id is 404.
  */
 const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -24,7 +22,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Liste des enfants (paginée, total dans X-Total-Count)',
         security,
         querystring: EnfantQuery,
-        response: { 200: { ...Type.Array(Enfant), headers: TotalHeader }, ...errors(400) },
+        response: { 200: EnfantList, ...errors(400) },
       },
     },
     async (request, reply) => {
@@ -46,11 +44,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Enfant, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const enfant = await findEnfant(app.systemDb, request.ptitspasUser, request.params.id);
-      if (!enfant) throw notFound(ENFANT_NOT_FOUND);
-      return enfant;
-    },
+    async (request) => getEnfant(app.systemDb, request.ptitspasUser, request.params.id),
   );
 
   app.post(
@@ -66,10 +60,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: Enfant, ...errors(400) },
       },
     },
-    async (request, reply) => {
-      const id = await insertEnfant(app.systemDb, request.ptitspasUser.id, request.body);
-      return reply.code(201).send((await findEnfant(app.systemDb, request.ptitspasUser, id))!);
-    },
+    async (request, reply) => reply.code(201).send(await createEnfant(app.systemDb, request.ptitspasUser, request.body)),
   );
 
   app.patch(
@@ -86,11 +77,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Enfant, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const id = await updateEnfant(app.systemDb, request.ptitspasUser, request.params.id, request.body);
-      if (!id) throw notFound(ENFANT_NOT_FOUND);
-      return (await findEnfant(app.systemDb, request.ptitspasUser, id))!;
-    },
+    async (request) => updateEnfant(app.systemDb, request.ptitspasUser, request.params.id, request.body),
   );
 
   app.delete(
@@ -107,12 +94,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const deleted = await app.systemDb
-        .deleteFrom('ptitspas.enfants')
-        .where('id', '=', request.params.id)
-        .returning('id')
-        .executeTakeFirst();
-      if (!deleted) throw notFound(ENFANT_NOT_FOUND);
+      await deleteEnfant(app.systemDb, request.params.id);
       return { message: 'Enfant supprimé' };
     },
   );

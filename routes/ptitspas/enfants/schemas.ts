@@ -1,53 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { StringEnum } from '../../schemas.js';
-import { Page, Search, Sort } from '../lists.js';
-import { Name, Uuid } from '../users/schemas.js';
+import { Type } from '@sinclair/typebox';
+import { Enfant, EnfantChanges, EnfantListOptions, NewEnfant } from '../../../domain/ptitspas/enfants/model.js';
+import { TotalHeader } from '../responses.js';
 
-export const STATUTS_ENFANT = ['actif', 'scolarise', 'inactif'] as const;
-export const Genre = StringEnum(['H', 'F'] as const, { description: 'Obligatoire (v1.3)' });
-export const StatutEnfant = StringEnum(STATUTS_ENFANT);
-const DateNaissance = Type.String({ format: 'date', description: 'Pas dans le futur' });
-
-export const Enfant = Type.Object(
-  {
-    id: Uuid,
-    prenom: Type.String(),
-    nom: Type.String(),
-    genre: Genre,
-    date_naissance: Type.String({ format: 'date' }),
-    statut: StatutEnfant,
-    consentement_photo: Type.Boolean(),
-  },
-  { $id: 'PtitsPasEnfant' },
-);
-
-export const CreateEnfantBody = Type.Object({
-  prenom: Name,
-  nom: Name,
-  genre: Genre,
-  date_naissance: DateNaissance,
-  statut: Type.Optional(StatutEnfant),
-  consentement_photo: Type.Optional(Type.Boolean()),
-});
-export type NewEnfant = Static<typeof CreateEnfantBody>;
-
-export const UpdateEnfantBody = Type.Object(
-  {
-    prenom: Type.Optional(Name),
-    nom: Type.Optional(Name),
-    genre: Type.Optional(Genre),
-    date_naissance: Type.Optional(DateNaissance),
-    statut: Type.Optional(StatutEnfant),
-    consentement_photo: Type.Optional(Type.Boolean()),
-  },
-  { minProperties: 1 },
-);
-export type EnfantChanges = Static<typeof UpdateEnfantBody>;
-
-export const EnfantQuery = Type.Object({
-  ...Page,
-  sort: Sort(['cree_le', 'nom', 'prenom', 'date_naissance'], '-cree_le'),
-  statut: Type.Optional(StatutEnfant),
-  search: Type.Optional(Search),
-});
-export type EnfantListOptions = Static<typeof EnfantQuery>;
+/** The HTTP face of /enfants: bodies and query string are the domain's model schemas. */
+export { Enfant };
+export const CreateEnfantBody = NewEnfant;
+export const UpdateEnfantBody = EnfantChanges;
+export const EnfantQuery = EnfantListOptions;
+export const EnfantList = { ...Type.Array(Enfant), headers: TotalHeader };

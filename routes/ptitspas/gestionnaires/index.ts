@@ -1,22 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../../../plugins/errors.js';
-import { authenticatedErrors as errors, security } from '../responses.js';
-import { sendActivation } from '../auth/links.js';
-import { createActiveUser } from '../users/create.js';
-import { findUser, listUsers, updateUser } from '../users/queries.js';
+import {
+  getGestionnaire,
+  listGestionnaires,
+  updateGestionnaire,
+} from '../../../domain/ptitspas/gestionnaires/accounts.js';
+import { createActiveUser } from '../../../domain/ptitspas/users/create.js';
+import { sendActivation } from '../auth/activation.js';
+import { authenticatedErrors as errors, security, TotalHeader } from '../responses.js';
 import {
   CreateGestionnaireBody,
   CreatedUser,
   ListQuery,
-  TotalHeader,
   UpdateUserBody,
   UserDetail,
   UserIdParams,
   UserSummary,
 } from '../users/schemas.js';
 
-const NOT_FOUND = 'Gestionnaire non trouvé';
 // The role is the route's: a list filter on it would be redundant, and an id of another role is 404.
 const GestionnaireQuery = Type.Omit(ListQuery, ['role']);
 
@@ -36,7 +37,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { rows, total } = await listUsers(app.systemDb, { ...request.query, role: 'gestionnaire' });
+      const { rows, total } = await listGestionnaires(app.systemDb, request.query);
       return reply.header('x-total-count', total).send(rows);
     },
   );
@@ -54,11 +55,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserDetail, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const user = await findUser(app.systemDb, request.params.id, 'gestionnaire');
-      if (!user) throw notFound(NOT_FOUND);
-      return user;
-    },
+    async (request) => getGestionnaire(app.systemDb, request.params.id),
   );
 
   app.post(
@@ -76,13 +73,8 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { password, ...fields } = request.body;
-      const { user, token } = await createActiveUser(
-        app.systemDb,
-        app.passwords.for(request),
-        fields,
-        'gestionnaire',
-        password,
-      );
+      const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
+      const { user, token } = await createActiveUser(app.systemDb, fields, 'gestionnaire', passwordHash);
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
@@ -102,11 +94,7 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserDetail, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const user = await updateUser(app.systemDb, request.params.id, request.body, 'gestionnaire');
-      if (!user) throw notFound(NOT_FOUND);
-      return user;
-    },
+    async (request) => updateGestionnaire(app.systemDb, request.params.id, request.body),
   );
 };
 

@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { notFound } from '../../../plugins/errors.js';
-import { sendActivation } from '../auth/links.js';
-import { TotalHeader } from '../lists.js';
+import { getParent, listParents } from '../../../domain/ptitspas/parents/queries.js';
+import { createParent, updateParent } from '../../../domain/ptitspas/parents/writes.js';
+import { sendActivation } from '../auth/activation.js';
 import { authenticatedErrors as errors, security } from '../responses.js';
-import { createActiveUser } from '../users/create.js';
-import { updateUser } from '../users/queries.js';
 import { UserIdParams } from '../users/schemas.js';
-import { findParent, insertParent, listParents, PARENT_NOT_FOUND, setCoParent } from './queries.js';
-import { CreateParentBody, Parent, ParentQuery, UpdateParentBody } from './schemas.js';
+import { CreateParentBody, Parent, ParentList, ParentQuery, UpdateParentBody } from './schemas.js';
 
 const tags = ['ptitspas-parents'];
 const STAFF = ['super_admin', 'gestionnaire'] as const;
@@ -25,7 +21,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Liste des parents (paginée, total dans X-Total-Count)',
         security,
         querystring: ParentQuery,
-        response: { 200: { ...Type.Array(Parent), headers: TotalHeader }, ...errors(400) },
+        response: { 200: ParentList, ...errors(400) },
       },
     },
     async (request, reply) => {
@@ -47,11 +43,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Parent, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const parent = await findParent(app.systemDb, request.params.id);
-      if (!parent) throw notFound(PARENT_NOT_FOUND);
-      return parent;
-    },
+    async (request) => getParent(app.systemDb, request.params.id),
   );
 
   app.post(
@@ -68,20 +60,11 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, id_co_parent: coParent, ...fields } = request.body;
-      const { user, token } = await createActiveUser(
-        app.systemDb,
-        app.passwords.for(request),
-        fields,
-        'parent',
-        password,
-        async (trx, id) => {
-          await insertParent(trx, id);
-          if (coParent) await setCoParent(trx, id, coParent);
-        },
-      );
+      const { password } = request.body;
+      const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
+      const { user, token, parent } = await createParent(app.systemDb, request.body, passwordHash);
       sendActivation(app, user, token);
-      return reply.code(201).send((await findParent(app.systemDb, user.id))!);
+      return reply.code(201).send(parent);
     },
   );
 
@@ -99,17 +82,7 @@ const parentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Parent, ...errors(400, 404, 409) },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const { id_co_parent: coParent, ...changes } = request.body;
-      await app.systemDb.transaction().execute(async (trx) => {
-        if (coParent !== undefined) await setCoParent(trx, id, coParent);
-        if (Object.keys(changes).length > 0) await updateUser(trx, id, changes, 'parent');
-      });
-      const parent = await findParent(app.systemDb, id);
-      if (!parent) throw notFound(PARENT_NOT_FOUND);
-      return parent;
-    },
+    async (request) => updateParent(app.systemDb, request.params.id, request.body),
   );
 };
 

@@ -1,47 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from '../../schemas.js';
-import { Page, Search, Sort } from '../lists.js';
-import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../users/schemas.js';
+import { Type } from '@sinclair/typebox';
+import { NewParent, Parent, ParentChanges, ParentListOptions } from '../../../domain/ptitspas/parents/model.js';
+import { TotalHeader } from '../responses.js';
 
-const Utilisateur = Type.Object({
-  email: Type.String(),
-  prenom: Type.String(),
-  nom: Type.String(),
-  telephone: Nullable(Type.String()),
-  statut: Statut,
-});
-
-/** A parent, keyed by their account id, with the account's contact fields. */
-export const Parent = Type.Object(
-  { id_utilisateur: Uuid, id_co_parent: Nullable(Uuid), utilisateur: Utilisateur },
-  { $id: 'PtitsPasParent' },
-);
-
-export const CreateParentBody = Type.Object({
-  email: Email,
-  password: Type.Optional(Password),
-  prenom: Name,
-  nom: Name,
-  telephone: Type.Optional(Telephone),
-  adresse: Type.Optional(Adresse),
-  id_co_parent: Type.Optional(Uuid),
-});
-
-export const UpdateParentBody = Type.Object(
-  {
-    id_co_parent: Type.Optional(Nullable(Uuid)),
-    prenom: Type.Optional(Name),
-    nom: Type.Optional(Name),
-    telephone: Type.Optional(Nullable(Telephone)),
-    adresse: Type.Optional(Nullable(Adresse)),
-  },
-  { minProperties: 1 },
-);
-
-export const ParentQuery = Type.Object({
-  ...Page,
-  sort: Sort(['cree_le', 'nom', 'prenom', 'email'], '-cree_le'),
-  statut: Type.Optional(Statut),
-  search: Type.Optional(Search),
-});
-export type ParentListOptions = Static<typeof ParentQuery>;
+/** The HTTP face of /parents: bodies and query string are the domain's model schemas. */
+export { Parent };
+export const CreateParentBody = NewParent;
+export const UpdateParentBody = ParentChanges;
+export const ParentQuery = ParentListOptions;
+export const ParentList = { ...Type.Array(Parent), headers: TotalHeader };

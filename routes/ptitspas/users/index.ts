@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { deleteUser, suspendUser, validateUser } from '../../../domain/ptitspas/accounts/statuses.js';
+import { changeUser, getUser, listUsers } from '../../../domain/ptitspas/accounts/users.js';
+import { createActiveUser } from '../../../domain/ptitspas/users/create.js';
 import { optionalBody } from '../../../plugins/boundary.js';
-import { notFound } from '../../../plugins/errors.js';
-import { authenticatedErrors as errors, security } from '../responses.js';
-import { sendActivation } from '../auth/links.js';
-import { createActiveUser } from './create.js';
-import { findUser, listUsers, updateUser } from './queries.js';
+import { sendActivation } from '../auth/activation.js';
+import { authenticatedErrors as errors, security, TotalHeader } from '../responses.js';
 import {
   CreateUserBody,
   CreatedUser,
@@ -13,13 +13,11 @@ import {
   Message,
   StatusBody,
   StatusChanged,
-  TotalHeader,
   UpdateUserBody,
   UserDetail,
   UserIdParams,
   UserSummary,
 } from './schemas.js';
-import { deleteUser, suspendUser, USER_NOT_FOUND, validateUser } from './status.js';
 
 /** /users: every account, whatever its role (the roles of each route as the document lists them). */
 const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -55,11 +53,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserDetail, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const user = await findUser(app.systemDb, request.params.id);
-      if (!user) throw notFound(USER_NOT_FOUND);
-      return user;
-    },
+    async (request) => getUser(app.systemDb, request.params.id),
   );
 
   app.post(
@@ -77,7 +71,8 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { password, role, ...fields } = request.body;
-      const { user, token } = await createActiveUser(app.systemDb, app.passwords.for(request), fields, role, password);
+      const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
+      const { user, token } = await createActiveUser(app.systemDb, fields, role, passwordHash);
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
     },
@@ -97,11 +92,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: UserDetail, ...errors(400, 404) },
       },
     },
-    async (request) => {
-      const user = await updateUser(app.systemDb, request.params.id, request.body);
-      if (!user) throw notFound(USER_NOT_FOUND);
-      return user;
-    },
+    async (request) => changeUser(app.systemDb, request.params.id, request.body),
   );
 
   app.patch(

@@ -1,11 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole, PtitsPasStatut } from '../../../db/schema.js';
-import { conflict, forbidden, notFound } from '../../../plugins/errors.js';
-import type { PtitsPasCaller } from '../../../domain/ptitspas/caller.js';
-import { createSetPasswordToken } from '../auth/links.js';
-import { revokeUserFamilies } from '../auth/tokens.js';
-
-export const USER_NOT_FOUND = 'Utilisateur non trouvé';
+import { Conflict, Forbidden, NotFound } from '../../errors.js';
+import type { PtitsPasCaller } from '../caller.js';
+import { createSetPasswordToken } from './links.js';
+import { revokeUserFamilies } from './tokens.js';
+import { USER_NOT_FOUND } from './users.js';
 
 // Lower is higher in the document's hierarchy; families and childminders share the last rank.
 const RANK: Record<PtitsPasRole, number> = {
@@ -21,9 +20,9 @@ const RANK: Record<PtitsPasRole, number> = {
  * a super admin acts on any other; the others only on accounts of a lower rank.
  */
 export function assertMayManage(actor: PtitsPasCaller, target: { id: string; role: PtitsPasRole }): void {
-  if (actor.id === target.id) throw forbidden('Accès refusé : action impossible sur votre propre compte');
+  if (actor.id === target.id) throw new Forbidden('Accès refusé : action impossible sur votre propre compte');
   if (actor.role !== 'super_admin' && RANK[actor.role] >= RANK[target.role]) {
-    throw forbidden('Accès refusé : ce compte relève d’un rôle égal ou supérieur au vôtre');
+    throw new Forbidden('Accès refusé : ce compte relève d’un rôle égal ou supérieur au vôtre');
   }
 }
 
@@ -34,7 +33,7 @@ async function lockUser(trx: Transaction<Database>, id: string, only?: { role: P
     .where('id', '=', id);
   if (only) query = query.where('role', '=', only.role);
   const user = await query.forUpdate().executeTakeFirst();
-  if (!user) throw notFound(only?.missing ?? USER_NOT_FOUND);
+  if (!user) throw new NotFound(only?.missing ?? USER_NOT_FOUND);
   return user;
 }
 
@@ -64,26 +63,26 @@ export async function changeStatut(
 }
 
 /**
- * PATCH /users/:id/valider: the account becomes active. Without a password it gets a new
+ * Validation (PATCH /users/:id/valider): the account becomes active. Without a password it gets a new
  * set-password link, so validating an active account that never chose one sends the link again.
  */
 export async function validateUser(db: Kysely<Database>, actor: PtitsPasCaller, id: string, comment?: string) {
   return db.transaction().execute(async (trx) => {
     const user = await lockUser(trx, id);
     assertMayManage(actor, user);
-    if (user.statut === 'actif' && user.password_hash) throw conflict('Ce compte est déjà actif.');
+    if (user.statut === 'actif' && user.password_hash) throw new Conflict('Ce compte est déjà actif.');
     await changeStatut(trx, user, 'actif', actor.id, comment);
     const token = user.password_hash ? undefined : await createSetPasswordToken(trx, user.id);
     return { user, token };
   });
 }
 
-/** PATCH /users/:id/suspendre: every login of the account ends at once, and its unused links. */
+/** Suspension (PATCH /users/:id/suspendre): every login of the account ends at once, and its unused links. */
 export async function suspendUser(db: Kysely<Database>, actor: PtitsPasCaller, id: string, comment?: string) {
   await db.transaction().execute(async (trx) => {
     const user = await lockUser(trx, id);
     assertMayManage(actor, user);
-    if (user.statut === 'suspendu') throw conflict('Ce compte est déjà suspendu.');
+    if (user.statut === 'suspendu') throw new Conflict('Ce compte est déjà suspendu.');
     await changeStatut(trx, user, 'suspendu', actor.id, comment);
     await revokeUserFamilies(trx, user.id, 'suspension');
     await trx

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { NirKey } from '../../../src/config.js';
 
 /**
  * The French social security number (NIR) of a childminder: 15 characters, the last two a key
@@ -8,6 +7,12 @@ import type { NirKey } from '../../../src/config.js';
  * ciphertext copied to another row does not decrypt). Never logged, returned only to the roles
  * the routes allow (super_admin, gestionnaire).
  */
+
+/** One key of PTITSPAS_NIR_KEYS: its id (stored with each value) and 32 bytes. */
+export interface NirKey {
+  id: string;
+  key: Buffer;
+}
 
 const SHAPE = /^[1-478]\d{4}(?:\d{2}|2[AB])\d{8}$/;
 

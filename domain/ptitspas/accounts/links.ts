@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import type { FastifyInstance } from 'fastify';
-import type { Mail } from '../../../plugins/mailer.js';
 
 /**
  * Set-password links (v1.3): an account created without a password receives one when it is
@@ -58,21 +56,11 @@ export async function consumeSetPasswordToken(trx: Transaction<Database>, token:
   return row?.id_utilisateur;
 }
 
-/**
- * Tells an account it is active, with its set-password link (`PTITSPAS_SET_PASSWORD_URL?token=...`)
- * when it has no password yet. Sent after the commit; a mail lost on the way is sent again by
- * validating the account again.
- */
-export function sendActivation(
-  app: FastifyInstance,
+/** The mail telling an account it is active, with its set-password link when it has no password yet. */
+export function activationMail(
   user: { email: string; prenom: string },
-  token: string | undefined,
-): void {
-  const link = token && `${app.config.ptitspasSetPasswordUrl}?token=${encodeURIComponent(token)}`;
-  app.mailer.sendInBackground({ ...activationMail(user, link), from: app.config.ptitspasMailFrom });
-}
-
-function activationMail(user: { email: string; prenom: string }, link: string | undefined): Mail {
+  link: string | undefined,
+): { to: string; subject: string; text: string } {
   const next = link
     ? 'Pour choisir votre mot de passe, ouvrez ce lien. Il est valable 7 jours et ne peut servir ' +
       `qu'une seule fois :\n${link}\n\nPassé ce délai, demandez un nouveau lien à votre gestionnaire.`

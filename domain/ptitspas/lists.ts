@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { containing } from '../../db/like.js';
-import { StringEnum } from '../schemas.js';
+import { StringEnum } from '../shared/schemas.js';
 
-/** `page` and `limit` of every PtitsPas list (bodies stay arrays; the total is a header). */
+/** `page` and `limit` of every PtitsPas list (the options of the list functions; the API's query strings). */
 export const Page = {
   page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
@@ -17,9 +17,6 @@ export const Sort = <const T extends readonly string[]>(fields: T, fallback: str
   });
 
 export const Search = Type.String({ maxLength: 100, description: 'Sans tenir compte des accents ni de la casse' });
-
-/** The header that carries a list's total. */
-export const TotalHeader = { 'x-total-count': Type.Integer({ description: 'Nombre total de résultats' }) };
 
 /** `column like %search%`, the search folded (lower case, no accents) like the column, a `recherche`. */
 export const matches = (column: string, search: string): Expression<SqlBool> =>

@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../db/schema.js';
+import { NotFound } from '../../errors.js';
+import { paginate } from '../../shared/pagination.js';
+import type { PtitsPasCaller } from '../caller.js';
+import { matches, sortKey, sortOf } from '../lists.js';
+import type { Enfant, EnfantListOptions } from './model.js';
+import { ENFANT_NOT_FOUND } from './rules.js';
+
+const COLUMNS = [
+  'e.id',
+  'e.prenom',
+  'e.nom',
+  'e.genre',
+  'e.date_naissance',
+  'e.statut',
+  'e.consentement_photo',
+] as const;
+
+/**
+ * The children `caller` may see: all of them for staff; for a parent, their own and their
+ * co-parent's. The one place the document's "parent (si c'est son enfant)" is decided; another
+ * child is then simply not found (404), never 403, so its existence is not revealed.
+ */
+export function visibleEnfants(db: Kysely<Database>, caller: PtitsPasCaller) {
+  const all = db.selectFrom('ptitspas.enfants as e');
+  if (caller.role !== 'parent') return all;
+  return all.where((eb) =>
+    eb.exists(
+      eb
+        .selectFrom('ptitspas.enfants_parents as ep')
+        .innerJoin('ptitspas.parents as p', (join) =>
+          join.on((j) =>
+            j.or([j('ep.id_parent', '=', j.ref('p.id_utilisateur')), j('ep.id_parent', '=', j.ref('p.id_co_parent'))]),
+          ),
+        )
+        .whereRef('ep.id_enfant', '=', 'e.id')
+        .where('p.id_utilisateur', '=', caller.id),
+    ),
+  );
+}
+
+/** The child `id` if `caller` may see it. */
+export async function findEnfant(db: Kysely<Database>, caller: PtitsPasCaller, id: string): Promise<Enfant | undefined> {
+  return visibleEnfants(db, caller).select(COLUMNS).where('e.id', '=', id).executeTakeFirst();
+}
+
+/** The child `id`, or NotFound when there is none `caller` may see. */
+export async function getEnfant(db: Kysely<Database>, caller: PtitsPasCaller, id: string): Promise<Enfant> {
+  const enfant = await findEnfant(db, caller, id);
+  if (!enfant) throw new NotFound(ENFANT_NOT_FOUND);
+  return enfant;
+}
+
+/** A page of the children `caller` may see, and how many match. */
+export async function listEnfants(db: Kysely<Database>, caller: PtitsPasCaller, options: EnfantListOptions) {
+  let query = visibleEnfants(db, caller).select(COLUMNS);
+  if (options.statut) query = query.where('e.statut', '=', options.statut);
+  if (options.search?.trim()) query = query.where(matches('e.recherche', options.search));
+  const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'date_naissance'>(options.sort);
+  query = query.orderBy(sortKey(`e.${column}`), direction).orderBy('e.id', direction);
+  return paginate<Enfant>(query, options);
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import { activationMail } from '../../../domain/ptitspas/accounts/links.js';
+
+/**
+ * Tells an account it is active, with its set-password link (`PTITSPAS_SET_PASSWORD_URL?token=...`)
+ * when it has no password yet. Sent after the commit; a mail lost on the way is sent again by
+ * validating the account again.
+ */
+export function sendActivation(
+  app: FastifyInstance,
+  user: { email: string; prenom: string },
+  token: string | undefined,
+): void {
+  const link = token && `${app.config.ptitspasSetPasswordUrl}?token=${encodeURIComponent(token)}`;
+  app.mailer.sendInBackground({ ...activationMail(user, link), from: app.config.ptitspasMailFrom });
+}
