@@ -1,3 +1,5 @@
+import type { NirKey } from '../domain/ptitspas/assistantes-maternelles/nir.js';
+import { OAUTH_PROVIDERS, type OAuthProviderConfig, type OAuthProviderName } from '../routes/medreport/oauth/providers.js';
 import type { CorsOrigins } from '../plugins/cors.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,8 +16,6 @@ function oneOf<const T extends string[]>(values: T, fallback: T[number]) {
   });
 }
 
-export const OAUTH_PROVIDERS = ['google', 'facebook', 'github'] as const;
-export type OAuthProviderName = (typeof OAUTH_PROVIDERS)[number];
 
 function oauthVariables() {
   const url = Type.Optional(Type.String({ pattern: '^https?://' }));
@@ -126,24 +126,11 @@ export interface Config {
   exports: { concurrency: number; perOrganization: number; stallTimeoutMs: number };
 }
 
-export interface OAuthProviderConfig {
-  clientId: string;
-  clientSecret: string;
-  authorizeUrl?: string;
-  tokenUrl?: string;
-  userinfoUrl?: string;
-}
-
 /**
  * What the app needs once the process has settled where the database is and which secret signs
  * tokens. `databaseUrl` is then the app role's connection (row-level security applies to it).
  */
 export type AppConfig = Config & { databaseUrl: string; jwtSecret: string; nirKeys: NirKey[] };
-
-export interface NirKey {
-  id: string;
-  key: Buffer;
-}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

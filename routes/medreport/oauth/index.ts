@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { oauthSignIn } from '../../../domain/medreport/accounts/oauth.js';
 import { errorResponses, HttpError } from '../../../plugins/errors.js';
-import { OAUTH_PROVIDERS } from '../../../src/config.js';
+import { OAUTH_PROVIDERS } from './providers.js';
 import { toUserResource } from '../users/schemas.js';
 import { AuthResponse } from '../auth/schemas.js';
 import { PROVIDERS, endpoints, fetchJson } from './providers.js';
