@@ -16,6 +16,8 @@ declare module 'fastify' {
   }
 }
 
+// Not p-limit: it queues past its limit where this refuses (503), and per task it costs the same as
+// the hand-written queue (scripts/bench-libraries.ts limit); a Set is all the bound needs.
 export default fp<{ maxPending: number }>(
   async (app, { maxPending }) => {
     const pending = new Set<Promise<void>>();

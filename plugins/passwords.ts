@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { LRUCache } from 'lru-cache';
 import { HttpError } from './errors.js';
 
 export interface PasswordCost {
@@ -51,6 +52,8 @@ const REMEMBERED_CALLERS = 10_000;
 const refused = (status: 429 | 503, message: string, retryAfter: number) =>
   new HttpError(status, message, { headers: { 'retry-after': String(retryAfter) } });
 
+// Not p-limit: FIFO, unbounded, with no caller to serve in turn. Its 6 µs a task against our 13
+// (scripts/bench-libraries.ts limit, 100 callers waiting) is nothing beside a 20 ms hash.
 /**
  * At most `concurrency` tasks at a time. A freed slot goes to the waiting address served least
  * recently, not to the oldest task: an address with a queue of its own waits behind every other
@@ -63,7 +66,9 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
   let waitingCount = 0;
   let tick = 0;
   const waiting = new Map<string, Array<() => void>>();
-  const lastServed = new Map<string, number>();
+  // lru-cache rather than a Map trimmed from its front: 0.34 against 2.8 µs per serve at 10,000
+  // callers (scripts/bench-libraries.ts lru), a Map's first key being slow to reach after deletes.
+  const lastServed = new LRUCache<string, number>({ max: REMEMBERED_CALLERS });
   const held = new Map<string, number>();
 
   const hold = (key: string, delta: number) => {
@@ -71,15 +76,12 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
     if (n === 0) held.delete(key);
     else held.set(key, n);
   };
-  const served = (key: string) => {
-    lastServed.delete(key);
-    lastServed.set(key, ++tick);
-    if (lastServed.size > REMEMBERED_CALLERS) lastServed.delete(lastServed.keys().next().value!);
-  };
+  const served = (key: string) => void lastServed.set(key, ++tick);
   const handOver = () => {
     let next: string | undefined;
     for (const key of waiting.keys()) {
-      if (next === undefined || (lastServed.get(key) ?? 0) < (lastServed.get(next) ?? 0)) next = key;
+      // peek: reading the order of service must not change it.
+      if (next === undefined || (lastServed.peek(key) ?? 0) < (lastServed.peek(next) ?? 0)) next = key;
     }
     if (next === undefined) return void active--;
     const tasks = waiting.get(next)!;

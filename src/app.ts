@@ -7,6 +7,7 @@ import background from '../plugins/background.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
+import loadShedding from '../plugins/load-shedding.js';
 import exportsPlugin from '../plugins/medreport/exports.js';
 import {
   frameworkErrors,
@@ -81,6 +82,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.addSchema(MedReportError);
   app.addSchema(PtitsPasError);
   await app.register(boundary);
+  // Refuses requests (503) only while the event loop lags a whole second on average: a process
+  // that far behind answers nothing in time anyway. /health is still answered.
+  await app.register(loadShedding, { maxEventLoopDelayMs: 1_000 });
   await app.register(routeTable);
   await app.register(cors, { origins: config.corsOrigins });
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });

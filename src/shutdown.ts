@@ -17,6 +17,9 @@ export interface ShutdownOptions {
   exit?: (code: number) => void;
 }
 
+// Not close-with-grace 2.5: its second signal exits at once (seen: SIGINT twice 30 ms apart cut a
+// 1 s drain, exit 1), and its timeout and second-signal hooks are synchronous, so they cannot stop
+// the embedded PostgreSQL before exiting (scripts/bench-libraries.ts grace).
 /**
  * SIGINT and SIGTERM drain gracefully, always. A deliberate second signal or the grace timeout
  * forces the exit, and even then the embedded PostgreSQL is stopped rather than left running.
