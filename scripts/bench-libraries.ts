@@ -76,51 +76,104 @@ async function benchUuid() {
 }
 
 // ---------------------------------------------------------------- LRU
-/** db/auth-cache.ts's AuthCache with its LRU on lru-cache (per-entry TTL, dispose keeps the tags). */
-class LruAuthCache<V extends {}> {
-  readonly #entries: LRUCache<string, { value: V; tags: readonly string[] }>;
+interface Entry<V> {
+  value: V;
+  /** What invalidates it: `k:<session id>`, `p:<user id>` (the payloads of the notifications). */
+  tags: readonly string[];
+  /** The entry is used until the earlier of its TTL and the session's own expiry. */
+  until: number;
+}
+
+/** The Map-based cache plugins/medreport/auth-cache.ts had before lru-cache (the baseline). */
+class MapAuthCache<V> {
+  readonly #entries = new Map<string, Entry<V>>();
   readonly #byTag = new Map<string, Set<string>>();
   #generation = 0;
   #enabled = false;
-  constructor(max = 50_000, private readonly ttlMs = 60_000) {
-    this.#entries = new LRUCache({
-      max,
-      ttlAutopurge: false,
-      dispose: (entry, key) => {
-        for (const tag of entry.tags) {
-          const keys = this.#byTag.get(tag);
-          keys?.delete(key);
-          if (keys?.size === 0) this.#byTag.delete(tag);
-        }
-      },
-    });
+
+  constructor(
+    private readonly max = 50_000,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  get enabled(): boolean {
+    return this.#enabled;
   }
-  get generation() {
+
+  /** A token to pass back to `set`: the result of a lookup started now. */
+  get generation(): number {
     return this.#generation;
   }
+
   get(key: string): V | undefined {
     if (!this.#enabled) return undefined;
-    return this.#entries.get(key)?.value;
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until <= Date.now()) {
+      this.#delete(key, entry);
+      return undefined;
+    }
+    // Least recently used goes first: a hit moves the entry to the end of the map's order.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry.value;
   }
-  set(key: string, tags: readonly string[], value: V, generation: number, expiresAt: number) {
+
+  /** Stores the result of a lookup started at `generation`, unless something changed since. */
+  set(key: string, tags: readonly string[], value: V, generation: number, expiresAt: number): void {
     if (!this.#enabled || generation !== this.#generation) return;
-    const ttl = Math.min(this.ttlMs, expiresAt - Date.now());
-    if (ttl <= 0) return;
-    this.#entries.set(key, { value, tags }, { ttl });
+    const until = Math.min(Date.now() + this.ttlMs, expiresAt);
+    if (until <= Date.now()) return;
+    const old = this.#entries.get(key);
+    if (old) this.#delete(key, old);
+    if (this.#entries.size >= this.max) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#delete(oldest, this.#entries.get(oldest)!);
+    }
+    this.#entries.set(key, { value, tags, until });
     for (const tag of tags) {
       let keys = this.#byTag.get(tag);
       if (!keys) this.#byTag.set(tag, (keys = new Set()));
       keys.add(key);
     }
   }
-  forget(tag: string) {
+
+  /** Drops every entry carrying `tag`. */
+  forget(tag: string): void {
     this.#generation++;
-    for (const key of this.#byTag.get(tag) ?? []) this.#entries.delete(key);
+    for (const key of this.#byTag.get(tag) ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry) this.#delete(key, entry);
+    }
   }
-  enable() {
+
+  clear(): void {
     this.#generation++;
     this.#entries.clear();
+    this.#byTag.clear();
+  }
+
+  enable(): void {
+    this.clear();
     this.#enabled = true;
+  }
+
+  disable(): void {
+    this.#enabled = false;
+    this.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #delete(key: string, entry: Entry<V>) {
+    this.#entries.delete(key);
+    for (const tag of entry.tags) {
+      const keys = this.#byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byTag.delete(tag);
+    }
   }
 }
 
@@ -131,7 +184,7 @@ async function benchLru() {
   const keys = Array.from({ length: SESSIONS }, (_, i) => `tok${i.toString(36).padStart(40, 'x')}`);
   const ops = Array.from({ length: N }, () => Math.floor(Math.random() * SESSIONS));
   const value = { user: { id: 1 }, session: { id: 2 } };
-  const run = (cache: AuthCache<typeof value> | LruAuthCache<typeof value>) => () => {
+  const run = (cache: AuthCache<typeof value> | MapAuthCache<typeof value>) => () => {
     cache.enable();
     const far = Date.now() + 3_600_000;
     let hits = 0;
@@ -145,8 +198,8 @@ async function benchLru() {
     return hits;
   };
   await compare('auth cache 1e6 ops (50k)', N, {
-    'ours (db/auth-cache.ts, Map)': run(new AuthCache(50_000, 60_000)),
-    'lru-cache 11 + tag index': run(new LruAuthCache(50_000, 60_000)),
+    'before (a Map)': run(new MapAuthCache(50_000, 60_000)),
+    'now (plugins/medreport/auth-cache.ts, lru-cache 11)': run(new AuthCache(50_000, 60_000)),
   });
 
   // The fair queue's memory of served callers: touch on serve, peek on hand-over, 10,000 kept.

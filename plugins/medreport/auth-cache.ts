@@ -1,12 +1,5 @@
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
-
-interface Entry<V> {
-  value: V;
-  /** What invalidates it: `k:<session id>`, `p:<user id>` (the payloads of the notifications). */
-  tags: readonly string[];
-  /** The entry is used until the earlier of its TTL and the session's own expiry. */
-  until: number;
-}
 
 /**
  * What a verified token resolves to (the session and its user), kept in process for a short time
@@ -19,16 +12,29 @@ interface Entry<V> {
  *   starts empty when the listener is back;
  * - a lookup that started before an invalidation may not store its (possibly stale) result.
  */
-export class AuthCache<V> {
-  readonly #entries = new Map<string, Entry<V>>();
+export class AuthCache<V extends {}> {
+  // lru-cache: 0.73-0.79x the time per operation of the Map we had (scripts/bench-libraries.ts lru).
+  readonly #entries: LRUCache<string, { value: V; tags: readonly string[] }>;
   readonly #byTag = new Map<string, Set<string>>();
   #generation = 0;
   #enabled = false;
 
   constructor(
-    private readonly max = 50_000,
+    max = 50_000,
     private readonly ttlMs = 60_000,
-  ) {}
+  ) {
+    this.#entries = new LRUCache({
+      max,
+      // Evicted, expired, replaced or forgotten: the entry leaves the tag index with it.
+      dispose: (entry, key) => {
+        for (const tag of entry.tags) {
+          const keys = this.#byTag.get(tag);
+          keys?.delete(key);
+          if (keys?.size === 0) this.#byTag.delete(tag);
+        }
+      },
+    });
+  }
 
   get enabled(): boolean {
     return this.#enabled;
@@ -41,33 +47,22 @@ export class AuthCache<V> {
 
   get(key: string): V | undefined {
     if (!this.#enabled) return undefined;
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.until <= Date.now()) {
-      this.#delete(key, entry);
-      return undefined;
-    }
-    // Least recently used goes first: a hit moves the entry to the end of the map's order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry.value;
+    return this.#entries.get(key)?.value;
   }
 
   /** Stores the result of a lookup started at `generation`, unless something changed since. */
   set(key: string, tags: readonly string[], value: V, generation: number, expiresAt: number): void {
     if (!this.#enabled || generation !== this.#generation) return;
-    const until = Math.min(Date.now() + this.ttlMs, expiresAt);
-    if (until <= Date.now()) return;
-    const old = this.#entries.get(key);
-    if (old) this.#delete(key, old);
-    if (this.#entries.size >= this.max) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#delete(oldest, this.#entries.get(oldest)!);
-    }
-    this.#entries.set(key, { value, tags, until });
+    // Used until the earlier of the TTL and the session's own expiry.
+    const ttl = Math.min(this.ttlMs, expiresAt - Date.now());
+    if (ttl <= 0) return;
+    this.#entries.set(key, { value, tags }, { ttl });
     for (const tag of tags) {
       let keys = this.#byTag.get(tag);
-      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.#byTag.set(tag, keys);
+      }
       keys.add(key);
     }
   }
@@ -75,10 +70,7 @@ export class AuthCache<V> {
   /** Drops every entry carrying `tag`. */
   forget(tag: string): void {
     this.#generation++;
-    for (const key of this.#byTag.get(tag) ?? []) {
-      const entry = this.#entries.get(key);
-      if (entry) this.#delete(key, entry);
-    }
+    for (const key of [...(this.#byTag.get(tag) ?? [])]) this.#entries.delete(key);
   }
 
   clear(): void {
@@ -99,15 +91,6 @@ export class AuthCache<V> {
 
   get size(): number {
     return this.#entries.size;
-  }
-
-  #delete(key: string, entry: Entry<V>) {
-    this.#entries.delete(key);
-    for (const tag of entry.tags) {
-      const keys = this.#byTag.get(tag);
-      keys?.delete(key);
-      if (keys?.size === 0) this.#byTag.delete(tag);
-    }
   }
 }
 

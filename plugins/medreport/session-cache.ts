@@ -19,7 +19,7 @@ export const AUTH_CHANNEL = 'medreport_auth';
  */
 class ForgetOnAuthWrites implements KyselyPlugin {
   readonly #writes = new WeakSet<QueryId>();
-  constructor(private readonly cache: AuthCache<unknown>) {}
+  constructor(private readonly cache: { clear(): void }) {}
 
   transformQuery({ node, queryId }: Parameters<KyselyPlugin['transformQuery']>[0]) {
     const table = UpdateQueryNode.is(node) ? node.table : DeleteQueryNode.is(node) ? node.from.froms[0] : undefined;
