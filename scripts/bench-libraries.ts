@@ -26,7 +26,7 @@ import { v7 } from 'uuid';
 import { AuthCache } from '../plugins/medreport/auth-cache.js';
 import { uuidv7 as ourUuidv7 } from '../db/uuid.js';
 import { fairQueue } from '../plugins/passwords.js';
-import { csvStream, neutralize, type CsvColumn } from '../routes/medreport/records/csv.js';
+import { csvStream, neutralize, type CsvColumn } from '../domain/medreport/records/csv.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 

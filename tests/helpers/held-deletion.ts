@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mutate } from '../../routes/medreport/mutation.js';
-import { patientRecords } from '../../routes/medreport/patients/index.js';
+import { mutate } from '../../domain/medreport/records/mutation.js';
+import { patientRecords } from '../../domain/medreport/records/patients.js';
 import type { App } from '../../src/app.js';
 import type { TenantFixture } from './tenants.js';
 

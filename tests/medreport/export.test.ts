@@ -3,7 +3,7 @@ import { Writable, type Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/connection.js';
-import { csvStream, neutralize, type CsvColumn } from '../../routes/medreport/records/csv.js';
+import { csvStream, neutralize, type CsvColumn } from '../../domain/medreport/records/csv.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';

@@ -7,7 +7,7 @@ import { paginate } from '../../../domain/shared/pagination.js';
 import { containing, likeLiteral } from '../../../db/like.js';
 import { MAX_PAGE } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
-import { Timestamp, Uuid } from '../records/schemas.js';
+import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
 type ActivityLogRow = Selectable<ActivityLogTable>;
 

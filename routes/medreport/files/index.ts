@@ -5,24 +5,19 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { fileTypeFromBuffer } from 'file-type';
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, FilesTable } from '../../../db/schema.js';
-import { uuidv7 } from '../../../db/uuid.js';
 import { findBadValue } from '../../../plugins/boundary.js';
 import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport/auth.js';
-import { mutate, mutationScope } from '../mutation.js';
-import { Uuid } from '../records/schemas.js';
-import { fileEntity, FileResource, toFileResource, UploadForm } from './schemas.js';
-
-const OWNER_TABLES = {
-  patient: 'medreport.patients',
-  prescription: 'medreport.prescriptions',
-  invoice: 'medreport.invoices',
-} as const;
-type OwnerType = keyof typeof OWNER_TABLES;
-// Own keys only: `owner_type=constructor` must not find Object.prototype's member.
-const isOwnerType = (value: string | undefined): value is OwnerType => !!value && Object.hasOwn(OWNER_TABLES, value);
+import {
+  findFile,
+  isOwnerType,
+  recordUpload,
+  type OwnerType,
+  type Upload,
+} from '../../../domain/medreport/files/files.js';
+import { mutationScope } from '../mutation-scope.js';
+import { Uuid } from '../../../domain/medreport/records/schemas.js';
+import { FileResource, toFileResource, UploadForm } from './schemas.js';
 
 const SNIFF_BYTES = 4100; // what file-type needs to recognise every format it knows
 
@@ -120,43 +115,18 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
             .toLowerCase()
             .replace(/[^a-z0-9]/g, '') ||
             'bin');
-        const { organizationId } = request.tenant;
-
-        const { value: row } = await mutate(mutationScope(request), async (m) => {
-          const { trx } = m;
-          // Writers of the organization one at a time from here: the owner cannot be deleted
-          // under the upload, and versions of one name never collide.
-          await m.lock();
-          await assertOwner(trx, ownerType, ownerUuid);
-          const previous = await trx
-            .selectFrom('medreport.files')
-            .select((eb) => eb.fn.max('file_version').as('version'))
-            .where('owner_type', '=', ownerType)
-            .where('owner_uuid', '=', ownerUuid)
-            .where('original_name', '=', received.originalName)
-            .executeTakeFirst();
-          const uuid = uuidv7();
-          const now = new Date();
-          const month = String(now.getUTCMonth() + 1).padStart(2, '0');
-          const key = `org_${organizationId}/${now.getUTCFullYear()}/${month}/${uuid}.${ext}`;
-          const [inserted] = await m.insert(fileEntity, [
-            {
-              uuid,
-              owner_type: ownerType,
-              owner_uuid: ownerUuid,
-              original_name: received.originalName,
-              mime_type: mimeType,
-              size: received.size,
-              checksum: received.checksum,
-              path: key,
-              file_version: (previous?.version ?? 0) + 1,
-              created_by: request.user.id,
-            },
-          ]);
-          // Last step before the commit: if the move fails, the row and its entries roll back.
+        const recorded: Upload = {
+          ownerType,
+          ownerUuid,
+          originalName: received.originalName,
+          mimeType,
+          ext,
+          size: received.size,
+          checksum: received.checksum,
+        };
+        const row = await recordUpload(mutationScope(request), recorded, async (key) => {
           await app.storage.move(received.tempKey, key);
           storedAt = key;
-          return inserted as unknown as Selectable<FilesTable>;
         });
         return reply.code(201).send(toFileResource(row));
       } catch (err) {
@@ -184,13 +154,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const row = await request.tenant.db
-        .selectFrom('medreport.files')
-        .selectAll()
-        .where('uuid', '=', request.params.uuid)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (!row) throw notFound('Fichier introuvable.');
+      const row = await findFile(request.tenant.db, request.params.uuid);
       const etag = `"${row.checksum}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
@@ -227,20 +191,6 @@ function checkFields(fields: Map<string, string>, upload: Received | undefined) 
   const first = Object.values(errors)[0]?.[0];
   if (first) throw unprocessable(first, errors);
   return { ownerType: ownerType as OwnerType, ownerUuid: ownerUuid!.toLowerCase() };
-}
-
-async function assertOwner(db: Kysely<Database>, type: OwnerType, uuid: string): Promise<void> {
-  const found = await db
-    .selectFrom(OWNER_TABLES[type])
-    .select('uuid')
-    .where('uuid', '=', uuid)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  if (!found) {
-    throw unprocessable('Le propriétaire du fichier est introuvable dans votre organisation.', {
-      owner_uuid: ['Introuvable dans votre organisation.'],
-    });
-  }
 }
 
 function matches(header: string | undefined, etag: string): boolean {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { errorResponses } from '../../../plugins/errors.js';
-import { Timestamp, Uuid } from '../records/schemas.js';
+import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
 const Count = Type.Object({ count: Type.Integer() });
 const Overview = Type.Object({

@@ -1,32 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { TObject } from '@sinclair/typebox';
-import { sql } from 'kysely';
-import type { SyncEntity } from '../../../db/schema.js';
+import type { ChangeRange } from '../../../domain/medreport/records/mutation.js';
+import { decodeCursor, encodeCursor, type Cursor } from '../../../domain/medreport/sync/cursor.js';
+import { lastPulled, touchDevice, type SyncDevice } from '../../../domain/medreport/sync/devices.js';
+import { ENTITIES, RESOURCES } from '../../../domain/medreport/sync/entities.js';
+import { pruneChanges } from '../../../domain/medreport/sync/prune.js';
+import { pull, SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
+import { push, type PushBody } from '../../../domain/medreport/sync/push.js';
+import { syncStatus } from '../../../domain/medreport/sync/status.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport/auth.js';
 import { hourly } from '../../../plugins/periodic.js';
-import { fileEntity } from '../files/schemas.js';
-import { deviceOf, type ChangeRange, type SyncedEntity } from '../mutation.js';
-import { invoiceRecords } from '../invoices/index.js';
-import { patientRecords } from '../patients/index.js';
-import { prescriptionRecords } from '../prescriptions/index.js';
-import { encodeCursor, decodeCursor, type Cursor } from './cursor.js';
-import { latestSeq, pull, SYNC_ENTITIES } from './pull.js';
-import { touchDevice } from './devices.js';
-import { push, type PushBody } from './push.js';
+import { deviceOf, mutationScope } from '../mutation-scope.js';
+import { itemValidator } from './validation.js';
 import { BatchBody, batchResponse, ChangesQuery, DeviceHeaders, pullResponse, SyncStatus } from './schemas.js';
-
-const ENTITIES: Record<SyncEntity, SyncedEntity> = {
-  patients: patientRecords,
-  prescriptions: prescriptionRecords,
-  invoices: invoiceRecords,
-  files: fileEntity,
-};
-const RESOURCES = Object.fromEntries(SYNC_ENTITIES.map((e) => [e, ENTITIES[e].resource])) as Record<
-  SyncEntity,
-  TObject
->;
 
 /** After a push, pull from where the device was (`current`), stepping over the batch's own entries. */
 function nextCursor(current: Cursor, own: ChangeRange | undefined): Cursor {
@@ -34,22 +21,11 @@ function nextCursor(current: Cursor, own: ChangeRange | undefined): Cursor {
   return { kind: 'changes', seq: current.seq, skip: [own.first, own.last] };
 }
 
-/**
- * Where a device that sent no cursor stands: its last recorded pull; never seen pulling, nowhere
- * (a full sync, as a pull without `since`).
- */
-async function lastPulled(request: FastifyRequest): Promise<Cursor> {
-  const { db } = request.tenant;
-  const device = await db
-    .selectFrom('medreport.sync_devices')
-    .select('last_pulled_seq')
-    .where('user_id', '=', request.user.id)
-    .where('device_id', '=', deviceOf(request) ?? 'default')
-    .executeTakeFirst();
-  const seq = device?.last_pulled_seq;
-  if (seq !== null && seq !== undefined) return { kind: 'changes', seq: Number(seq) };
-  return { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
-}
+/** The caller's device. */
+const deviceOfCaller = (request: FastifyRequest): SyncDevice => ({
+  userId: request.user.id,
+  deviceId: deviceOf(request),
+});
 
 /**
  * Offline sync for the Flutter app (docs/sync.md): pull the organization's changes after a
@@ -64,9 +40,8 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // Changes older than the retention go, every hour; clients behind them resync from scratch.
   hourly(app, 'sync changes past their retention pruned', async () => {
-    const before = new Date(Date.now() - retentionMs);
-    const { rows } = await sql<{ n: number }>`select medreport.prune_sync_changes(${before}) as n`.execute(app.systemDb);
-    return rows[0]!.n;
+    // Every organization's changes: the unscoped handle, outside any request.
+    return pruneChanges(app.systemDb, new Date(Date.now() - retentionMs));
   });
 
   app.get(
@@ -87,7 +62,7 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const page = await pull(request.tenant.db, ENTITIES, { since, entities, limit });
       // Mid-snapshot, the device does not yet have everything up to the watermark.
       const seq = page.cursor.kind === 'changes' ? page.cursor.seq : undefined;
-      await touchDevice(request.tenant.db, request, { pulled: true, seq });
+      await touchDevice(request.tenant.db, deviceOfCaller(request), { pulled: true, seq });
       return { cursor: encodeCursor(page.cursor), has_more: page.hasMore, changes: page.changes };
     },
   );
@@ -108,8 +83,10 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const body = request.body as PushBody & { cursor?: string };
       const sent: Cursor | undefined = body.cursor ? decodeCursor(body.cursor) : undefined;
-      const { outcome, changes } = await push(request, body, ENTITIES);
-      const cursor = nextCursor(sent ?? (await lastPulled(request)), changes);
+      const { outcome, changes } = await push(mutationScope(request), body, ENTITIES, itemValidator, (err) =>
+        request.log.warn({ err }, 'sync batch refused by the database: replaying it item by item'),
+      );
+      const cursor = nextCursor(sent ?? (await lastPulled(request.tenant.db, deviceOfCaller(request))), changes);
       return { cursor: encodeCursor(cursor), ...outcome };
     },
   );
@@ -127,47 +104,7 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { db } = request.tenant;
-      const device = deviceOf(request) ?? 'default';
-      const state = await db
-        .selectFrom('medreport.sync_devices')
-        .selectAll()
-        .where('user_id', '=', request.user.id)
-        .where('device_id', '=', device)
-        .executeTakeFirst();
-      const [pending, failures, recent] = await Promise.all([
-        db
-          .selectFrom('medreport.changes')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('seq', '>', state?.last_pulled_seq ?? 0)
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom('medreport.sync_errors')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('user_id', '=', request.user.id)
-          .where('device_id', '=', device)
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom('medreport.sync_errors')
-          .select(['occurred_at', 'message', 'metadata'])
-          .where('user_id', '=', request.user.id)
-          .where('device_id', '=', device)
-          .orderBy('occurred_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(20)
-          .execute(),
-      ]);
-      const times = [state?.last_pull_at, state?.last_push_at].filter((t): t is Date => t instanceof Date);
-      return {
-        pending_count: pending.n,
-        error_count: failures.n,
-        last_sync_at: times.length ? new Date(Math.max(...times.map((t) => t.getTime()))).toISOString() : null,
-        errors: recent.map((e) => ({
-          timestamp: e.occurred_at.toISOString(),
-          message: e.message,
-          metadata: e.metadata as Record<string, unknown>,
-        })),
-      };
+      return syncStatus(request.tenant.db, deviceOfCaller(request));
     },
   );
 };

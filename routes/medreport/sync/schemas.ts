@@ -1,7 +1,7 @@
 import { Type, type TObject } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../schemas.js';
-import { Timestamp, Uuid } from '../records/schemas.js';
-import { SYNC_ENTITIES } from './pull.js';
+import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
+import { SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
 
 const Entities = StringEnum(SYNC_ENTITIES);
 

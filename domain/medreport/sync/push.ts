@@ -1,17 +1,21 @@
-import { Type } from '@sinclair/typebox';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import type { FastifyRequest } from 'fastify';
 import { pick } from '../../../db/columns.js';
 import type { SyncEntity } from '../../../db/schema.js';
-import { closeSchema } from '../../../plugins/boundary.js';
-import { fieldErrors, HttpError, type FieldErrors } from '../../../plugins/errors.js';
-import { mutate, mutationScope, resourceData, type ChangeRange, type Mutation, type MutationRow } from '../mutation.js';
-import { referencesOf, sameContent, type RecordDefinition } from '../records/crud.js';
-import type { References } from '../records/references.js';
+import { DomainError, type FieldErrors } from '../../errors.js';
+import type { AnyRecordDefinition, RecordRow } from '../records/definition.js';
+import {
+  mutate,
+  resourceData,
+  type ChangeRange,
+  type MemberScope,
+  type Mutation,
+  type MutationRow,
+  type SyncedEntity,
+} from '../records/mutation.js';
+import { sameContent } from '../records/records.js';
+import { referencesOf, type References } from '../records/references.js';
 import { touchDevice } from './devices.js';
+import type { SyncEntities } from './entities.js';
 import { SYNC_ENTITIES } from './pull.js';
-import type { SyncedEntity } from '../mutation.js';
 
 /**
  * Applying a pushed batch (docs/sync.md). Items are applied by uuid, last writer wins on
@@ -52,33 +56,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A client clock may run ahead a little; an item from further in the future is refused. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-const ajv = new Ajv({ allErrors: true, coerceTypes: false });
-addFormats.default(ajv);
-const ItemHead = Type.Object({
-  uuid: Type.String({ format: 'uuid' }),
-  updated_at: Type.String({ format: 'date-time' }),
-  deleted: Type.Optional(Type.Boolean()),
-});
-const checkHead = ajv.compile(ItemHead);
-
-interface Checks {
-  create: ValidateFunction;
-  update: ValidateFunction;
-}
-/** Compiled once per record definition. */
-const checks = new WeakMap<RecordDefinition, Checks>();
-
-function checksOf(def: RecordDefinition): Checks {
-  let compiled = checks.get(def);
-  if (!compiled) {
-    compiled = {
-      create: ajv.compile(closeSchema(def.create)),
-      // An update item may carry no field at all (a newer timestamp only).
-      update: ajv.compile(closeSchema(Type.Object(def.update.properties))),
-    };
-    checks.set(def, compiled);
-  }
-  return compiled;
+/**
+ * The schema checks of pushed items (the routes compile them from the HTTP layer's closed
+ * schemas): the field errors of an item, or undefined when it is valid.
+ */
+export interface ItemValidator {
+  /** uuid, updated_at, deleted. */
+  head(item: Record<string, unknown>): FieldErrors | undefined;
+  /** A new record: the definition's create schema. */
+  create(def: AnyRecordDefinition, item: Record<string, unknown>): FieldErrors | undefined;
+  /** A change: the definition's update schema, every field optional. */
+  update(def: AnyRecordDefinition, fields: Record<string, unknown>): FieldErrors | undefined;
 }
 
 const invalid = (entity: SyncEntity, uuid: string | null, message: string, errors?: FieldErrors): ItemError => ({
@@ -89,8 +77,7 @@ const invalid = (entity: SyncEntity, uuid: string | null, message: string, error
   ...(errors ? { errors } : {}),
 });
 
-function validationError(entity: SyncEntity, uuid: string | null, check: ValidateFunction): ItemError {
-  const errors = fieldErrors(check.errors ?? [], 'item');
+function validationError(entity: SyncEntity, uuid: string | null, errors: FieldErrors): ItemError {
   return invalid(entity, uuid, Object.values(errors).flat()[0] ?? 'Élément invalide.', errors);
 }
 
@@ -106,18 +93,20 @@ interface Plan {
 
 /** Applies the batch in one mutation; see the file's comment for the fast and careful paths. */
 export async function push(
-  request: FastifyRequest,
+  scope: MemberScope,
   body: PushBody,
-  entities: Record<SyncEntity, SyncedEntity>,
+  entities: SyncEntities,
+  validator: ItemValidator,
+  /** Told when the database refused the fast path and the batch is replayed item by item. */
+  onReplay: (err: unknown) => void = () => {},
 ): Promise<{ outcome: PushOutcome; changes: ChangeRange | undefined }> {
-  const scope = mutationScope(request);
   try {
-    const { value, changes } = await mutate(scope, (m) => apply(m, request, body, entities, false));
+    const { value, changes } = await mutate(scope, (m) => apply(m, scope, body, entities, validator, false));
     return { outcome: value, changes };
   } catch (err) {
     if (!isDatabaseError(err)) throw err;
-    request.log.warn({ err }, 'sync batch refused by the database: replaying it item by item');
-    const { value, changes } = await mutate(scope, (m) => apply(m, request, body, entities, true));
+    onReplay(err);
+    const { value, changes } = await mutate(scope, (m) => apply(m, scope, body, entities, validator, true));
     return { outcome: value, changes };
   }
 }
@@ -129,25 +118,27 @@ function isDatabaseError(err: unknown): boolean {
 
 async function apply(
   m: Mutation,
-  request: FastifyRequest,
+  scope: MemberScope,
   body: PushBody,
-  entities: Record<SyncEntity, SyncedEntity>,
+  entities: SyncEntities,
+  validator: ItemValidator,
   careful: boolean,
 ): Promise<PushOutcome> {
   const outcome: PushOutcome = {
     results: { patients: [], prescriptions: [], invoices: [], files: [] },
     errors: [],
   };
-  const refs = referencesOf(m, request);
+  const refs = referencesOf(m, scope);
   for (const name of SYNC_ENTITIES) {
     const items = body[name] ?? [];
     if (items.length === 0) continue;
-    const plan = await planEntity(m, request, entities[name], items, refs, outcome);
+    const def = name === 'files' ? undefined : entities[name];
+    const plan = await planEntity(m, scope, entities[name], def, items, refs, validator, outcome);
     await execute(m, plan, outcome, careful);
   }
-  await touchDevice(m.trx, request, { pushed: true });
+  const { actor, deviceId } = scope;
+  await touchDevice(m.trx, { userId: actor.id, deviceId }, { pushed: true });
   if (outcome.errors.length > 0) {
-    const { actor, deviceId } = mutationScope(request);
     await m.trx
       .insertInto('medreport.sync_errors')
       .values(
@@ -165,10 +156,13 @@ async function apply(
 
 async function planEntity(
   m: Mutation,
-  request: FastifyRequest,
+  scope: MemberScope,
   entity: SyncedEntity,
+  /** The entity's record definition; none for files, which a push may only delete. */
+  def: AnyRecordDefinition | undefined,
   items: Array<Record<string, unknown>>,
   refs: References,
+  validator: ItemValidator,
   outcome: PushOutcome,
 ): Promise<Plan> {
   const name = entity.plural;
@@ -177,10 +171,11 @@ async function planEntity(
   const heads: Array<{ item: Record<string, unknown>; uuid: string; at: Date; deleted: boolean }> = [];
   const seen = new Set<string>();
   for (const item of items) {
-    if (!checkHead(item)) {
+    const headErrors = validator.head(item);
+    if (headErrors) {
       // The item's uuid is named only if it is one: nothing else the client sent is echoed back.
       const uuid = typeof item.uuid === 'string' && UUID.test(item.uuid) ? item.uuid.toLowerCase() : null;
-      outcome.errors.push(validationError(name, uuid, checkHead));
+      outcome.errors.push(validationError(name, uuid, headErrors));
       continue;
     }
     const uuid = (item.uuid as string).toLowerCase();
@@ -199,11 +194,9 @@ async function planEntity(
   if (heads.length === 0) return plan;
 
   // Read under the organization's lock: last-writer-wins decides from rows nobody else can change.
-  type StoredRow = MutationRow & { updated_at: Date; created_at: Date };
   const locked = await m.lockedRows(entity, [...seen], { foreign: true });
-  const rows = new Map((locked.rows as StoredRow[]).map((r) => [r.uuid, r]));
+  const rows = new Map(locked.rows.map((r) => [r.uuid, r]));
   const { foreign } = locked;
-  const def = entity.plural === 'files' ? undefined : (entity as RecordDefinition);
   if (def) {
     const wanted = (column: string) =>
       heads.map((h) => h.item[column]).filter((v): v is string => typeof v === 'string');
@@ -214,7 +207,7 @@ async function planEntity(
     });
   }
 
-  const result = (uuid: string, status: ItemResult['status'], row?: StoredRow) => {
+  const result = (uuid: string, status: ItemResult['status'], row?: MutationRow) => {
     const entry: ItemResult = { uuid, status, updated_at: row ? row.updated_at.toISOString() : null };
     if (status === 'conflict') entry.data = row && !row.deleted_at ? resourceData(entity, row) : null;
     outcome.results[name].push(entry);
@@ -252,7 +245,6 @@ async function planEntity(
       continue;
     }
     const fields = pick(item, def.writable);
-    const { create, update } = checksOf(def);
     if (row) {
       if (at < row.updated_at) {
         result(uuid, 'conflict', row);
@@ -263,28 +255,35 @@ async function planEntity(
         result(uuid, sameContent(fields, row) ? 'ok' : 'conflict', row);
         continue;
       }
-      if (!update(fields)) {
-        outcome.errors.push(validationError(name, uuid, update));
+      const errors = validator.update(def, fields);
+      if (errors) {
+        outcome.errors.push(validationError(name, uuid, errors));
         continue;
       }
-    } else if (!create({ ...fields, uuid })) {
-      outcome.errors.push(validationError(name, uuid, create));
-      continue;
+    } else {
+      const errors = validator.create(def, { ...fields, uuid });
+      if (errors) {
+        outcome.errors.push(validationError(name, uuid, errors));
+        continue;
+      }
     }
     try {
-      const values = pick(await def.prepare(refs, fields, row), def.columns);
+      // A row of def.table: the lock read the entity's own table.
+      const existing = row as RecordRow | undefined;
+      const values = pick(await def.prepare(refs, fields, existing), def.columns);
       if (row) plan.ops.push({ kind: 'update', uuid, values, at });
       else {
         plan.ops.push({
           kind: 'insert',
           uuid,
-          values: { ...values, uuid, created_by: request.user.id, updated_at: at },
+          values: { ...values, uuid, created_by: scope.actor.id, updated_at: at },
         });
         if (name === 'patients') refs.created('patients', uuid);
       }
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      outcome.errors.push(invalid(name, uuid, err.message, err.details.errors));
+      // A rule of the record refused it (a reference to nothing): reported for this item alone.
+      if (!(err instanceof DomainError)) throw err;
+      outcome.errors.push(invalid(name, uuid, err.message, err.fields));
     }
   }
   return plan;

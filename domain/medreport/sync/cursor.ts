@@ -1,4 +1,4 @@
-import { unprocessable } from '../../../plugins/errors.js';
+import { Invalid } from '../../errors.js';
 
 /**
  * Where a client is in its organization's history (docs/sync.md). Opaque to clients: base64url
@@ -25,7 +25,7 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
-const invalidCursor = () => unprocessable('Curseur de synchronisation invalide.', { since: ['Curseur invalide.'] });
+const invalidCursor = () => new Invalid('Curseur de synchronisation invalide.', { since: ['Curseur invalide.'] });
 
 /** Reads a cursor a client sent back; anything else is a 422 on `since`. */
 export function decodeCursor(text: string): Cursor {

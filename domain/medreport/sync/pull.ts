@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, SyncEntity } from '../../../db/schema.js';
-import { HttpError, unprocessable } from '../../../plugins/errors.js';
-import { resourceData, type MutationRow, type SyncedEntity } from '../mutation.js';
+import { Gone, Invalid } from '../../errors.js';
+import { resourceData, type SyncedEntity } from '../records/mutation.js';
 import { decodeCursor, positionOf, type Cursor } from './cursor.js';
 
 /** The synced entities, in the order a snapshot reads them (cursors index this list). */
@@ -40,8 +40,7 @@ interface Horizon {
 const INSTANT = /^\d{4}-\d{2}-\d{2}T/;
 
 export const resyncNeeded = () =>
-  new HttpError(
-    410,
+  new Gone(
     'Des modifications postérieures à ce point ne sont plus conservées : resynchronisez depuis le début (sans « since »).',
   );
 
@@ -74,7 +73,7 @@ async function startOf(db: Kysely<Database>, since: string | undefined, horizon?
   if (since === undefined) return { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
   if (!INSTANT.test(since)) return decodeCursor(since);
   const at = new Date(since);
-  if (Number.isNaN(at.getTime())) throw unprocessable('Date « since » invalide.', { since: ['Date invalide.'] });
+  if (Number.isNaN(at.getTime())) throw new Invalid('Date « since » invalide.', { since: ['Date invalide.'] });
   return { kind: 'changes', seq: await positionAt(db, at, horizon) };
 }
 
@@ -125,9 +124,9 @@ async function snapshotPage(
     const name = SYNC_ENTITIES[index]!;
     if (!wanted.includes(name)) continue;
     const entity = entities[name];
-    let query = (db as unknown as Kysely<any>).selectFrom(entity.table).selectAll().where('deleted_at', 'is', null);
+    let query = db.selectFrom(entity.table).selectAll().where('deleted_at', 'is', null);
     if (after) query = query.where('uuid', '>', after);
-    const rows = (await query.orderBy('uuid').limit(remaining).execute()) as MutationRow[];
+    const rows = await query.orderBy('uuid').limit(remaining).execute();
     changes[name]!.push(
       ...rows.map((row) => ({ uuid: row.uuid, action: 'upsert' as const, data: resourceData(entity, row) })),
     );

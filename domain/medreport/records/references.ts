@@ -1,7 +1,7 @@
-import { unprocessable } from '../../../plugins/errors.js';
-import type { Mutation } from '../mutation.js';
+import { Invalid } from '../../errors.js';
+import type { MemberScope, Mutation } from './mutation.js';
 
-const invalid = (field: string, message: string) => unprocessable(message, { [field]: [message] });
+const invalid = (field: string, message: string) => new Invalid(message, { [field]: [message] });
 
 type Kind = 'patients' | 'files' | 'doctors';
 
@@ -82,4 +82,9 @@ export class References {
             .execute();
     return rows.map((r) => r.uuid);
   }
+}
+
+/** The references a mutation of the scope's actor may point to. */
+export function referencesOf(mutation: Mutation, { actor, organizationId }: MemberScope): References {
+  return new References(mutation, { uuid: actor.uuid, organizationId });
 }

@@ -1,7 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
-import type { Database, SyncEntity } from '../../db/schema.js';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import type { Database, SyncEntity } from '../../../db/schema.js';
 
 /**
  * The one path every tenant mutation takes (REST creates, updates and deletes of patients,
@@ -13,18 +12,22 @@ import type { Database, SyncEntity } from '../../db/schema.js';
  * Every such statement first takes a transaction-scoped advisory lock of the organization, held
  * until commit, and only then draws its feed `seq`s. No other transaction of the organization can
  * draw one before this one has committed, so within an organization `seq` order is commit order: a
- * reader that follows `seq` (routes/medreport/sync/) never sees a change and later finds an
+ * reader that follows `seq` (domain/medreport/sync/) never sees a change and later finds an
  * earlier one appear behind it, as `updated_at > since` readers do when transactions commit out of
  * order. Writers of other organizations never wait for it.
  */
 
-export type MutationRow = Record<string, unknown> & { uuid: string; deleted_at: Date | null };
+/** The tables of the synced entities. */
+export type SyncTable = `medreport.${SyncEntity}`;
+
+/** A row as the mutation wrote or read it: one of the synced tables' rows. */
+export type MutationRow = { [T in SyncTable]: Selectable<Database[T]> }[SyncTable];
 
 /** A kind of record the feed carries (a record definition is one). */
 export interface SyncedEntity {
   /** Its name in the feed and in URLs: `patients`. */
   plural: SyncEntity;
-  table: `medreport.${SyncEntity}`;
+  table: SyncTable;
   /** For activity-log actions: `patient.created`. */
   entity: string;
   /** The resource the REST API answers for a row, the feed's `data`: each property is a column. */
@@ -65,29 +68,18 @@ function resourceSql(entity: SyncedEntity): RawBuilder<unknown> {
   return expression;
 }
 
+/** A mutation's scope whose actor is a member of the organization, as writes of records need. */
+export interface MemberScope extends MutationScope {
+  /** Who acts: the activity log names them, a prescription's doctor is them by default. */
+  actor: { id: number; uuid: string; name: string };
+}
+
 export interface MutationScope {
   /** The organization's handle (request.tenant.db): the plugin and row-level security confine it. */
   db: Kysely<Database>;
   organizationId: number;
   actor: { id: number; name: string };
   deviceId: string | null;
-}
-
-const DEVICE = /^[\w.:-]{1,100}$/;
-
-/** The caller's device as X-Device-Id names it, when well-formed. */
-export function deviceOf(request: FastifyRequest): string | null {
-  const given = request.headers['x-device-id'];
-  return typeof given === 'string' && DEVICE.test(given) ? given : null;
-}
-
-export function mutationScope(request: FastifyRequest): MutationScope {
-  return {
-    db: request.tenant.db,
-    organizationId: request.tenant.organizationId,
-    actor: request.user,
-    deviceId: deviceOf(request),
-  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Nullable } from '../../schemas.js';
+import { Nullable } from '../../shared/schemas.js';
 
 /** A field a client may omit, or send as null to clear it. */
 export const Clearable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([Type.Null(), schema]));

@@ -1,0 +1,41 @@
+import type { Readable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../../db/schema.js';
+import { csvStream, type CsvColumn, type CsvStreamOptions } from './csv.js';
+import type { AnyRecordDefinition } from './definition.js';
+
+type ExportRow = Record<string, unknown> & { uuid: string; created_at_iso: string };
+
+const columnsOf = new WeakMap<AnyRecordDefinition, CsvColumn<ExportRow>[]>();
+
+/** The export's columns: uuid, the record's columns, created_at. */
+function csvColumns(def: AnyRecordDefinition): CsvColumn<ExportRow>[] {
+  let columns = columnsOf.get(def);
+  if (!columns) {
+    columns = [
+      { header: 'uuid', value: (r) => r.uuid },
+      ...def.columns.map((c) => ({ header: c, value: (r: ExportRow) => r[c] as string | number | null })),
+      { header: 'created_at', value: (r) => r.created_at_iso },
+    ];
+    columnsOf.set(def, columns);
+  }
+  return columns;
+}
+
+/**
+ * Every live record as CSV (csv.ts), streamed from a cursor on `db` (an export slot's handle):
+ * the stream closes once the cursor does (ended, failed, abandoned by the client or stalled).
+ */
+export function exportRecords(db: Kysely<Database>, def: AnyRecordDefinition, options: CsvStreamOptions): Readable {
+  // Only the exported columns, the timestamp already as ISO 8601 text: PostgreSQL formats it
+  // once instead of node parsing it into a Date and printing it back.
+  const rows: AsyncIterable<ExportRow> = db
+    .selectFrom(def.table)
+    .select(['uuid', ...def.columns])
+    .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('created_at_iso'))
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('uuid')
+    .stream(1000);
+  return csvStream(rows, csvColumns(def), options);
+}
