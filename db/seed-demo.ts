@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
+import type { Database, PatientsTable } from './schema.js';
 
 /**
  * Demo data for trying the API by hand and for `npm run bench`: organizations, each with an owner
@@ -109,7 +110,7 @@ const LAST = [
   'Fournier',
 ];
 const BLOOD = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'];
-const GENDERS = ['male', 'female', 'other'];
+const GENDERS = ['male', 'female', 'other'] as const;
 // Rows are dated before this instant, whatever the day the generator runs.
 const ANCHOR = Date.parse('2026-11-01T00:00:00Z');
 const BATCH = 1_000;
@@ -123,7 +124,7 @@ export interface SeedSummary {
 }
 
 export async function seedDemo(
-  db: Kysely<any>,
+  db: Kysely<Database>,
   options: DemoOptions,
   passwordHash: string,
   progress: (done: number, total: number) => void = () => {},
@@ -143,7 +144,7 @@ export async function seedDemo(
           : `Dr ${FIRST[index % FIRST.length]} ${LAST[(position + index) % LAST.length]}`,
       email: demoEmail(org.key, index),
       password_hash: passwordHash,
-      role: index === 0 ? 'owner' : 'doctor',
+      role: index === 0 ? ('owner' as const) : ('doctor' as const),
       speciality: index === 0 ? 'Médecine générale' : 'Pédiatrie',
     }));
 
@@ -162,7 +163,7 @@ export async function seedDemo(
           users.map((u) => u.email),
         )
         .execute();
-      const ownerId = ids.find((u) => u.email === users[0]!.email)!.id as number;
+      const ownerId = ids.find((u) => u.email === users[0]!.email)!.id;
       await trx
         .insertInto('medreport.organizations')
         .values({
@@ -188,16 +189,16 @@ export async function seedDemo(
         )
         .where('organization_id', 'is', null)
         .execute();
-      return id as number;
+      return id;
     });
     const creators = (
       await db.selectFrom('medreport.users').select('id').where('organization_id', '=', organizationId).execute()
-    ).map((u) => u.id as number);
+    ).map((u) => u.id);
     done += users.length;
     progress(done, total);
 
     for (let start = 0; start < org.patients; start += BATCH) {
-      const rows = [];
+      const rows: Insertable<PatientsTable>[] = [];
       for (let i = start; i < Math.min(org.patients, start + BATCH); i++) {
         const createdAt = new Date(ANCHOR - Math.floor(next() * 730 * 86_400_000));
         const first = FIRST[Math.floor(next() * FIRST.length)]!;
@@ -207,11 +208,11 @@ export async function seedDemo(
           uuid: uuidAt(createdAt, next),
           name: `${first} ${last}`,
           birth_date: new Date(ANCHOR - Math.floor((1 + next() * 90) * 365.25 * 86_400_000)).toISOString().slice(0, 10),
-          gender: GENDERS[Math.floor(next() * GENDERS.length)],
+          gender: GENDERS[Math.floor(next() * GENDERS.length)]!,
           phone: `+2217${String(Math.floor(next() * 1e8)).padStart(8, '0')}`,
           blood_group: BLOOD[Math.floor(next() * BLOOD.length)],
           notes: next() < 0.3 ? 'Suivi régulier' : null,
-          created_by: creators[Math.floor(next() * creators.length)],
+          created_by: creators[Math.floor(next() * creators.length)]!,
           created_at: createdAt,
           updated_at: createdAt,
         });

@@ -1,15 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { listActivity } from '../../../domain/medreport/activity/log.js';
 import { errorResponses } from '../../../plugins/errors.js';
-import { sql, type Selectable } from 'kysely';
-import type { ActivityLogTable } from '../../../db/schema.js';
-import { paginate } from '../../../domain/shared/pagination.js';
-import { containing, likeLiteral } from '../../../db/like.js';
 import { MAX_PAGE } from '../records/crud.js';
 import { Nullable } from '../../schemas.js';
 import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
-
-type ActivityLogRow = Selectable<ActivityLogTable>;
 
 const Day = Type.String({ format: 'date' });
 const Instant = Type.Union([Timestamp, Day], { description: 'ISO 8601 date-time, or a date (whole day)' });
@@ -48,13 +43,6 @@ const Page = Type.Object({
   limit: Type.Integer(),
 });
 
-/** A date alone means the whole day: `to=2025-01-31` includes the 31st. */
-function bound(value: string, end: boolean): Date {
-  if (value.length > 10) return new Date(value);
-  const day = new Date(`${value}T00:00:00.000Z`);
-  return end ? new Date(day.getTime() + 86_400_000) : day;
-}
-
 const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/activity-log',
@@ -70,24 +58,16 @@ const activityLogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { from, to, user_id, action_type, entity_type, search, limit, page } = request.query;
-      let query = request.tenant.db.selectFrom('medreport.activity_log');
-      if (from) query = query.where('created_at', '>=', bound(from, false));
-      if (to) query = query.where('created_at', to.length > 10 ? '<=' : '<', bound(to, true));
-      if (user_id) query = query.where('user_id', '=', user_id);
-      if (action_type) {
-        query = action_type.includes('.')
-          ? query.where('action', '=', action_type)
-          : query.where('action', 'like', sql<string>`'%.' || ${likeLiteral(action_type)}`);
-      }
-      if (entity_type) query = query.where('entity_type', '=', entity_type);
-      if (search) {
-        const pattern = containing(search);
-        query = query.where((eb) => eb.or([eb('entity_name', 'ilike', pattern), eb('user_name', 'ilike', pattern)]));
-      }
-      const { rows, total } = await paginate<ActivityLogRow>(
-        query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'),
-        { page, limit },
-      );
+      const { rows, total } = await listActivity(request.tenant.db, {
+        from,
+        to,
+        userId: user_id,
+        actionType: action_type,
+        entityType: entity_type,
+        search,
+        limit,
+        page,
+      });
       return {
         data: rows.map((r) => ({
           id: r.id,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { overview } from '../../../domain/medreport/reports/overview.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
@@ -25,36 +26,7 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Overview, ...errorResponses('medreport', 401, 403) },
       },
     },
-    async (request) => {
-      const { db } = request.tenant;
-      const live = (table: 'medreport.patients' | 'medreport.prescriptions' | 'medreport.invoices') =>
-        db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('count'))
-          .where('deleted_at', 'is', null)
-          .executeTakeFirstOrThrow();
-      const [patients, prescriptions, invoices, recent] = await Promise.all([
-        live('medreport.patients'),
-        live('medreport.prescriptions'),
-        live('medreport.invoices'),
-        db
-          .selectFrom('medreport.patients')
-          .select(['uuid', 'name', 'created_at'])
-          .where('deleted_at', 'is', null)
-          .orderBy('created_at', 'desc')
-          .orderBy('uuid', 'desc')
-          .limit(5)
-          .execute(),
-      ]);
-      return {
-        patients: {
-          count: patients.count,
-          recent: recent.map((p) => ({ uuid: p.uuid, name: p.name, created_at: p.created_at.toISOString() })),
-        },
-        prescriptions: { count: prescriptions.count },
-        invoices: { count: invoices.count },
-      };
-    },
+    async (request) => overview(request.tenant.db),
   );
 };
 
