@@ -14,8 +14,11 @@ import {
 import { sameContent } from '../records/records.js';
 import { referencesOf, type References } from '../records/references.js';
 import { touchDevice } from './devices.js';
+import type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 import type { SyncEntities } from './entities.js';
 import { SYNC_ENTITIES } from './pull.js';
+
+export type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 
 /**
  * Applying a pushed batch (docs/sync.md). Items are applied by uuid, last writer wins on
@@ -28,46 +31,10 @@ import { SYNC_ENTITIES } from './pull.js';
  * fails alone and no item is ever half-applied.
  */
 
-export interface ItemResult {
-  uuid: string;
-  status: 'ok' | 'conflict';
-  updated_at: string | null;
-  /** On a conflict: the server's current resource (null when it was deleted). */
-  data?: Record<string, unknown> | null;
-}
-
-export interface ItemError {
-  entity: SyncEntity;
-  uuid: string | null;
-  code: 'invalid' | 'organization_mismatch' | 'unsupported' | 'failed';
-  message: string;
-  errors?: FieldErrors;
-}
-
-export type PushBody = Partial<Record<SyncEntity, Array<Record<string, unknown>>>>;
-
-export interface PushOutcome {
-  results: Record<SyncEntity, ItemResult[]>;
-  errors: ItemError[];
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A client clock may run ahead a little; an item from further in the future is refused. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-
-/**
- * The schema checks of pushed items (the routes compile them from the HTTP layer's closed
- * schemas): the field errors of an item, or undefined when it is valid.
- */
-export interface ItemValidator {
-  /** uuid, updated_at, deleted. */
-  head(item: Record<string, unknown>): FieldErrors | undefined;
-  /** A new record: the definition's create schema. */
-  create(def: AnyRecordDefinition, item: Record<string, unknown>): FieldErrors | undefined;
-  /** A change: the definition's update schema, every field optional. */
-  update(def: AnyRecordDefinition, fields: Record<string, unknown>): FieldErrors | undefined;
-}
 
 const invalid = (entity: SyncEntity, uuid: string | null, message: string, errors?: FieldErrors): ItemError => ({
   entity,
