@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
-import { StringEnum } from './schemas.js';
+import { StringEnum } from '../domain/shared/schemas.js';
 
 const Health = Type.Object({ status: StringEnum(['ok']), uptime: Type.Number({ description: 'seconds' }) });
 const Ready = Type.Object({

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { assertPastDate } from './rules.js';
+import { assertPastDate } from '../accounts/rules.js';
 import type { RecordDefinition } from './definition.js';
 import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { Clearable, DateOnly, LongText, RecordMeta, Uuid } from './schemas.js';

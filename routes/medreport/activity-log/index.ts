@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { listActivity } from '../../../domain/medreport/activity/log.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { MAX_PAGE } from '../records/crud.js';
-import { Nullable } from '../../schemas.js';
+import { Nullable } from '../../../domain/shared/schemas.js';
 import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
 const Day = Type.String({ format: 'date' });

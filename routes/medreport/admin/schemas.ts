@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, StringEnum } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
 import { rolesOf } from '../../../domain/medreport/accounts/users.js';
 import { AccountStatus, STAT_KEYS, UserSearch, UserUpdate } from '../../../domain/medreport/admin/model.js';
 import type { AdminUserRow } from '../../../domain/medreport/admin/users.js';

@@ -13,7 +13,7 @@ import {
 import { csvDisposition } from '../../../domain/medreport/records/csv.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { mutationScope } from '../mutation-scope.js';
-import { StringEnum } from '../../schemas.js';
+import { StringEnum } from '../../../domain/shared/schemas.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 /** Far beyond any real list, and `(page - 1) × limit` stays an exact integer. */

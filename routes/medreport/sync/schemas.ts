@@ -1,5 +1,5 @@
 import { Type, type TObject } from '@sinclair/typebox';
-import { Nullable, StringEnum } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
 import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 import { SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { UserRow } from '../../../db/schema.js';
 import { rolesOf } from '../../../domain/medreport/accounts/users.js';
-import { Nullable, StringEnum } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
 
 /** The MedReport User model, as the spec's Flutter `User.fromJson` reads it. */
 export const User = Type.Object(
