@@ -67,7 +67,10 @@ export class AuthCache<V> {
     this.#entries.set(key, { value, tags, until });
     for (const tag of tags) {
       let keys = this.#byTag.get(tag);
-      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.#byTag.set(tag, keys);
+      }
       keys.add(key);
     }
   }
