@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 
 export const APP_ROLE = 'medreport_app';
 
@@ -11,7 +11,7 @@ export const APP_ROLE = 'medreport_app';
  * Run by the owner after migrating; idempotent. Roles are cluster-wide, so the password is
  * derived from JWT_SECRET: every instance sharing the secret computes the same one.
  */
-export async function ensureAppRole(owner: Kysely<any>, password: string): Promise<void> {
+export async function ensureAppRole(owner: QueryExecutorProvider, password: string): Promise<void> {
   // Only LOGIN and the password are stated: on PostgreSQL 15 a CREATEROLE (non-superuser) role may
   // not even state NOSUPERUSER or NOBYPASSRLS. New roles have neither; an existing one is checked.
   await sql`

@@ -18,6 +18,7 @@ const types = {
 
 /** Every text query with parameters becomes a named prepared statement (db/statements.ts). */
 class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: overrides all of pg.Client's query overloads at once; only `any` fits every return type
   override query(config: unknown, values?: unknown, callback?: unknown): any {
     if (typeof config === 'string' && Array.isArray(values)) {
       return super.query({ name: statementName(config), text: config, values }, callback as never);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { constants, existsSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
@@ -156,7 +156,7 @@ function postgresUserIds(): Ids | undefined {
 /** Whether `ids` may enter `dir` and every directory above it. */
 export function traversable(dir: string, ids: Ids): boolean {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    let st;
+    let st: Stats;
     try {
       st = statSync(current);
     } catch {
@@ -208,7 +208,7 @@ async function clusterDirectory(dir: string, runAs: Ids | undefined, logger: Emb
     .slice(0, 16);
   const location = recorded || path.join(ROOT_RUNTIME_DIR, 'clusters', key, 'postgres');
   await reachableDirectory(path.dirname(location), dir);
-  if (!recorded) await writeFile(pointer, location + '\n');
+  if (!recorded) await writeFile(pointer, `${location}\n`);
   logger.info(`the postgres system user cannot enter ${dir}: the database cluster lives in ${location}`);
   return location;
 }
@@ -235,7 +235,7 @@ async function initdb(binary: string, dataDir: string, password: string, runAs: 
   const parent = path.dirname(dataDir);
   await mkdir(parent, { recursive: true });
   const passwordFile = path.join(parent, `.pwfile-${randomBytes(8).toString('hex')}`);
-  await writeFile(passwordFile, password + '\n', { mode: 0o600, flag: 'wx' });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600, flag: 'wx' });
   try {
     if (runAs) await chown(passwordFile, runAs.uid, runAs.gid);
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -312,7 +312,7 @@ async function readOrCreatePassword(file: string): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const password = randomBytes(24).toString('base64url');
-  await writeFile(file, password + '\n', { mode: 0o600 });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return password;
 }

@@ -1,17 +1,30 @@
-import { Migrator, NO_MIGRATIONS, sql, type Kysely, type MigrationResultSet } from 'kysely';
+import {
+  Migrator,
+  NO_MIGRATIONS,
+  sql,
+  type Kysely,
+  type MigrationResultSet,
+  type QueryExecutorProvider,
+} from 'kysely';
 import { migrations } from './migrations/index.js';
+
+/**
+ * The database at whatever version of its schema: what the Migrator and the migrations run against.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Kysely's Migrator and migrations take Kysely<any>, the schema of no one version
+export type AnySchemaDb = Kysely<any>;
 
 /**
  * Kysely's Postgres adapter holds a session-level advisory lock (pg_advisory_lock) while it
  * migrates, so instances starting together run each migration once, one after the other.
  */
-function migrator(db: Kysely<any>): Migrator {
+function migrator(db: AnySchemaDb): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });
 }
 
 export type MigrateDirection = 'up' | 'down' | 'latest' | 'reset';
 
-export async function migrate(db: Kysely<any>, direction: MigrateDirection): Promise<MigrationResultSet> {
+export async function migrate(db: AnySchemaDb, direction: MigrateDirection): Promise<MigrationResultSet> {
   const m = migrator(db);
   const result = await (direction === 'latest'
     ? m.migrateToLatest()
@@ -30,7 +43,7 @@ export async function migrate(db: Kysely<any>, direction: MigrateDirection): Pro
   return result;
 }
 
-export async function migrationStatus(db: Kysely<any>) {
+export async function migrationStatus(db: AnySchemaDb) {
   return (await migrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
 }
 
@@ -44,7 +57,7 @@ export interface Loss {
 
 const SCHEMAS = ['medreport', 'ptitspas'];
 
-async function catalog(db: Kysely<any>): Promise<Set<string>> {
+async function catalog(db: QueryExecutorProvider): Promise<Set<string>> {
   const { rows } = await sql<{ name: string }>`
     select c.table_schema || '.' || c.table_name || coalesce('.' || c.column_name, '') as name
       from information_schema.columns c
@@ -63,7 +76,7 @@ class DryRun extends Error {}
  * Runs the down step of the most recent migration inside a transaction that is rolled back, and
  * reports the tables and columns it would drop that hold data. Nothing is changed.
  */
-export async function lossesOfRevert(db: Kysely<any>): Promise<{ name?: string; losses: Loss[] }> {
+export async function lossesOfRevert(db: AnySchemaDb): Promise<{ name?: string; losses: Loss[] }> {
   const last = (await migrationStatus(db)).filter((m) => m.executedAt).at(-1);
   if (!last) return { losses: [] };
   const migration = migrations[last.name];

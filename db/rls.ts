@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 
 /** The organization of the current connection: set by the tenant plugin, '' (no rows) otherwise. */
 export const TENANT_SETTING = 'app.organization_id';
@@ -8,7 +8,7 @@ export const TENANT_SETTING = 'app.organization_id';
  * `app.organization_id` names their organization. An unset or empty setting matches nothing
  * (fail closed). The table owner (migrations, CLI) is not subject to it; the app role is.
  */
-export async function enableTenantRls(db: Kysely<any>, table: string): Promise<void> {
+export async function enableTenantRls(db: QueryExecutorProvider, table: string): Promise<void> {
   const t = sql.table(table);
   await sql`alter table ${t} enable row level security`.execute(db);
   await sql`create policy tenant_isolation on ${t} using (${OWN_ORGANIZATION}) with check (${OWN_ORGANIZATION})`.execute(
@@ -31,7 +31,7 @@ export const CROSS_ORGANIZATION_SETTING = 'app.cross_organization';
  * handle. Every tenant table gets it right after `enableTenantRls` (migration 0009 for the first
  * ones).
  */
-export async function allowCrossOrganizationRead(db: Kysely<any>, table: string): Promise<void> {
+export async function allowCrossOrganizationRead(db: QueryExecutorProvider, table: string): Promise<void> {
   await sql`create policy cross_organization_read on ${sql.table(table)} for select
     using (${CROSS_ORGANIZATION_READ})`.execute(db);
 }

@@ -1,9 +1,11 @@
 import {
   Kysely,
   PostgresDialect,
+  type PostgresCursor,
   type PostgresCursorConstructor,
   type PostgresPool,
   type PostgresPoolClient,
+  type PostgresQueryResult,
 } from 'kysely';
 import type pg from 'pg';
 import type { Database } from './schema.js';
@@ -69,21 +71,21 @@ export class TenantPool {
 
 /** A pooled connection whose text queries run as TenantQuery for `organization`. */
 function tenantClient(client: pg.PoolClient, organization: string): PostgresPoolClient {
-  return {
-    query(textOrCursor: unknown, values?: readonly unknown[]): any {
-      if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
-      if (TRANSACTION_CONTROL.test(textOrCursor)) return client.query(textOrCursor);
-      return new Promise<pg.QueryResult>((resolve, reject) => {
-        client.query(
-          new TenantQuery(organization, {
-            name: statementName(textOrCursor),
-            text: textOrCursor,
-            values: [...(values ?? [])],
-            callback: (err, result) => (err ? reject(err) : resolve(result)),
-          }) as never,
-        );
-      });
-    },
-    release: () => client.release(),
-  };
+  function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  function query(textOrCursor: unknown, values?: readonly unknown[]): unknown {
+    if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
+    if (TRANSACTION_CONTROL.test(textOrCursor)) return client.query(textOrCursor);
+    return new Promise<pg.QueryResult>((resolve, reject) => {
+      client.query(
+        new TenantQuery(organization, {
+          name: statementName(textOrCursor),
+          text: textOrCursor,
+          values: [...(values ?? [])],
+          callback: (err, result) => (err ? reject(err) : resolve(result)),
+        }) as never,
+      );
+    });
+  }
+  return { query, release: () => client.release() };
 }

@@ -17,14 +17,65 @@ import { STATUS_CODES } from 'node:http';
  *   though TypeBox lists it as required.
  */
 
-type Json = Record<string, any>;
+/** A JSON schema as far as this pass reads it; every other keyword passes through untouched. */
+export interface OpenApiSchema {
+  $ref?: string;
+  default?: unknown;
+  properties?: Record<string, OpenApiSchema>;
+  required?: string[];
+  [keyword: string]: unknown;
+}
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+interface OpenApiMedia {
+  schema?: OpenApiSchema;
+  [key: string]: unknown;
+}
+
+interface OpenApiResponse {
+  description?: string;
+  content?: Record<string, OpenApiMedia>;
+  [key: string]: unknown;
+}
+
+interface OpenApiParameter {
+  required?: boolean;
+  schema?: OpenApiSchema;
+  [key: string]: unknown;
+}
+
+export interface OpenApiOperation {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  parameters?: OpenApiParameter[];
+  requestBody?: { content?: Record<string, OpenApiMedia>; [key: string]: unknown };
+  responses?: Record<string, OpenApiResponse>;
+  security?: Array<Record<string, string[]>>;
+  [key: string]: unknown;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+/** The operations of a path (and whatever else a path item may carry). */
+type OpenApiPathItem = { [M in (typeof METHODS)[number]]?: OpenApiOperation } & { [key: string]: unknown };
+
+/** The OpenAPI document as far as this pass and its readers (scripts/openapi.ts, tests) read it. */
+export interface OpenApiDocument {
+  openapi?: string;
+  paths: Record<string, OpenApiPathItem>;
+  components: {
+    schemas?: Record<string, OpenApiSchema>;
+    securitySchemes?: Record<string, unknown>;
+    [key: string]: unknown;
+  };
+  tags?: Array<{ name: string; description?: string }>;
+  [key: string]: unknown;
+}
 
 const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
-const isRef = (schema: unknown) => typeof (schema as Json | undefined)?.$ref === 'string';
+const isRef = (schema: OpenApiSchema | undefined) => typeof schema?.$ref === 'string';
 
-function expectedStatuses(path: string, operation: Json): number[] {
+function expectedStatuses(path: string, operation: OpenApiOperation): number[] {
   const ptitspas = /^\/api\/v1(\/|$)/.test(path);
   const hasBody = operation.requestBody !== undefined;
   const hasInput = hasBody || (operation.parameters?.length ?? 0) > 0;
@@ -39,31 +90,33 @@ function expectedStatuses(path: string, operation: Json): number[] {
 }
 
 /** Moves an inline schema into components under `name` (or a free variant of it); returns its $ref. */
-function hoist(components: Json, name: string, schema: Json): Json {
+function hoist(components: Record<string, OpenApiSchema>, name: string, schema: OpenApiSchema): OpenApiSchema {
   let unique = name;
   for (let i = 2; components[unique] !== undefined; i++) unique = `${name}${i}`;
   components[unique] = schema;
   return { $ref: `#/components/schemas/${unique}` };
 }
 
-export function completeContract(document: Json): Json {
-  const components = (document.components.schemas ??= {});
-  for (const [path, item] of Object.entries<Json>(document.paths ?? {})) {
+export function completeContract(document: OpenApiDocument): OpenApiDocument {
+  document.components.schemas ??= {};
+  const components = document.components.schemas;
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
     const ptitspas = /^\/api\/v1(\/|$)/.test(path);
     const error = { $ref: `#/components/schemas/${ptitspas ? 'PtitsPasError' : 'MedReportError'}` };
     for (const method of METHODS) {
-      const operation = item[method] as Json | undefined;
+      const operation = item[method];
       if (!operation) continue;
       const name = pascal(String(operation.operationId ?? `${method}${path.replace(/\W+/g, '_')}`));
-      const responses = (operation.responses ??= {});
+      operation.responses ??= {};
+      const responses = operation.responses;
       for (const status of expectedStatuses(path, operation)) {
         responses[status] ??= { description: STATUS_CODES[status], content: { 'application/json': { schema: error } } };
       }
-      for (const [status, response] of Object.entries<Json>(responses)) {
+      for (const [status, response] of Object.entries(responses)) {
         if (!response.description || response.description === 'Default Response' || Number(status) >= 400) {
           response.description = STATUS_CODES[Number(status)] ?? 'Response';
         }
-        for (const media of Object.values<Json>(response.content ?? {})) {
+        for (const media of Object.values(response.content ?? {})) {
           if (media.schema && !isRef(media.schema)) {
             const suffix = status === '200' || status === '201' ? 'Response' : `Response${status}`;
             media.schema = hoist(components, `${name}${suffix}`, media.schema);
@@ -73,15 +126,15 @@ export function completeContract(document: Json): Json {
       for (const parameter of operation.parameters ?? []) {
         if (parameter.schema?.default !== undefined) parameter.required = false;
       }
-      for (const media of Object.values<Json>(operation.requestBody?.content ?? {})) {
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
         if (!media.schema || isRef(media.schema)) continue;
         const defaulted = new Set(
-          Object.entries<Json>(media.schema.properties ?? {})
+          Object.entries(media.schema.properties ?? {})
             .filter(([, property]) => property.default !== undefined)
             .map(([key]) => key),
         );
         if (Array.isArray(media.schema.required)) {
-          media.schema.required = media.schema.required.filter((key: string) => !defaulted.has(key));
+          media.schema.required = media.schema.required.filter((key) => !defaulted.has(key));
           if (media.schema.required.length === 0) delete media.schema.required;
         }
         media.schema = hoist(components, `${name}Body`, media.schema);

@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
-import { completeContract } from './openapi-contract.js';
+import { completeContract, type OpenApiDocument } from './openapi-contract.js';
 
 /** Every tag an operation may carry, declared once with what it groups (generators use both). */
 export const TAGS = [
@@ -87,8 +87,11 @@ export default fp<{ publicUrl: string }>(
         },
         tags: TAGS,
       },
-      transformObject: (document) =>
-        completeContract((document as { openapiObject: Record<string, any> }).openapiObject),
+      transformObject: (document) => {
+        const { openapiObject } = document as Extract<typeof document, { openapiObject: unknown }>;
+        completeContract(openapiObject as OpenApiDocument); // completes it in place
+        return openapiObject;
+      },
       // Shared schemas keep their $id as component name instead of def-0, def-1, ...
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -99,7 +99,7 @@ export function localStorage(root: string): Storage {
 export async function removeAbandonedUploads(root: string): Promise<string[]> {
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
   const removed: string[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(path.join(root, TEMP), { withFileTypes: true });
   } catch (err) {

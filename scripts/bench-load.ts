@@ -79,4 +79,4 @@ function run(job: LoadJob): Promise<LoadResult> {
 
 const jobs = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadJob[];
 const results = await Promise.all(jobs.map(run));
-process.stdout.write(JSON.stringify(results) + '\n');
+process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -354,6 +354,9 @@ async function timedDownload(url: string, token: string, pid: number) {
   };
 }
 
+/** A page of GET /api/sync/changes. */
+type ChangesPage = { cursor: string; has_more: boolean; changes: Record<string, unknown[]> };
+
 /**
  * Sync against plain REST, per item: 100 single `POST /api/patients` one after the other against
  * ten 100-item pushes; then draining 10,000 changes in pages of 500.
@@ -361,14 +364,14 @@ async function timedDownload(url: string, token: string, pid: number) {
 async function measureSync(api: string, users: Array<{ token: string; org: number }>) {
   log('sync: 100-item pushes against single POSTs, and draining 10,000 changes');
   const token = users.find((u) => u.org === 1)!.token;
-  const call = async (method: string, url: string, body?: unknown) => {
+  const call = async <T = unknown>(method: string, url: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${api}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<Record<string, any>>;
+    return res.json() as Promise<T>;
   };
   const batch = () => ({
     patients: Array.from({ length: 100 }, () => ({
@@ -394,18 +397,18 @@ async function measureSync(api: string, users: Array<{ token: string; org: numbe
     for (const body of batches) await call('POST', '/api/sync/batch', body);
     pushed.push((performance.now() - started) / 1000);
   }
-  let { cursor } = await call('GET', '/api/sync/changes?limit=1000');
-  for (let page = await call('GET', `/api/sync/changes?since=${cursor}&limit=1000`); ;) {
+  let { cursor } = await call<ChangesPage>('GET', '/api/sync/changes?limit=1000');
+  for (let page = await call<ChangesPage>('GET', `/api/sync/changes?since=${cursor}&limit=1000`); ;) {
     cursor = page.cursor;
     if (!page.has_more) break;
-    page = await call('GET', `/api/sync/changes?since=${cursor}&limit=1000`);
+    page = await call<ChangesPage>('GET', `/api/sync/changes?since=${cursor}&limit=1000`);
   }
   for (let i = 0; i < 100; i++) await call('POST', '/api/sync/batch', batch());
   const started = performance.now();
   let changes = 0;
   let pages = 0;
   for (let since = cursor; ; pages++) {
-    const page = await call('GET', `/api/sync/changes?since=${since}&limit=500`);
+    const page = await call<ChangesPage>('GET', `/api/sync/changes?since=${since}&limit=500`);
     changes += Object.values(page.changes as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
     since = page.cursor;
     if (!page.has_more) break;
@@ -598,7 +601,7 @@ function report(
         `${stop.result.errors} connection errors, ${stop.result.non2xx} non-2xx (503 while closing); ` +
         `"Cannot use a pool after calling end": ${stop.poolError ? 'SEEN' : 'never'}.`,
     );
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -13,7 +13,7 @@ const NOMS = ['Dupont', 'Martin', 'Bernard', 'Lefèvre', 'Moreau', 'Laurent', 'G
 const VILLES = ['Paris', 'Lyon', 'Nantes', 'Lille', 'Rennes'];
 
 const csvCell = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-const csvLine = (cells: Array<string | number>) => cells.map(csvCell).join(',') + '\n';
+const csvLine = (cells: Array<string | number>) => `${cells.map(csvCell).join(',')}\n`;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
 export function ptitspasCsv(families: number, childminders: number, prefix = 'import') {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OpenApiDocument } from '../plugins/openapi-contract.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type AppConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
@@ -12,7 +13,7 @@ import { createLogger } from '../src/logging.js';
  * the committed file differs). Every optional route is on (all OAuth providers), and the values
  * that would differ between machines are fixed.
  */
-export async function openApiDocument(): Promise<Record<string, any>> {
+export async function openApiDocument(): Promise<OpenApiDocument> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'openapi-'));
   const provider = { clientId: 'openapi', clientSecret: 'openapi' };
   const config: AppConfig = {
@@ -26,7 +27,7 @@ export async function openApiDocument(): Promise<Record<string, any>> {
   const app = await buildApp(config, { logger: createLogger('silent') });
   try {
     await app.ready();
-    return structuredClone(app.swagger() as Record<string, any>);
+    return structuredClone(app.swagger() as OpenApiDocument);
   } finally {
     await app.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -39,9 +40,9 @@ export const serialize = (document: object) => `${JSON.stringify(document, null,
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const document = await openApiDocument();
   await writeFile(OPENAPI_FILE, serialize(document));
-  const operations = Object.values<Record<string, unknown>>(document.paths).reduce(
+  const operations = Object.values(document.paths).reduce(
     (n, p) => n + Object.keys(p).length,
     0,
   );
-  console.log(`openapi.json: ${operations} operations, ${Object.keys(document.components.schemas).length} schemas`);
+  console.log(`openapi.json: ${operations} operations, ${Object.keys(document.components.schemas ?? {}).length} schemas`);
 }

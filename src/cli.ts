@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
+import type { Database } from '../db/schema.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import { provisionDatabase } from './provision.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
@@ -22,7 +23,7 @@ import { ConfigError, loadConfig, loadDotEnv, resolveNirKeys } from './config.js
  * `migrated`: pending migrations are applied first, as `npm start` does, so the command works on a
  * fresh data directory.
  */
-async function withDatabase<T>(task: (db: Kysely<any>) => Promise<T>, { migrated = true } = {}): Promise<T> {
+async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { migrated = true } = {}): Promise<T> {
   loadDotEnv();
   const config = loadConfig();
   const database = await provisionDatabase(config, 'attach');

@@ -341,7 +341,7 @@ export async function resolveJwtSecret(config: Config): Promise<string> {
   }
   const secret = randomBytes(48).toString('base64url');
   await mkdir(config.dataDir, { recursive: true });
-  await writeFile(file, secret + '\n', { mode: 0o600 });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return secret;
 }
@@ -374,7 +374,7 @@ export async function resolveNirKeys(config: Config): Promise<NirKey[]> {
   }
   const value = `k1:${randomBytes(32).toString('base64')}`;
   await mkdir(config.dataDir, { recursive: true });
-  await writeFile(file, value + '\n', { mode: 0o600 });
+  await writeFile(file, `${value}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return parseNirKeys(value)!;
 }

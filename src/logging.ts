@@ -76,7 +76,10 @@ function redactFields(fields: Record<string, unknown>): Record<string, unknown> 
     const value = fields[key];
     if (typeof value !== 'string') continue;
     const redacted = redactUrl(value);
-    if (redacted !== value) (copy ??= { ...fields })[key] = redacted;
+    if (redacted !== value) {
+      copy ??= { ...fields };
+      copy[key] = redacted;
+    }
   }
   return copy ?? fields;
 }

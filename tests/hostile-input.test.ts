@@ -223,9 +223,12 @@ function withQuery(url: string, query: Record<string, string>, extra = ''): stri
   return all ? `${url}?${all}` : url;
 }
 
+/** A route's body schema: its properties, or one schema per media type. */
+type BodySchema = { properties?: Record<string, { format?: string }>; content?: Record<string, { schema?: BodySchema }> };
+
 /** The body schema's top-level properties (JSON variant when a route reads several types). */
 function bodyFields(route: ApiRoute): string[] {
-  const body = route.schema?.body as Record<string, any> | undefined;
+  const body = route.schema?.body as BodySchema | undefined;
   const schema = body?.content ? body.content['application/json']?.schema : body;
   return Object.keys(schema?.properties ?? {});
 }
@@ -236,9 +239,9 @@ function queryFields(route: ApiRoute): string[] {
 
 /** The multipart body schema's fields that carry a file. */
 function multipartFileFields(route: ApiRoute): string[] {
-  const body = route.schema?.body as Record<string, any> | undefined;
+  const body = route.schema?.body as BodySchema | undefined;
   const schema = body?.content ? body.content['multipart/form-data']?.schema : body;
-  return Object.entries<{ format?: string }>(schema?.properties ?? {})
+  return Object.entries(schema?.properties ?? {})
     .filter(([, property]) => property.format === 'binary')
     .map(([name]) => name);
 }

@@ -83,7 +83,7 @@ function alive(pid: number): boolean {
 }
 
 async function ownerToken(url: string): Promise<{ token: string; patient: string }> {
-  const json = (res: Response) => res.json() as Promise<Record<string, any>>;
+  const json = <T>(res: Response) => res.json() as Promise<T>;
   const post = (pathname: string, body: unknown, token?: string) =>
     fetch(`${url}${pathname}`, {
       method: 'POST',
@@ -91,7 +91,7 @@ async function ownerToken(url: string): Promise<{ token: string; patient: string
       body: JSON.stringify(body),
     });
   const password = 'a long passphrase';
-  const owner = await json(
+  const owner = await json<{ token: string }>(
     await post('/api/register-owner', {
       name: 'Dr Signal',
       email: `signal.${Date.now()}@example.com`,
@@ -100,7 +100,7 @@ async function ownerToken(url: string): Promise<{ token: string; patient: string
       organization_name: 'Cabinet Signal',
     }),
   );
-  const patient = await json(await post('/api/patients', { name: 'Patient' }, owner.token));
+  const patient = await json<{ uuid: string }>(await post('/api/patients', { name: 'Patient' }, owner.token));
   return { token: owner.token, patient: patient.uuid };
 }
 

@@ -17,7 +17,12 @@ export interface Store<T> {
 
 export function memoryStore<T>(initial?: T): Store<T> {
   let value = initial;
-  return { get: () => value, set: (next) => void (value = next) };
+  return {
+    get: () => value,
+    set: (next) => {
+      value = next;
+    },
+  };
 }
 
 export interface ClientOptions {
@@ -221,7 +226,8 @@ export class MedReportSync {
       }
       if (!data) throw new Error(`sync pull failed: ${response.status}`);
       for (const [entity, list] of Object.entries(data.changes) as Array<[SyncEntity, Changes[SyncEntity]]>) {
-        ((changes[entity] ??= []) as unknown[]).push(...(list ?? []));
+        changes[entity] ??= [];
+        (changes[entity] as unknown[]).push(...(list ?? []));
       }
       this.cursor.set(data.cursor);
       if (!data.has_more) return { changes, resynced };

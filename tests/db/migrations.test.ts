@@ -1,20 +1,20 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type DatabaseHandle } from '../../db/connection.js';
-import { migrate, migrationStatus } from '../../db/migrate.js';
+import { type AnySchemaDb, migrate, migrationStatus } from '../../db/migrate.js';
 import { migrations } from '../../db/migrations/index.js';
 import { emptyDatabaseUrl } from '../helpers/database.js';
 
 const handles: DatabaseHandle[] = [];
 afterAll(() => Promise.all(handles.map((h) => h.db.destroy())));
 
-async function freshDatabase(): Promise<Kysely<any>> {
+async function freshDatabase(): Promise<AnySchemaDb> {
   const handle = connect(await emptyDatabaseUrl(), { max: 4 });
   handles.push(handle);
   return handle.db;
 }
 
-async function schemaNames(db: Kysely<any>): Promise<string[]> {
+async function schemaNames(db: AnySchemaDb): Promise<string[]> {
   const { rows } = await sql<{ nspname: string }>`
     select nspname from pg_namespace where nspname in ('medreport', 'ptitspas') order by nspname`.execute(db);
   return rows.map((r) => r.nspname);

@@ -13,7 +13,8 @@ let fileDatabase: Promise<string> | undefined;
  * modules per file, so each file gets exactly one and never sees another file's rows.
  */
 export function testDatabaseUrl(): Promise<string> {
-  return (fileDatabase ??= cloneTemplate());
+  fileDatabase ??= cloneTemplate();
+  return fileDatabase;
 }
 
 /** A fresh empty, unmigrated database (migration tests). */

@@ -16,7 +16,9 @@ export async function startSmtpServer() {
         PostalMime.parse(Buffer.concat(chunks))
           .then((mail) => {
             messages.push(mail);
-            waiters.splice(0).forEach((wake) => wake());
+            waiters.splice(0).forEach((wake) => {
+              wake();
+            });
             done();
           })
           .catch(done);

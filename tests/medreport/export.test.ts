@@ -649,7 +649,11 @@ describe('large export', () => {
         await new Promise<void>((resolve, reject) => {
           const req = http.get(
             { host: '127.0.0.1', port, path: '/api/patients/export?format=csv', headers: org.doctor.headers },
-            (res) => res.once('data', () => (req.destroy(), resolve())),
+            (res) =>
+              res.once('data', () => {
+                req.destroy();
+                resolve();
+              }),
           );
           req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
         });

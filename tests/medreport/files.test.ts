@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from 'node:net';
@@ -69,7 +70,7 @@ function upload(
 
 /** Every regular file under `dir`, relative to it ('/'-separated); [] when `dir` does not exist. */
 async function walk(dir: string): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
   } catch (err) {

@@ -27,7 +27,7 @@ afterAll(async () => {
   await owner.db.destroy();
 });
 
-type Change = { uuid: string; action: 'upsert' | 'delete'; data: Record<string, any> | null };
+type Change = { uuid: string; action: 'upsert' | 'delete'; data: Record<string, unknown> | null };
 type Page = { cursor: string; has_more: boolean; changes: Record<string, Change[]> };
 
 const iso = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
@@ -68,7 +68,7 @@ async function pushBatch(member: Member, body: Record<string, unknown>, device?:
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as {
     cursor: string;
-    results: Record<string, Array<{ uuid: string; status: string; updated_at: string | null; data?: any }>>;
+    results: Record<string, Array<{ uuid: string; status: string; updated_at: string | null; data?: Record<string, unknown> | null }>>;
     errors: Array<{ entity: string; uuid: string | null; code: string; message: string; errors?: object }>;
   };
 }
@@ -548,7 +548,7 @@ describe('GET /api/sync/status', () => {
     await rest(fx.owner, 'POST', '/api/patients', { name: 'Un' });
     await rest(fx.owner, 'POST', '/api/patients', { name: 'Deux' });
     expect((await status()).pending_count).toBe(2);
-    await pullPage(fx.doctor, 'since=' + encodeURIComponent((await pullPage(fx.doctor, '', device)).cursor), device);
+    await pullPage(fx.doctor, `since=${encodeURIComponent((await pullPage(fx.doctor, '', device)).cursor)}`, device);
     expect((await status()).pending_count).toBe(0);
 
     await pushBatch(

@@ -51,8 +51,10 @@ function readAs(text: string, separator: string, { quotesSpanLines = true } = {}
       i++;
       while (i < text.length) {
         if (!quotesSpanLines && isBreak(text[i])) break;
-        if (text[i] === '"' && text[i + 1] === '"') ((cell += '"'), (i += 2));
-        else if (text[i] === '"') {
+        if (text[i] === '"' && text[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+        } else if (text[i] === '"') {
           i++;
           break;
         } else cell += text[i++];
@@ -83,8 +85,10 @@ function readRecords(text: string): Cell[][] {
     if (quoted) {
       for (i++; ;) {
         if (i >= text.length) throw new Error('unterminated quoted field');
-        if (text[i] === '"' && text[i + 1] === '"') ((value += '"'), (i += 2));
-        else if (text[i] === '"') break;
+        if (text[i] === '"' && text[i + 1] === '"') {
+          value += '"';
+          i += 2;
+        } else if (text[i] === '"') break;
         else value += text[i++];
       }
       i++;

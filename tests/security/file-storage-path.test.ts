@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpenApiDocument, OpenApiOperation } from '../../plugins/openapi-contract.js';
 import { OPENAPI_FILE } from '../../scripts/openapi.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
@@ -11,7 +12,14 @@ import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
 // told every client the organization's internal id and the storage layout (issue 21, item 10b).
 // The column stays; no answer shows it.
 
-type Json = Record<string, any>;
+/** A file resource as an answer shows it. */
+type FileResource = { uuid: string; [key: string]: unknown };
+/** A page of GET /api/sync/changes. */
+type SyncPage = {
+  cursor: string;
+  has_more: boolean;
+  changes: Record<string, Array<{ uuid: string; data: FileResource | null }>>;
+};
 
 let app: App;
 let fx: TenantFixture;
@@ -53,7 +61,7 @@ async function patient(): Promise<string> {
   return res.json().uuid;
 }
 
-async function upload(): Promise<Json> {
+async function upload(): Promise<FileResource> {
   const form = multipart({
     owner_type: 'patient',
     owner_uuid: await patient(),
@@ -69,39 +77,39 @@ async function upload(): Promise<Json> {
   return res.json();
 }
 
-async function pull(since?: string): Promise<Json> {
+async function pull(since?: string): Promise<SyncPage> {
   const query = since ? `?since=${encodeURIComponent(since)}` : '';
   const res = await app.inject({ method: 'GET', url: `/api/sync/changes${query}`, headers: fx.doctor.headers });
   expect(res.statusCode, res.body).toBe(200);
   return res.json();
 }
 
-const fileData = (page: Json, uuid: string) =>
-  (page.changes.files as Json[]).find((change) => change.uuid === uuid)?.data as Json;
+const fileData = (page: SyncPage, uuid: string) =>
+  page.changes.files!.find((change) => change.uuid === uuid)?.data as FileResource;
 
 /** `shown` is the file resource as REST answers it, and shows no more than FILE_KEYS. */
-function expectFileResource(shown: Json, file: Json) {
+function expectFileResource(shown: FileResource, file: FileResource) {
   expect(Object.keys(shown).sort()).toEqual(FILE_KEYS);
   expect(shown).toEqual(file);
 }
 
 /** Every operation of the OpenAPI document whose answers reach the File schema, through any component. */
-function operationsShowingFiles(document: Json): string[] {
+function operationsShowingFiles(document: OpenApiDocument): string[] {
   const reaches = (node: unknown, seen: Set<string>): boolean => {
     if (!node || typeof node !== 'object') return false;
-    const ref = (node as Json).$ref as string | undefined;
+    const ref = (node as { $ref?: string }).$ref;
     if (ref) {
       const name = ref.split('/').pop()!;
       if (name === 'File') return true;
       if (seen.has(name)) return false;
       seen.add(name);
-      return reaches(document.components.schemas[name], seen);
+      return reaches(document.components.schemas![name], seen);
     }
     return Object.values(node).some((child) => reaches(child, seen));
   };
-  return Object.entries<Json>(document.paths)
+  return Object.entries(document.paths)
     .flatMap(([path, item]) =>
-      Object.entries<Json>(item)
+      (Object.entries(item) as Array<[string, OpenApiOperation]>)
         .filter(([, operation]) => reaches(operation.responses, new Set()))
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     )
@@ -110,8 +118,11 @@ function operationsShowingFiles(document: Json): string[] {
 
 describe('issue 21 item 10b: no answer shows where a file is stored', () => {
   it('leaves `path` out of the File schema, and knows every operation that answers with one', async () => {
-    for (const document of [app.swagger() as Json, JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as Json]) {
-      expect(Object.keys(document.components.schemas.File.properties).sort()).toEqual(FILE_KEYS);
+    for (const document of [
+      app.swagger() as OpenApiDocument,
+      JSON.parse(await readFile(OPENAPI_FILE, 'utf8')) as OpenApiDocument,
+    ]) {
+      expect(Object.keys(document.components.schemas!.File!.properties!).sort()).toEqual(FILE_KEYS);
       expect(operationsShowingFiles(document)).toEqual(ROUTES_WITH_FILES);
     }
   });

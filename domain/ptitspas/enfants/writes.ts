@@ -17,7 +17,9 @@ export async function insertEnfants(
   enfants: ReadonlyArray<{ fields: NewEnfant; parentIds: readonly string[] }>,
 ): Promise<string[]> {
   if (enfants.length === 0) return [];
-  enfants.forEach(({ fields }) => checkEnfant(fields));
+  enfants.forEach(({ fields }) => {
+    checkEnfant(fields);
+  });
   const rows = enfants.map(({ fields }) => ({
     id: uuidv7(),
     prenom: fields.prenom.trim(),

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { assertAvatarVisible, avatarContentType, avatarExtension } from '../../../domain/medreport/accounts/avatars.js';
 import { assertCurrentPassword, changeEmail, changePassword } from '../../../domain/medreport/accounts/profile.js';
 import { assertConfirmed, assertPastDate } from '../../../domain/medreport/accounts/rules.js';
+import type { UserRow } from '../../../db/schema.js';
 import { updateProfile } from '../../../domain/medreport/accounts/users.js';
 import { errorResponses, notFound } from '../../../plugins/errors.js';
 import { toUserResource, User } from '../users/schemas.js';
@@ -87,7 +88,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       assertPastDate('birth_date', changes.birth_date);
       const upload = request.avatarUpload ? await storeAvatar(request.avatarUpload) : undefined;
       const previous = request.user.avatar;
-      let row;
+      let row: UserRow;
       try {
         row = await updateProfile(app.systemDb, request.user.id, changes, upload);
       } catch (err) {
