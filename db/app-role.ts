@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { sql, type QueryExecutorProvider } from 'kysely';
+import { type QueryExecutorProvider, sql } from 'kysely';
 
 export const APP_ROLE = 'medreport_app';
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { connect, disconnect, type ConnectOptions } from './connection.js';
+import { type ConnectOptions, connect, disconnect } from './connection.js';
 import { CROSS_ORGANIZATION_SETTING } from './rls.js';
 import type { Database } from './schema.js';
 

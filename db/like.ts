@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 
 /** The schema whose `fold(text)` (lower case, no accents: migrations 0009 and 0010) a search uses. */
 export type FoldingSchema = 'medreport' | 'ptitspas';

@@ -1,11 +1,4 @@
-import {
-  Migrator,
-  NO_MIGRATIONS,
-  sql,
-  type Kysely,
-  type MigrationResultSet,
-  type QueryExecutorProvider,
-} from 'kysely';
+import { type Kysely, type MigrationResultSet, Migrator, NO_MIGRATIONS, type QueryExecutorProvider, sql } from 'kysely';
 import { migrations } from './migrations/index.js';
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type QueryExecutorProvider } from 'kysely';
+import { type QueryExecutorProvider, sql } from 'kysely';
 
 /** The organization of the current connection: set by the tenant plugin, '' (no rows) otherwise. */
 export const TENANT_SETTING = 'app.organization_id';

@@ -1,8 +1,8 @@
 import {
   Kysely,
-  PostgresDialect,
   type PostgresCursor,
   type PostgresCursorConstructor,
+  PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
   type PostgresQueryResult,

@@ -7,7 +7,7 @@ import type {
   RouteOptions,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { installErrorHandlers, type Api } from './errors.js';
+import { type Api, installErrorHandlers } from './errors.js';
 
 /**
  * The trust boundary every route of both APIs shares, applied by construction rather than by

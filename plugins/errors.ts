@@ -1,11 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { Type, type TSchema } from '@sinclair/typebox';
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-} from 'fastify';
+import { type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorKind, type FieldErrors } from '../domain/errors.js';
 import { fieldErrors } from '../domain/shared/validation-messages.js';
 

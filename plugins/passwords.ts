@@ -157,7 +157,11 @@ export function passwords(
   // Checked against when there is no hash, so "no such account" takes as long as "wrong password".
   let decoy: Promise<string> | undefined;
   const verify = async (caller: HashCaller, stored: string | null | undefined, password: string) => {
-    const target = stored ?? (await (decoy ??= hash(INTERNAL, 'decoy-password-never-matches')));
+    let target = stored;
+    if (!target) {
+      decoy ??= hash(INTERNAL, 'decoy-password-never-matches');
+      target = await decoy;
+    }
     try {
       return (await queue(caller, () => argon2.verify(target, password))) && Boolean(stored);
     } catch (err) {
@@ -166,8 +170,14 @@ export function passwords(
     }
   };
   const forCaller = (caller: HashCaller, before: () => Promise<void>): Passwords => ({
-    hash: async (password) => (await before(), hash(caller, password)),
-    verify: async (stored, password) => (await before(), verify(caller, stored, password)),
+    async hash(password) {
+      await before();
+      return hash(caller, password);
+    },
+    async verify(stored, password) {
+      await before();
+      return verify(caller, stored, password);
+    },
   });
   return {
     for(request) {

@@ -16,17 +16,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
+import underPressure from '@fastify/under-pressure';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import Fastify from 'fastify';
-import underPressure from '@fastify/under-pressure';
 import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
 import { v7 } from 'uuid';
-import { AuthCache } from '../plugins/medreport/auth-cache.js';
 import { uuidv7 as ourUuidv7 } from '../db/uuid.js';
+import { type CsvColumn, csvStream, neutralize } from '../domain/medreport/records/csv.js';
+import { AuthCache } from '../plugins/medreport/auth-cache.js';
 import { fairQueue } from '../plugins/passwords.js';
-import { csvStream, neutralize, type CsvColumn } from '../domain/medreport/records/csv.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -72,7 +72,9 @@ async function benchUuid() {
     const ids = Array.from({ length: 100_000 }, gen);
     return { valid: ids.every((id) => FORMAT.test(id)), inOrder: ids.every((id, i) => i === 0 || ids[i - 1]! < id) };
   };
-  console.log(`uuid v7 checks: ours ${JSON.stringify(sorted(() => ourUuidv7()))}, uuid ${JSON.stringify(sorted(() => v7()))} (${sink.length})`);
+  console.log(
+    `uuid v7 checks: ours ${JSON.stringify(sorted(() => ourUuidv7()))}, uuid ${JSON.stringify(sorted(() => v7()))} (${sink.length})`,
+  );
 }
 
 // ---------------------------------------------------------------- LRU
@@ -133,7 +135,10 @@ class MapAuthCache<V> {
     this.#entries.set(key, { value, tags, until });
     for (const tag of tags) {
       let keys = this.#byTag.get(tag);
-      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.#byTag.set(tag, keys);
+      }
       keys.add(key);
     }
   }
@@ -247,17 +252,47 @@ interface Patient {
   notes: string | null;
   created_at_iso: string;
 }
-const FIELDS = ['name', 'birth_date', 'gender', 'phone', 'email', 'address', 'blood_group', 'allergies', 'notes'] as const;
+const FIELDS = [
+  'name',
+  'birth_date',
+  'gender',
+  'phone',
+  'email',
+  'address',
+  'blood_group',
+  'allergies',
+  'notes',
+] as const;
 
 function patients(n: number): Patient[] {
-  const names = ['Jean Dupont', 'Dupont, Jean', 'Marie "Mimi" Curie', 'Élodie Lefèvre', '=HYPERLINK("x")', 'Anne-Sophie Roy'];
-  const notes = [null, 'RAS', 'suivi; =1+1', 'ligne 1\r\nligne 2', '-5 mg', '@cmd', 'tab\there', 'note "citée"', 'a\n+b'];
+  const names = [
+    'Jean Dupont',
+    'Dupont, Jean',
+    'Marie "Mimi" Curie',
+    'Élodie Lefèvre',
+    '=HYPERLINK("x")',
+    'Anne-Sophie Roy',
+  ];
+  const notes = [
+    null,
+    'RAS',
+    'suivi; =1+1',
+    'ligne 1\r\nligne 2',
+    '-5 mg',
+    '@cmd',
+    'tab\there',
+    'note "citée"',
+    'a\n+b',
+  ];
   return Array.from({ length: n }, (_, i) => ({
     uuid: ourUuidv7(1_700_000_000_000 + i),
     name: names[i % names.length]!,
     birth_date: i % 7 === 0 ? null : `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
     gender: ['male', 'female', 'other', null][i % 4]!,
-    phone: i % 3 === 0 ? `+33 6 12 34 ${String(i % 100).padStart(2, '0')} 00` : `06 12 34 ${String(i % 100).padStart(2, '0')} 00`,
+    phone:
+      i % 3 === 0
+        ? `+33 6 12 34 ${String(i % 100).padStart(2, '0')} 00`
+        : `06 12 34 ${String(i % 100).padStart(2, '0')} 00`,
     email: `patient${i}@example.com`,
     address: i % 5 === 0 ? `${i} rue de la Paix, 75002 Paris` : `${i} rue Victor Hugo\n69003 Lyon`,
     blood_group: ['A+', 'O-', 'B+', 'AB-', null][i % 5]!,

@@ -13,7 +13,7 @@
  * 4. then the 100,000-row CSV export against PostgreSQL's COPY, a login storm with a cheap request
  *    beside it, and a SIGTERM under load.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -398,7 +398,7 @@ async function measureSync(api: string, users: Array<{ token: string; org: numbe
     pushed.push((performance.now() - started) / 1000);
   }
   let { cursor } = await call<ChangesPage>('GET', '/api/sync/changes?limit=1000');
-  for (let page = await call<ChangesPage>('GET', `/api/sync/changes?since=${cursor}&limit=1000`); ;) {
+  for (let page = await call<ChangesPage>('GET', `/api/sync/changes?since=${cursor}&limit=1000`); ; ) {
     cursor = page.cursor;
     if (!page.has_more) break;
     page = await call<ChangesPage>('GET', `/api/sync/changes?since=${cursor}&limit=1000`);

@@ -17,5 +17,6 @@ for (const [file, { lines }] of Object.entries(summary)) {
 const percent = ({ total, covered }: { total: number; covered: number }) =>
   total === 0 ? '100.00' : ((100 * covered) / total).toFixed(2);
 console.log('Line coverage by layer:');
-for (const [layer, sum] of [...layers].sort()) console.log(`  ${layer.padEnd(8)} ${percent(sum).padStart(6)}%  (${sum.covered}/${sum.total} lines)`);
+for (const [layer, sum] of [...layers].sort())
+  console.log(`  ${layer.padEnd(8)} ${percent(sum).padStart(6)}%  (${sum.covered}/${sum.total} lines)`);
 console.log(`  ${'all'.padEnd(8)} ${percent(summary.total!.lines).padStart(6)}%`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenApiDocument } from '../plugins/openapi-contract.js';
 import { buildApp } from '../src/app.js';
-import { loadConfig, type AppConfig } from '../src/config.js';
+import { type AppConfig, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logging.js';
 
 /**
@@ -40,9 +40,8 @@ export const serialize = (document: object) => `${JSON.stringify(document, null,
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const document = await openApiDocument();
   await writeFile(OPENAPI_FILE, serialize(document));
-  const operations = Object.values(document.paths).reduce(
-    (n, p) => n + Object.keys(p).length,
-    0,
+  const operations = Object.values(document.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+  console.log(
+    `openapi.json: ${operations} operations, ${Object.keys(document.components.schemas ?? {}).length} schemas`,
   );
-  console.log(`openapi.json: ${operations} operations, ${Object.keys(document.components.schemas ?? {}).length} schemas`);
 }

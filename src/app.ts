@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import background from '../plugins/background.js';
 import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
-import loadShedding from '../plugins/load-shedding.js';
-import exportsPlugin from '../plugins/medreport/exports.js';
 import {
   frameworkErrors,
   installErrorHandlers,
@@ -16,12 +14,14 @@ import {
   PtitsPasError,
   RefusalPacer,
 } from '../plugins/errors.js';
+import loadShedding from '../plugins/load-shedding.js';
 import mailer from '../plugins/mailer.js';
+import exportsPlugin from '../plugins/medreport/exports.js';
+import sessionCache from '../plugins/medreport/session-cache.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
-import sessionCache from '../plugins/medreport/session-cache.js';
 import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';

@@ -5,17 +5,17 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Kysely } from 'kysely';
 import { connect } from '../db/connection.js';
-import type { Database } from '../db/schema.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
-import { provisionDatabase } from './provision.js';
-import { importPtitsPas } from '../domain/ptitspas/import/index.js';
+import type { Database } from '../db/schema.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
-import { passwords, queueBounds } from '../plugins/passwords.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
+import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
+import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv, resolveNirKeys } from './config.js';
+import { provisionDatabase } from './provision.js';
 
 /**
  * Runs `task` against the server's database: DATABASE_URL, or the embedded cluster under DATA_DIR

@@ -1,21 +1,24 @@
-import type { NirKey } from '../domain/ptitspas/assistantes-maternelles/nir.js';
-import { OAUTH_PROVIDERS, type OAuthProviderConfig, type OAuthProviderName } from '../routes/medreport/oauth/providers.js';
-import type { CorsOrigins } from '../plugins/cors.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { Type, type Static, type TOptional, type TString } from '@sinclair/typebox';
+import { type Static, type TOptional, type TString, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { NirKey } from '../domain/ptitspas/assistantes-maternelles/nir.js';
+import type { CorsOrigins } from '../plugins/cors.js';
+import {
+  OAUTH_PROVIDERS,
+  type OAuthProviderConfig,
+  type OAuthProviderName,
+} from '../routes/medreport/oauth/providers.js';
 
 function oneOf<const T extends string[]>(values: T, fallback: T[number]) {
   return Type.Union(values.map((v) => Type.Literal(v)) as { [K in keyof T]: ReturnType<typeof Type.Literal<T[K]>> }, {
     default: fallback,
   });
 }
-
 
 function oauthVariables() {
   const url = Type.Optional(Type.String({ pattern: '^https?://' }));

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { pino, stdSerializers, type DestinationStream, type LogFn, type Logger } from 'pino';
+import { type DestinationStream, type LogFn, type Logger, pino, stdSerializers } from 'pino';
 import pretty from 'pino-pretty';
 
 /** Body and object keys whose values never reach the logs, at any of the first three levels. */

@@ -1,5 +1,5 @@
+import { type EmbeddedOptions, ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
 import type { Config } from './config.js';
-import { ensureDatabase, startEmbeddedCluster, type EmbeddedOptions } from '../db/embedded.js';
 
 export interface ProvisionedDatabase {
   url: string;

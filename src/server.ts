@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
-import { provisionDatabase } from './provision.js';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, resolveNirKeys, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig, loadDotEnv, resolveJwtSecret, resolveNirKeys } from './config.js';
 import { createLogger } from './logging.js';
+import { provisionDatabase } from './provision.js';
 import { handleShutdown } from './shutdown.js';
 
 /** config -> database (embedded unless DATABASE_URL) -> migrate -> listen; graceful shutdown. */

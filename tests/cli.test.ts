@@ -1,7 +1,7 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
-import pg from 'pg';
 import { runCli } from './helpers/cli.js';
 import { emptyDatabaseUrl } from './helpers/database.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';

@@ -1,6 +1,6 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { sql } from 'kysely';
 import { buildTestApp } from './helpers/app.js';
 import { testDb } from './helpers/database.js';
 

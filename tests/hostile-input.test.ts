@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { testDb } from './helpers/database.js';
-import { multipart, PNG, type FilePart } from './helpers/multipart.js';
+import { type FilePart, multipart, PNG } from './helpers/multipart.js';
 import {
-  apiRoutes as routesOf,
-  RECIPES,
-  recipeFixture,
   type ApiRoute,
+  RECIPES,
   type Recipe,
   type RecipeFixture,
+  recipeFixture,
+  apiRoutes as routesOf,
 } from './helpers/route-recipes.js';
 
 // Every route of both APIs, as an authorized caller would send it, then as a hostile one would:
@@ -224,7 +224,10 @@ function withQuery(url: string, query: Record<string, string>, extra = ''): stri
 }
 
 /** A route's body schema: its properties, or one schema per media type. */
-type BodySchema = { properties?: Record<string, { format?: string }>; content?: Record<string, { schema?: BodySchema }> };
+type BodySchema = {
+  properties?: Record<string, { format?: string }>;
+  content?: Record<string, { schema?: BodySchema }>;
+};
 
 /** The body schema's top-level properties (JSON variant when a route reads several types). */
 function bodyFields(route: ApiRoute): string[] {

@@ -80,7 +80,8 @@ describe('openapi.json', () => {
       ids.add(operation.operationId!);
       expect(operation.summary, where).toEqual(expect.any(String));
       expect(operation.tags?.length, where).toBeGreaterThan(0);
-      for (const tag of operation.tags ?? []) expect(declared.get(tag), `${where}: tag ${tag}`).toEqual(expect.any(String));
+      for (const tag of operation.tags ?? [])
+        expect(declared.get(tag), `${where}: tag ${tag}`).toEqual(expect.any(String));
       // Each API under its own tags.
       for (const tag of operation.tags ?? [])
         expect(tag.startsWith('ptitspas-'), `${where}: tag ${tag}`).toBe(isPtitsPas(path));

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // Migrations use Kysely<any>: they describe the schema at their point in history, not today's types.
 export async function up(db: Kysely<any>): Promise<void> {

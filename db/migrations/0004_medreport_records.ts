@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { enableTenantRls } from '../rls.js';
 
 // Clinical records. Every table is tenant-owned: `organization_id not null`, primary key and

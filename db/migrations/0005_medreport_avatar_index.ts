@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // Avatars are looked up by their stored name to check who may see them; names are unique.
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // Every change to a session or a user row is announced (at commit) on `medreport_auth`, so each
 // server instance drops what it cached about it (plugins/medreport/auth-cache.ts): `k:<session id>` for a

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { enableTenantRls } from '../rls.js';
 
 // Offline sync (docs/sync.md).

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // The activity log is an audit trail written only by the mutation path
 // (routes/medreport/mutation.ts), with the organization and the actor of a verified session. Its

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // PtitsPas accounts (docs/ptitspas.md): one table of users with the five roles, the profile rows
 // of parents and childminders that registration creates, the history of validations and

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // PtitsPas children and their parents, and the childminder's social security number (NIR),
 // stored encrypted (AES-256-GCM, routes/ptitspas/assistantes-maternelles/nir.ts): the column holds

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { CROSS_ORGANIZATION_READ, OWN_ORGANIZATION } from '../rls.js';
 
 // The row-level security policies of the tenant tables read their settings in scalar

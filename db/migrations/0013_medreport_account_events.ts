@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // An event of an account itself (an OAuth sign-in taking over an unverified account), logged in
 // the account's organization, or without one: written by a function, as the platform's actions

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 // A horizon now also keeps when its last pruned change was made (`changed_at`), so that an ISO
 // `since` answers 410 only when a change at or after it was pruned, instead of whenever it is

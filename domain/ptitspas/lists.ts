@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { type Expression, type SqlBool, sql } from 'kysely';
 import { containing } from '../../db/like.js';
 import { StringEnum } from '../shared/schemas.js';
 

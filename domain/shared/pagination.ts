@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 
 /**
@@ -16,10 +16,7 @@ export async function paginate<Row>(
   query: SelectQueryBuilder<Database, never, unknown>,
   { page, limit }: { page: number; limit: number },
 ): Promise<{ rows: Row[]; total: number }> {
-  const count = query
-    .clearSelect()
-    .clearOrderBy()
-    .select(sql<number>`count(*)`.as('n'));
+  const count = query.clearSelect().clearOrderBy().select(sql<number>`count(*)`.as('n'));
   const rows = (await query
     .select(count.as('total_count'))
     .limit(limit)

@@ -1,4 +1,4 @@
-import { Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
+import { type SchemaOptions, type TSchema, Type } from '@sinclair/typebox';
 
 /**
  * A string from a fixed list, as a JSON Schema `enum` (TypeBox's union of literals becomes

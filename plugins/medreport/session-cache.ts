@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
-import { DeleteQueryNode, TableNode, UpdateQueryNode, type KyselyPlugin, type QueryId } from 'kysely';
-import { AuthCache, AuthInvalidations } from './auth-cache.js';
+import { DeleteQueryNode, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from 'kysely';
 import type { AuthUser } from './auth.js';
+import { AuthCache, AuthInvalidations } from './auth-cache.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

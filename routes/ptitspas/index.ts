@@ -11,8 +11,8 @@ import gestionnaireRoutes from './gestionnaires/index.js';
 import parentRoutes from './parents/index.js';
 import { Parent } from './parents/schemas.js';
 import rootRoutes from './root/index.js';
-import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
 import userRoutes from './users/index.js';
+import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
 
 // The document's plan: 100 requests a minute per client (an address before login, an account after).
 const PER_MINUTE = { max: 100, timeWindow: '1 minute' };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMedReportClient, formData, MedReportSync, type MedReportClient } from '../../sdk/src/index.js';
+import { createMedReportClient, formData, type MedReportClient, MedReportSync } from '../../sdk/src/index.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { uniqueEmail } from '../helpers/users.js';

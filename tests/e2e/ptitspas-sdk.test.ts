@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPtitsPasClient, type PtitsPasClient } from '../../sdk/src/index.js';
 import { createSuperAdmin } from '../../domain/ptitspas/users/admin.js';
+import { createPtitsPasClient, type PtitsPasClient } from '../../sdk/src/index.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { startSmtpServer } from '../helpers/smtp.js';

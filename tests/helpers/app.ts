@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildApp, type App } from '../../src/app.js';
-import { loadConfig, type AppConfig } from '../../src/config.js';
+import { type App, buildApp } from '../../src/app.js';
+import { type AppConfig, loadConfig } from '../../src/config.js';
 import { testAppDatabaseUrl } from './database.js';
 import { TEST_JWT_SECRET, TEST_NIR_KEYS } from './urls.js';
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { connect, type DatabaseHandle } from '../../db/connection.js';
 import { appRolePassword, appRoleUrl } from '../../db/app-role.js';
+import { connect, type DatabaseHandle } from '../../db/connection.js';
 import { databaseUrl, TEST_JWT_SECRET } from './urls.js';
 
 let fileDatabase: Promise<string> | undefined;

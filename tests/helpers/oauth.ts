@@ -1,7 +1,7 @@
 import { OAuth2Server } from 'oauth2-mock-server';
 import { expect } from 'vitest';
-import type { App } from '../../src/app.js';
 import type { OAuthProviderConfig, OAuthProviderName } from '../../routes/medreport/oauth/providers.js';
+import type { App } from '../../src/app.js';
 
 /**
  * A real OAuth2/OIDC server on a local port stands in for Google, Facebook and GitHub: the app

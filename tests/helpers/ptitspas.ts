@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { App } from '../../src/app.js';
 import type { PtitsPasRole } from '../../db/schema.js';
 import { createSuperAdmin } from '../../domain/ptitspas/users/admin.js';
+import type { App } from '../../src/app.js';
 import { bearer, uniqueEmail } from './users.js';
 
 /** The password every PtitsPas test account is given. */

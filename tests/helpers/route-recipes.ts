@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { RouteOptions } from 'fastify';
 import { expect } from 'vitest';
-import type { App } from '../../src/app.js';
-import { multipart, type FilePart } from './multipart.js';
 import type { PtitsPasRole } from '../../db/schema.js';
+import type { App } from '../../src/app.js';
+import { type FilePart, multipart } from './multipart.js';
 import {
-  ptitspasAccount,
-  ptitspasSuperAdmin,
   PTITSPAS_PASSWORD,
-  registration as ptitspasRegistration,
-  uniqueAgrement,
   type PtitsPasAccount,
+  ptitspasAccount,
+  registration as ptitspasRegistration,
+  ptitspasSuperAdmin,
+  uniqueAgrement,
 } from './ptitspas.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
 import { bearer, createPlatformAdmin, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import type { App } from '../../src/app.js';
 import { createAdmin } from '../../domain/medreport/admin/create-admin.js';
+import type { App } from '../../src/app.js';
 
 export const PASSWORD = 'correct horse battery';
 

@@ -1,14 +1,14 @@
 import http from 'node:http';
-import { Writable, type Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../db/connection.js';
-import { csvStream, neutralize, type CsvColumn } from '../../domain/medreport/records/csv.js';
+import { type CsvColumn, csvStream, neutralize } from '../../domain/medreport/records/csv.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { createOrganization, type Member, type TenantFixture } from '../helpers/tenants.js';
-import { registerUser, bearer } from '../helpers/users.js';
+import { bearer, registerUser } from '../helpers/users.js';
 
 const BOM = '\uFEFF';
 const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -659,7 +659,7 @@ describe('large export', () => {
         });
       }
       const pool = server.exports.tenants.pool;
-      for (const deadline = Date.now() + 5000; pool.idleCount < pool.totalCount && Date.now() < deadline;) {
+      for (const deadline = Date.now() + 5000; pool.idleCount < pool.totalCount && Date.now() < deadline; ) {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect({ idle: pool.idleCount, waiting: pool.waitingCount }).toEqual({ idle: pool.totalCount, waiting: 0 });

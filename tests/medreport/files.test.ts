@@ -1,17 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { connect } from 'node:net';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
-import { whileDeletionHeld } from '../helpers/held-deletion.js';
 import { testDb } from '../helpers/database.js';
-import { multipart, PNG, type FilePart } from '../helpers/multipart.js';
+import { whileDeletionHeld } from '../helpers/held-deletion.js';
+import { type FilePart, multipart, PNG } from '../helpers/multipart.js';
 import {
   createOrganization,
   expectIsolation,
@@ -528,7 +528,7 @@ describe('aborted uploads', () => {
   /** What `dir` holds once it has stopped changing (cleanup after an abort may take a moment). */
   async function settledListing(dir: string, ms = 1000): Promise<string[]> {
     let listing = await walk(dir);
-    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+    for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 100));
       const next = await walk(dir);
       if (next.join() === listing.join()) return next;

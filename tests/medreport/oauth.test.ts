@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import type { OAuthProviderName } from '../../routes/medreport/oauth/providers.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { oauthProfiles as profiles, startOAuthProvider } from '../helpers/oauth.js';

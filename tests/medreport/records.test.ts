@@ -4,7 +4,7 @@ import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { whileDeletionHeld } from '../helpers/held-deletion.js';
 import { createOrganization, expectIsolation, type Member, type TenantFixture } from '../helpers/tenants.js';
-import { registerUser, bearer } from '../helpers/users.js';
+import { bearer, registerUser } from '../helpers/users.js';
 
 let app: App;
 let a: TenantFixture;

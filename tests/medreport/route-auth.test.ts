@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { apiRoutes as routesOf, PUBLIC_ROUTES } from '../helpers/route-recipes.js';
+import { PUBLIC_ROUTES, apiRoutes as routesOf } from '../helpers/route-recipes.js';
 
 const PUBLIC = PUBLIC_ROUTES.medreport;
 

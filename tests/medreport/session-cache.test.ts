@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import pg from 'pg';
 import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
 import { bearer, registerUser } from '../helpers/users.js';
 

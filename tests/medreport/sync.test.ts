@@ -68,7 +68,10 @@ async function pushBatch(member: Member, body: Record<string, unknown>, device?:
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as {
     cursor: string;
-    results: Record<string, Array<{ uuid: string; status: string; updated_at: string | null; data?: Record<string, unknown> | null }>>;
+    results: Record<
+      string,
+      Array<{ uuid: string; status: string; updated_at: string | null; data?: Record<string, unknown> | null }>
+    >;
     errors: Array<{ entity: string; uuid: string | null; code: string; message: string; errors?: object }>;
   };
 }

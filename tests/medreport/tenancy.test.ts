@@ -5,9 +5,9 @@ import { APP_ROLE } from '../../db/app-role.js';
 import { enableTenantRls } from '../../db/rls.js';
 import { TenantPool } from '../../db/tenant-pool.js';
 import { TenantScopeError, TenantScopePlugin } from '../../db/tenant-scope.js';
-import type { App } from '../../src/app.js';
 import medreportAuth from '../../plugins/medreport/auth.js';
 import tenant from '../../plugins/medreport/tenant.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
@@ -123,10 +123,7 @@ describe('isolation holds with either layer alone', () => {
       new TenantScopePlugin(a.organization.id, PROBE_TABLES),
     ) as unknown as Kysely<ProbeDb>;
     expect(notes(await scoped.selectFrom(PROBE).select('note').execute())).toEqual(['a-1', 'a-2']);
-    const updated = await scoped
-      .updateTable(PROBE)
-      .set({ note: sql`note || '!'` })
-      .executeTakeFirst();
+    const updated = await scoped.updateTable(PROBE).set({ note: sql`note || '!'` }).executeTakeFirst();
     expect(Number(updated.numUpdatedRows)).toBe(2);
     const all = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(owner.db);
     expect(notes(all.rows)).toEqual(['a-1!', 'a-2!', 'b-1']);

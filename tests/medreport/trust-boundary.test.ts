@@ -3,7 +3,7 @@ import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
-import { bearer, PASSWORD, registration, registerUser } from '../helpers/users.js';
+import { bearer, PASSWORD, registerUser, registration } from '../helpers/users.js';
 
 // Each reproduction of the trust-boundary report, one by one (the generated route-table suite in
 // tests/hostile-input.test.ts covers every route the same way, these pin the exact cases).

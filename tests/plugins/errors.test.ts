@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { createLogger } from '../../src/logging.js';
 import { installApiBoundary } from '../../plugins/boundary.js';
 import { errorResponses, HttpError } from '../../plugins/errors.js';
+import type { App } from '../../src/app.js';
+import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
 
 const logLines: Record<string, unknown>[] = [];

@@ -1,5 +1,5 @@
-import Fastify from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandlers } from '../../plugins/errors.js';
 import loadShedding from '../../plugins/load-shedding.js';

@@ -4,12 +4,12 @@ import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import {
+  PTITSPAS_PASSWORD,
+  type PtitsPasAccount,
   ptitspasAccount,
   ptitspasLogin,
   ptitspasSuperAdmin,
-  PTITSPAS_PASSWORD,
   registration,
-  type PtitsPasAccount,
 } from '../helpers/ptitspas.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { TEST_JWT_SECRET } from '../helpers/urls.js';

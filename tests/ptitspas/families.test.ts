@@ -5,7 +5,7 @@ import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
-import { ptitspasAccount, ptitspasSuperAdmin, uniqueAgrement, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin, uniqueAgrement } from '../helpers/ptitspas.js';
 import { VALID_NIR } from '../helpers/route-recipes.js';
 import { TEST_NIR_KEYS } from '../helpers/urls.js';
 import { uniqueEmail } from '../helpers/users.js';

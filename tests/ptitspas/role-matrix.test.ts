@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import type { PtitsPasRole } from '../../db/schema.js';
 import { PTITSPAS_ROLES } from '../../domain/ptitspas/caller.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { ptitspasLogin, type PtitsPasAccount } from '../helpers/ptitspas.js';
-import { apiRoutes, RECIPES, recipeFixture, type RecipeFixture } from '../helpers/route-recipes.js';
+import { type PtitsPasAccount, ptitspasLogin } from '../helpers/ptitspas.js';
+import { apiRoutes, RECIPES, type RecipeFixture, recipeFixture } from '../helpers/route-recipes.js';
 
 // Who may call each PtitsPas route, copied from the document (shared/spec/ptitspas-api.md,
 // "Rôles autorisés" / "Public"), not from the code: the code is checked against it. Every route

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { pruneRefreshTokens } from '../../domain/ptitspas/accounts/tokens.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { ptitspasLogin, ptitspasSuperAdmin } from '../helpers/ptitspas.js';

@@ -1,17 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import type { PtitsPasRole } from '../../db/schema.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import {
+  PTITSPAS_PASSWORD,
+  type PtitsPasAccount,
   ptitspasAccount,
   ptitspasLogin,
   ptitspasSuperAdmin,
-  PTITSPAS_PASSWORD,
   registration,
-  type PtitsPasAccount,
 } from '../helpers/ptitspas.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { uniqueEmail } from '../helpers/users.js';

@@ -83,7 +83,7 @@ function readRecords(text: string): Cell[][] {
     let value = '';
     const quoted = text[i] === '"';
     if (quoted) {
-      for (i++; ;) {
+      for (i++; ; ) {
         if (i >= text.length) throw new Error('unterminated quoted field');
         if (text[i] === '"' && text[i + 1] === '"') {
           value += '"';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { ptitspasSuperAdmin, PTITSPAS_PASSWORD, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { PTITSPAS_PASSWORD, type PtitsPasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
 import { createPlatformAdmin, registerUser, uniqueEmail } from '../helpers/users.js';
 

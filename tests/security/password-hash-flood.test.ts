@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { RefusalPacer } from '../../plugins/errors.js';
+import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
-import { ptitspasSuperAdmin, PTITSPAS_PASSWORD, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { PTITSPAS_PASSWORD, type PtitsPasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { bearer, registerUser, uniqueEmail } from '../helpers/users.js';
 
 // One caller hammering routes that hash passwords must neither fill the shared argon2 queue nor

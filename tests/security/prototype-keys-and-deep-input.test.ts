@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
-import { multipart, type FilePart } from '../helpers/multipart.js';
+import { type FilePart, multipart } from '../helpers/multipart.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
 
 // The three 500s the outside review found (issue 21, item 5): an owner_type named after a member

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
-import { ptitspasSuperAdmin, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { type PtitsPasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { TEST_JWT_SECRET } from '../helpers/urls.js';
 import { bearer } from '../helpers/users.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
-import { ptitspasLogin, ptitspasSuperAdmin, type PtitsPasAccount } from '../helpers/ptitspas.js';
+import { type PtitsPasAccount, ptitspasLogin, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { bearer } from '../helpers/users.js';
 
 let app: App;

@@ -44,7 +44,7 @@ function changesSince(member: Member, since: string) {
 /** Every change a device pulls from `since`, following the cursor, in the order it gets them. */
 async function pullFrom(member: Member, since: string): Promise<Entry[]> {
   const seen: Entry[] = [];
-  for (let cursor = since; ;) {
+  for (let cursor = since; ; ) {
     const res = await changesSince(member, cursor);
     expect(res.statusCode, res.body).toBe(200);
     const page = res.json();

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { appRolePassword, ensureAppRole } from '../../db/app-role.js';
 import { connect } from '../../db/connection.js';
 import { isAlive, readPostmaster, startEmbeddedCluster, stopPostmaster } from '../../db/embedded.js';
 import { migrate } from '../../db/migrate.js';
-import { appRolePassword, ensureAppRole } from '../../db/app-role.js';
-import { TEST_JWT_SECRET } from '../helpers/urls.js';
-import { databaseUrl } from '../helpers/urls.js';
+import { databaseUrl, TEST_JWT_SECRET } from '../helpers/urls.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,10 +1,10 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, UserRow } from '../../../db/schema.js';
 import { Forbidden, Unauthenticated } from '../../errors.js';
+import type { NewAccount } from './model.js';
 import { assertConfirmed, assertPastDate } from './rules.js';
 import { revokeForRefresh } from './sessions.js';
-import type { NewAccount } from './model.js';
-import { createUser, findUserByEmail, type AccountOwnedFields } from './users.js';
+import { type AccountOwnedFields, createUser, findUserByEmail } from './users.js';
 
 /** Checks a password against a stored hash (the caller's hashing budget lives outside the domain). */
 export interface PasswordVerifier {

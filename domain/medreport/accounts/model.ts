@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 /** What a valid account field is: the HTTP schemas of registration, profile and administration build on these. */
 export const Name = Type.String({ minLength: 1, maxLength: 255 });

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, UserRow } from '../../../db/schema.js';
 import { Invalid } from '../../errors.js';
 import { assertNotSuspended } from './login.js';

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { pick } from '../../../db/columns.js';
 import { isUniqueViolation } from '../../../db/errors.js';
 import type { Database, MedReportRole, PlatformRole, UserRow, UsersTable } from '../../../db/schema.js';

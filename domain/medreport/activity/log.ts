@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { containing, likeLiteral } from '../../../db/like.js';
 import type { ActivityLogTable, Database } from '../../../db/schema.js';
 import { paginate } from '../../shared/pagination.js';

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { BirthDate, Email, Name } from '../accounts/model.js';
 

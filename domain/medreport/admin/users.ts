@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
 import { containing } from '../../../db/like.js';
 import type { Database, UserRow, UsersTable } from '../../../db/schema.js';

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, FilesTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { Invalid, NotFound } from '../../errors.js';
-import { mutate, type MemberScope } from '../records/mutation.js';
+import { type MemberScope, mutate } from '../records/mutation.js';
 import { fileEntity } from './model.js';
 
 export type FileRow = Selectable<FilesTable>;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../../db/schema.js';
-import { csvStream, type CsvColumn, type CsvStreamOptions } from './csv.js';
+import { type CsvColumn, type CsvStreamOptions, csvStream } from './csv.js';
 import type { AnyRecordDefinition } from './definition.js';
 
 type ExportRow = Record<string, unknown> & { uuid: string; created_at_iso: string };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Invalid } from '../../errors.js';
-import type { RecordDefinition } from './definition.js';
 import { Nullable } from '../../shared/schemas.js';
+import type { RecordDefinition } from './definition.js';
 import { Clearable, DateOnly, RecordMeta, Uuid } from './schemas.js';
 
 // Amounts are integers in the smallest unit of the practice's currency (centimes; francs CFA

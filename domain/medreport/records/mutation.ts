@@ -1,5 +1,5 @@
 import type { TObject } from '@sinclair/typebox';
-import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database, SyncEntity } from '../../../db/schema.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { assertPastDate } from '../accounts/rules.js';
 import type { RecordDefinition } from './definition.js';
-import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { Clearable, DateOnly, LongText, RecordMeta, Uuid } from './schemas.js';
 
 const Gender = StringEnum(['male', 'female', 'other']);

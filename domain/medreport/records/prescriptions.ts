@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type { RecordDefinition } from './definition.js';
 import { Nullable } from '../../shared/schemas.js';
+import type { RecordDefinition } from './definition.js';
 import { Clearable, DateOnly, LongText, RecordMeta, ShortText, Uuid } from './schemas.js';
 
 export const Prescription = Type.Object(

@@ -7,7 +7,7 @@ import { uuidv7 } from '../../../db/uuid.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { paginate } from '../../shared/pagination.js';
 import type { AnyRecordDefinition, RecordColumn, RecordRow } from './definition.js';
-import { mutate, type MemberScope } from './mutation.js';
+import { type MemberScope, mutate } from './mutation.js';
 import { referencesOf } from './references.js';
 
 /**

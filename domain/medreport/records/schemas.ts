@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { Nullable } from '../../shared/schemas.js';
 
 /** A field a client may omit, or send as null to clear it. */

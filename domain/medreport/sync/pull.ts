@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, SyncEntity } from '../../../db/schema.js';
 import { Gone, Invalid } from '../../errors.js';
 import { resourceData, type SyncedEntity } from '../records/mutation.js';
-import { decodeCursor, positionOf, type Cursor } from './cursor.js';
+import { type Cursor, decodeCursor, positionOf } from './cursor.js';
 
 /** The synced entities, in the order a snapshot reads them (cursors index this list). */
 export const SYNC_ENTITIES = [

@@ -3,20 +3,20 @@ import type { SyncEntity } from '../../../db/schema.js';
 import { DomainError, type FieldErrors } from '../../errors.js';
 import type { AnyRecordDefinition, RecordRow } from '../records/definition.js';
 import {
-  mutate,
-  resourceData,
   type ChangeRange,
   type MemberScope,
   type Mutation,
   type MutationRow,
+  mutate,
+  resourceData,
   type SyncedEntity,
 } from '../records/mutation.js';
 import { sameContent } from '../records/records.js';
-import { referencesOf, type References } from '../records/references.js';
+import { type References, referencesOf } from '../records/references.js';
 import { touchDevice } from './devices.js';
-import type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 import type { SyncEntities } from './entities.js';
 import { SYNC_ENTITIES } from './pull.js';
+import type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 
 export type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 

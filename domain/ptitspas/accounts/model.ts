@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { PTITSPAS_ROLES } from '../caller.js';
 

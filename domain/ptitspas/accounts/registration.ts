@@ -47,8 +47,15 @@ export function checkRegistration({ role, numero_agrement, date_agrement }: Regi
 /** A new account `en_attente` and its parent or childminder profile, in one transaction. */
 export async function register(db: Kysely<Database>, registration: Registration, passwordHash: string | null) {
   checkRegistration(registration);
-  const { password: _password, role, numero_agrement, date_agrement, nb_max_enfants, ville_residence, ...fields } =
-    registration;
+  const {
+    password: _password,
+    role,
+    numero_agrement,
+    date_agrement,
+    nb_max_enfants,
+    ville_residence,
+    ...fields
+  } = registration;
   return db.transaction().execute(async (trx) => {
     const user = await insertUser(trx, fields, { role, statut: 'en_attente', passwordHash });
     if (role === 'parent') await insertParents(trx, [[user.id]]);

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Pool } from 'pg';
 import type { Database } from '../../../db/schema.js';
 import { Forbidden, Invalid, Unauthenticated } from '../../errors.js';
@@ -8,8 +8,7 @@ import { openFamily } from './tokens.js';
 import { findUserByEmail } from './users.js';
 
 export const BAD_CREDENTIALS = 'Email ou mot de passe incorrect';
-export const BAD_LINK =
-  'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
+export const BAD_LINK = 'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
 
 /**
  * A login: the account of `email` if `verify` accepts its password hash, and a new refresh family.

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole, PtitsPasStatut } from '../../../db/schema.js';
 import { Conflict, Forbidden, NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';

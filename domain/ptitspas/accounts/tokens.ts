@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 

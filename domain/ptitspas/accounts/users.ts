@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { isUniqueViolation } from '../../../db/errors.js';
 import type { Database, PtitsPasRole, PtitsPasStatut, UtilisateursTable } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
@@ -29,7 +29,10 @@ export interface OwnedFields {
  * CLI, the CSV import). The client names only its own fields; role, statut and the password hash
  * come from the operation creating it. Returned in the order given.
  */
-export async function insertUsers(db: Kysely<Database>, accounts: Array<{ fields: NewUserFields; owned: OwnedFields }>) {
+export async function insertUsers(
+  db: Kysely<Database>,
+  accounts: Array<{ fields: NewUserFields; owned: OwnedFields }>,
+) {
   if (accounts.length === 0) return [];
   const values = accounts.map(({ fields, owned }) => ({
     id: uuidv7(),

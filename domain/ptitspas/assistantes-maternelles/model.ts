@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Nullable } from '../../shared/schemas.js';
 import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';

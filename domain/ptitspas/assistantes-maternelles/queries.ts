@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import { paginate } from '../../shared/pagination.js';

@@ -1,6 +1,6 @@
 import { Invalid } from '../../errors.js';
 import type { ChildminderProfile } from './model.js';
-import { isValidNir, normalizeNir, type NirCipher } from './nir.js';
+import { isValidNir, type NirCipher, normalizeNir } from './nir.js';
 
 export const AM_NOT_FOUND = 'Assistante maternelle non trouvée';
 export const AGREMENT_TAKEN = 'Ce numéro d’agrément est déjà utilisé.';

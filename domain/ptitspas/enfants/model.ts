@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { StringEnum } from '../../shared/schemas.js';
 import { Name, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';

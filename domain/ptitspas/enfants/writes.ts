@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { NotFound } from '../../errors.js';
@@ -29,7 +29,9 @@ export async function insertEnfants(
     statut: fields.statut ?? 'actif',
     consentement_photo: fields.consentement_photo ?? false,
   }));
-  const links = enfants.flatMap(({ parentIds }, i) => parentIds.map((id) => ({ id_enfant: rows[i]!.id, id_parent: id })));
+  const links = enfants.flatMap(({ parentIds }, i) =>
+    parentIds.map((id) => ({ id_enfant: rows[i]!.id, id_parent: id })),
+  );
   // One statement, so a child never exists without its parents (the link's key is checked at its end).
   await db
     .with('enfant', (q) => q.insertInto('ptitspas.enfants').values(rows).returning('id'))

@@ -4,9 +4,9 @@ import { existingEmails } from '../accounts/users.js';
 import { existingAgrements } from '../assistantes-maternelles/queries.js';
 import { ENFANT_COLUMNS, readCsv, USER_COLUMNS } from './csv.js';
 import { plan, type RowError } from './plan.js';
-import { rowsOf, writeInBatches, type Unit } from './write.js';
+import { rowsOf, type Unit, writeInBatches } from './write.js';
 
-export { ENFANT_COLUMNS, USER_COLUMNS, type RowError };
+export { ENFANT_COLUMNS, type RowError, USER_COLUMNS };
 
 /**
  * `npm run cli -- ptitspas:import --users users.csv --enfants enfants.csv` (docs/ptitspas.md,

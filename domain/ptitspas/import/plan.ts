@@ -1,10 +1,10 @@
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { type Static, type TObject, Type } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DomainError } from '../../errors.js';
 import { fieldErrors } from '../../shared/validation-messages.js';
 import type { NewUserFields } from '../accounts/model.js';
-import { NewAssistanteMaternelle, type ChildminderProfile } from '../assistantes-maternelles/model.js';
+import { type ChildminderProfile, NewAssistanteMaternelle } from '../assistantes-maternelles/model.js';
 import { checkChildminder } from '../assistantes-maternelles/rules.js';
 import { NewEnfant } from '../enfants/model.js';
 import { checkEnfant as enfantRules } from '../enfants/rules.js';

@@ -25,7 +25,9 @@ async function writeUnits(trx: Transaction<Database>, units: Unit[]) {
   const childminders = units.flatMap((u) => (u.kind === 'childminder' ? [u.row] : []));
   const owned = { statut: 'actif' as const, passwordHash: null };
   const users = await insertUsers(trx, [
-    ...families.flatMap((f) => f.parents.map((p) => ({ fields: p.account, owned: { ...owned, role: 'parent' as const } }))),
+    ...families.flatMap((f) =>
+      f.parents.map((p) => ({ fields: p.account, owned: { ...owned, role: 'parent' as const } })),
+    ),
     ...childminders.map((c) => ({ fields: c.account, owned: { ...owned, role: 'assistante_maternelle' as const } })),
   ]);
   const ids = users.map((u) => u.id);

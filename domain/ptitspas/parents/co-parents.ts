@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { PARENT_NOT_FOUND } from './queries.js';
@@ -13,7 +13,10 @@ export function assertNotOwnCoParent(parentId: string, coParentId: string | null
  * Each entry is one family's one or two new parents; two are linked both ways at once (new
  * accounts: neither has a co-parent to be taken from).
  */
-export async function insertParents(db: Kysely<Database>, families: ReadonlyArray<readonly [string] | readonly [string, string]>) {
+export async function insertParents(
+  db: Kysely<Database>,
+  families: ReadonlyArray<readonly [string] | readonly [string, string]>,
+) {
   const rows = families.flatMap((ids) => {
     assertNotOwnCoParent(ids[0], ids[1]);
     return ids.map((id, i) => ({ id_utilisateur: id, id_co_parent: ids[1 - i] ?? null }));

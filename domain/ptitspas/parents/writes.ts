@@ -24,7 +24,11 @@ export async function createParent(
 }
 
 /** PATCH /parents/:id: the co-parent link and the account's contact fields, in one transaction. */
-export async function updateParent(db: Kysely<Database>, id: string, { id_co_parent: coParent, ...changes }: ParentChanges) {
+export async function updateParent(
+  db: Kysely<Database>,
+  id: string,
+  { id_co_parent: coParent, ...changes }: ParentChanges,
+) {
   await db.transaction().execute(async (trx) => {
     if (coParent !== undefined) await setCoParent(trx, id, coParent);
     if (Object.keys(changes).length > 0) await updateUser(trx, id, changes, 'parent');

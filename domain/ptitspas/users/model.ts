@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { AccountChanges, Adresse, Email, Name, Password, Role, Statut, Telephone, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { listActivity } from '../../../domain/medreport/activity/log.js';
+import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
+import { Nullable } from '../../../domain/shared/schemas.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { MAX_PAGE } from '../records/crud.js';
-import { Nullable } from '../../../domain/shared/schemas.js';
-import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
 const Day = Type.String({ format: 'date' });
 const Instant = Type.Union([Timestamp, Day], { description: 'ISO 8601 date-time, or a date (whole day)' });

@@ -1,18 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses } from '../../../plugins/errors.js';
 import { dashboard } from '../../../domain/medreport/admin/stats.js';
-import {
-  DashboardStats,
-  Deleted,
-  StatusChange,
-  UserChanged,
-  UserDetail,
-  UserIdParams,
-  UsersPage,
-  UsersQuery,
-  UserUpdate,
-  toAdminUser,
-} from './schemas.js';
 import {
   adminAction,
   deleteUser,
@@ -21,6 +8,19 @@ import {
   setStatus,
   updateUser,
 } from '../../../domain/medreport/admin/users.js';
+import { errorResponses } from '../../../plugins/errors.js';
+import {
+  DashboardStats,
+  Deleted,
+  StatusChange,
+  toAdminUser,
+  UserChanged,
+  UserDetail,
+  UserIdParams,
+  UsersPage,
+  UsersQuery,
+  UserUpdate,
+} from './schemas.js';
 
 /**
  * Platform administration (docs/admin.md), mounted at /api/admin inside the authenticated scope;

@@ -1,8 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
+import { type Static, Type } from '@sinclair/typebox';
 import { rolesOf } from '../../../domain/medreport/accounts/users.js';
 import { AccountStatus, STAT_KEYS, UserSearch, UserUpdate } from '../../../domain/medreport/admin/model.js';
 import type { AdminUserRow } from '../../../domain/medreport/admin/users.js';
+import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
 
 const Roles = Type.Array(StringEnum(['owner', 'doctor', 'admin']), {
   description: 'The organization role (if any), and `admin` for a platform administrator',

@@ -5,13 +5,13 @@ import {
   resetPassword,
   sendPasswordResetLink,
 } from '../../../domain/medreport/accounts/password-resets.js';
-import { revokeSession } from '../../../domain/medreport/accounts/sessions.js';
 import { assertConfirmed } from '../../../domain/medreport/accounts/rules.js';
+import { revokeSession } from '../../../domain/medreport/accounts/sessions.js';
 import { findOrganization } from '../../../domain/medreport/organizations/organizations.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { sessionOpener } from '../../../plugins/medreport/auth.js';
-import { toUserResource } from '../users/schemas.js';
 import { toOrganizationResource } from '../organization/schemas.js';
+import { toUserResource } from '../users/schemas.js';
 import {
   AuthResponse,
   ForgotPasswordBody,

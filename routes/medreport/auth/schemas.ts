@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { Organization } from '../organization/schemas.js';
 import { BirthDate, Email, NewAccount, Password } from '../../../domain/medreport/accounts/model.js';
+import { Organization } from '../organization/schemas.js';
 import { User } from '../users/schemas.js';
 
 /** The public registration form: `birth_date` is required there. */

@@ -5,18 +5,18 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { fileTypeFromBuffer } from 'file-type';
-import { findBadValue } from '../../../plugins/boundary.js';
-import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
-import { byUser } from '../../../plugins/medreport/auth.js';
 import {
   findFile,
   isOwnerType,
-  recordUpload,
   type OwnerType,
+  recordUpload,
   type Upload,
 } from '../../../domain/medreport/files/files.js';
-import { mutationScope } from '../mutation-scope.js';
 import { Uuid } from '../../../domain/medreport/records/schemas.js';
+import { findBadValue } from '../../../plugins/boundary.js';
+import { errorResponses, HttpError, notFound, unprocessable } from '../../../plugins/errors.js';
+import { byUser } from '../../../plugins/medreport/auth.js';
+import { mutationScope } from '../mutation-scope.js';
 import { FileResource, toFileResource, UploadForm } from './schemas.js';
 
 const SNIFF_BYTES = 4100; // what file-type needs to recognise every format it knows

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Selectable } from 'kysely';
 import type { FilesTable } from '../../../db/schema.js';
-import { StringEnum } from '../../../domain/shared/schemas.js';
 import { FileResource } from '../../../domain/medreport/files/model.js';
 import { Uuid } from '../../../domain/medreport/records/schemas.js';
+import { StringEnum } from '../../../domain/shared/schemas.js';
 
 export { FileResource };
 

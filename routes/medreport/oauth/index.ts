@@ -4,10 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { oauthSignIn } from '../../../domain/medreport/accounts/oauth.js';
 import { errorResponses, HttpError } from '../../../plugins/errors.js';
-import { OAUTH_PROVIDERS } from './providers.js';
-import { toUserResource } from '../users/schemas.js';
 import { AuthResponse } from '../auth/schemas.js';
-import { PROVIDERS, endpoints, fetchJson } from './providers.js';
+import { toUserResource } from '../users/schemas.js';
+import { endpoints, fetchJson, OAUTH_PROVIDERS, PROVIDERS } from './providers.js';
 
 const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 2048 })),

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { UserRow } from '../../../db/schema.js';
 import { assertAvatarVisible, avatarContentType, avatarExtension } from '../../../domain/medreport/accounts/avatars.js';
 import { assertCurrentPassword, changeEmail, changePassword } from '../../../domain/medreport/accounts/profile.js';
 import { assertConfirmed, assertPastDate } from '../../../domain/medreport/accounts/rules.js';
-import type { UserRow } from '../../../db/schema.js';
 import { updateProfile } from '../../../domain/medreport/accounts/users.js';
 import { errorResponses, notFound } from '../../../plugins/errors.js';
 import { toUserResource, User } from '../users/schemas.js';

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import { csvDisposition } from '../../../domain/medreport/records/csv.js';
 import type { AnyRecordDefinition, RecordRow } from '../../../domain/medreport/records/definition.js';
 import { exportRecords } from '../../../domain/medreport/records/export.js';
 import {
@@ -10,10 +11,9 @@ import {
   listRecords,
   updateRecord,
 } from '../../../domain/medreport/records/records.js';
-import { csvDisposition } from '../../../domain/medreport/records/csv.js';
+import { StringEnum } from '../../../domain/shared/schemas.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { mutationScope } from '../mutation-scope.js';
-import { StringEnum } from '../../../domain/shared/schemas.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 /** Far beyond any real list, and `(page - 1) × limit` stays an exact integer. */

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 import { overview } from '../../../domain/medreport/reports/overview.js';
 import { errorResponses } from '../../../plugins/errors.js';
-import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 
 const Count = Type.Object({ count: Type.Integer() });
 const Overview = Type.Object({

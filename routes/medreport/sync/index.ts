@@ -1,19 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ChangeRange } from '../../../domain/medreport/records/mutation.js';
-import { decodeCursor, encodeCursor, type Cursor } from '../../../domain/medreport/sync/cursor.js';
-import { lastPulled, touchDevice, type SyncDevice } from '../../../domain/medreport/sync/devices.js';
+import { type Cursor, decodeCursor, encodeCursor } from '../../../domain/medreport/sync/cursor.js';
+import { lastPulled, type SyncDevice, touchDevice } from '../../../domain/medreport/sync/devices.js';
 import { ENTITIES, RESOURCES } from '../../../domain/medreport/sync/entities.js';
 import { pruneChanges } from '../../../domain/medreport/sync/prune.js';
 import { pull, SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
-import { push, type PushBody } from '../../../domain/medreport/sync/push.js';
+import { type PushBody, push } from '../../../domain/medreport/sync/push.js';
 import { syncStatus } from '../../../domain/medreport/sync/status.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport/auth.js';
 import { hourly } from '../../../plugins/periodic.js';
 import { deviceOf, mutationScope } from '../mutation-scope.js';
-import { itemValidator } from './validation.js';
 import { BatchBody, batchResponse, ChangesQuery, DeviceHeaders, pullResponse, SyncStatus } from './schemas.js';
+import { itemValidator } from './validation.js';
 
 /** After a push, pull from where the device was (`current`), stepping over the batch's own entries. */
 function nextCursor(current: Cursor, own: ChangeRange | undefined): Cursor {

@@ -1,7 +1,7 @@
-import { Type, type TObject } from '@sinclair/typebox';
-import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
+import { type TObject, Type } from '@sinclair/typebox';
 import { Timestamp, Uuid } from '../../../domain/medreport/records/schemas.js';
 import { SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
+import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';
 
 const Entities = StringEnum(SYNC_ENTITIES);
 

@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import type { AnyRecordDefinition } from '../../../domain/medreport/records/definition.js';
 import type { ItemValidator } from '../../../domain/medreport/sync/push.js';
 import { closeSchema } from '../../../plugins/boundary.js';
-import { fieldErrors, type FieldErrors } from '../../../plugins/errors.js';
+import { type FieldErrors, fieldErrors } from '../../../plugins/errors.js';
 
 /**
  * The checks of pushed items: the same closed schemas as the REST routes' bodies, errors named

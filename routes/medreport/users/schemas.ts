@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { UserRow } from '../../../db/schema.js';
 import { rolesOf } from '../../../domain/medreport/accounts/users.js';
 import { Nullable, StringEnum } from '../../../domain/shared/schemas.js';

@@ -60,7 +60,8 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: Enfant, ...errors(400) },
       },
     },
-    async (request, reply) => reply.code(201).send(await createEnfant(app.systemDb, request.ptitspasUser, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await createEnfant(app.systemDb, request.ptitspasUser, request.body)),
   );
 
   app.patch(

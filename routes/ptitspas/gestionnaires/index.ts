@@ -9,8 +9,8 @@ import { createActiveUser } from '../../../domain/ptitspas/users/create.js';
 import { sendActivation } from '../auth/activation.js';
 import { authenticatedErrors as errors, security, TotalHeader } from '../responses.js';
 import {
-  CreateGestionnaireBody,
   CreatedUser,
+  CreateGestionnaireBody,
   ListQuery,
   UpdateUserBody,
   UserDetail,

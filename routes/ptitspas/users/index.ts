@@ -7,8 +7,8 @@ import { optionalBody } from '../../../plugins/boundary.js';
 import { sendActivation } from '../auth/activation.js';
 import { authenticatedErrors as errors, security, TotalHeader } from '../responses.js';
 import {
-  CreateUserBody,
   CreatedUser,
+  CreateUserBody,
   ListQuery,
   Message,
   StatusBody,
@@ -111,7 +111,12 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { user, token } = await validateUser(app.systemDb, request.ptitspasUser, request.params.id, request.body.comment);
+      const { user, token } = await validateUser(
+        app.systemDb,
+        request.ptitspasUser,
+        request.params.id,
+        request.body.comment,
+      );
       sendActivation(app, user, token);
       return { message: 'Compte validé avec succès', userId: user.id };
     },
