@@ -154,7 +154,7 @@ function postgresUserIds(): Ids | undefined {
 }
 
 /** Whether `ids` may enter `dir` and every directory above it. */
-export function traversable(dir: string, ids: Ids): boolean {
+function traversable(dir: string, ids: Ids): boolean {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
     let st: Stats;
     try {

@@ -38,7 +38,7 @@ export interface UsersTable {
   updated_at: CreatedAt;
 }
 
-export interface SessionsTable {
+interface SessionsTable {
   id: string;
   user_id: number;
   created_at: CreatedAt;
@@ -48,7 +48,7 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
-export interface PasswordResetsTable {
+interface PasswordResetsTable {
   id: Generated<number>;
   user_id: number;
   token_hash: string;
@@ -57,7 +57,7 @@ export interface PasswordResetsTable {
   used_at: NullableTimestamp;
 }
 
-export interface OAuthIdentitiesTable {
+interface OAuthIdentitiesTable {
   id: Generated<number>;
   user_id: number;
   provider: string;
@@ -66,7 +66,7 @@ export interface OAuthIdentitiesTable {
   created_at: CreatedAt;
 }
 
-export interface OrganizationsTable {
+interface OrganizationsTable {
   id: Generated<number>;
   uuid: string;
   name: string;
@@ -99,7 +99,7 @@ export interface PatientsTable extends RecordColumns {
   notes: string | null;
 }
 
-export interface PrescriptionsTable extends RecordColumns {
+interface PrescriptionsTable extends RecordColumns {
   patient_uuid: string;
   doctor_uuid: string;
   medication: string;
@@ -111,7 +111,7 @@ export interface PrescriptionsTable extends RecordColumns {
   date_issued: ColumnType<DateOnly, DateOnly | undefined, DateOnly>;
 }
 
-export interface InvoicesTable extends RecordColumns {
+interface InvoicesTable extends RecordColumns {
   patient_uuid: string;
   doctor_uuid: string;
   designation: string;
@@ -149,7 +149,7 @@ export interface ActivityLogTable {
 export type SyncEntity = 'patients' | 'prescriptions' | 'invoices' | 'files';
 
 /** The sync feed (docs/sync.md): appended by routes/medreport/mutation.ts only. */
-export interface ChangesTable {
+interface ChangesTable {
   organization_id: ColumnType<number, number | undefined, never>;
   seq: Generated<number>;
   entity: SyncEntity;
@@ -161,7 +161,7 @@ export interface ChangesTable {
   changed_at: CreatedAt;
 }
 
-export interface SyncHorizonsTable {
+interface SyncHorizonsTable {
   organization_id: number;
   /** The organization's last pruned change: every change up to it is gone. */
   seq: number;
@@ -170,7 +170,7 @@ export interface SyncHorizonsTable {
   pruned_at: CreatedAt;
 }
 
-export interface SyncDevicesTable {
+interface SyncDevicesTable {
   organization_id: ColumnType<number, number | undefined, never>;
   user_id: number;
   device_id: string;
@@ -179,7 +179,7 @@ export interface SyncDevicesTable {
   last_push_at: NullableTimestamp;
 }
 
-export interface SyncErrorsTable {
+interface SyncErrorsTable {
   organization_id: ColumnType<number, number | undefined, never>;
   id: Generated<number>;
   user_id: number | null;
@@ -211,12 +211,12 @@ export interface UtilisateursTable {
   recherche: ColumnType<string, never, never>;
 }
 
-export interface ParentsTable {
+interface ParentsTable {
   id_utilisateur: string;
   id_co_parent: string | null;
 }
 
-export interface AssistantesMaternellesTable {
+interface AssistantesMaternellesTable {
   id_utilisateur: string;
   numero_agrement: string;
   date_agrement: DateOnly;
@@ -233,9 +233,9 @@ export interface AssistantesMaternellesTable {
   nir_cle: string | null;
 }
 
-export type StatutEnfant = 'actif' | 'scolarise' | 'inactif';
+type StatutEnfant = 'actif' | 'scolarise' | 'inactif';
 
-export interface EnfantsTable {
+interface EnfantsTable {
   id: string;
   prenom: string;
   nom: string;
@@ -248,12 +248,12 @@ export interface EnfantsTable {
   recherche: ColumnType<string, never, never>;
 }
 
-export interface EnfantsParentsTable {
+interface EnfantsParentsTable {
   id_enfant: string;
   id_parent: string;
 }
 
-export interface HistoriqueStatutsTable {
+interface HistoriqueStatutsTable {
   id: Generated<number>;
   id_utilisateur: string;
   ancien_statut: PtitsPasStatut;
@@ -263,7 +263,7 @@ export interface HistoriqueStatutsTable {
   cree_le: CreatedAt;
 }
 
-export interface RefreshFamiliesTable {
+interface RefreshFamiliesTable {
   id: string;
   id_utilisateur: string;
   cree_le: CreatedAt;
@@ -271,7 +271,7 @@ export interface RefreshFamiliesTable {
   motif_revocation: 'logout' | 'reuse' | 'suspension' | null;
 }
 
-export interface RefreshTokensTable {
+interface RefreshTokensTable {
   token_hash: Buffer;
   id_famille: string;
   cree_le: CreatedAt;
@@ -280,7 +280,7 @@ export interface RefreshTokensTable {
   successeur: Buffer | null;
 }
 
-export interface LiensMotDePasseTable {
+interface LiensMotDePasseTable {
   token_hash: Buffer;
   id_utilisateur: string;
   cree_le: CreatedAt;
@@ -315,5 +315,4 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type UtilisateurRow = Selectable<UtilisateursTable>;
 export type OrganizationRow = Selectable<OrganizationsTable>;

@@ -30,7 +30,7 @@ import {
 } from 'kysely';
 
 /** Tables whose rows belong to one organization (`organization_id not null`, row-level secured). */
-export const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
+const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
   'medreport.patients',
   'medreport.prescriptions',
   'medreport.invoices',

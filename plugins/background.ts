@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
-import { HttpError } from './errors.js';
+import { Busy } from '../domain/errors.js';
 
-export interface Background {
+interface Background {
   /**
    * Runs `task` without making the caller wait: failures are logged under `label`, and shutdown
    * waits for what is still running. Past `maxPending` tasks the call is refused (503) rather
@@ -24,9 +24,7 @@ export default fp<{ maxPending: number }>(
     app.decorate('background', {
       run(label, task) {
         if (pending.size >= maxPending) {
-          throw new HttpError(503, 'Le serveur est très sollicité, réessayez dans quelques secondes.', {
-            headers: { 'retry-after': '5' },
-          });
+          throw new Busy('Le serveur est très sollicité, réessayez dans quelques secondes.', 5);
         }
         const running = Promise.resolve()
           .then(task)

@@ -54,7 +54,7 @@ export function closeSchema<T>(schema: T): T {
 }
 
 /** The route's request schemas, closed; a body given per content type is closed per type. */
-export function closeRouteSchema(schema: FastifySchema): FastifySchema {
+function closeRouteSchema(schema: FastifySchema): FastifySchema {
   const closed: FastifySchema = { ...schema };
   for (const part of CLOSED_PARTS) {
     const s = schema[part] as Schema | undefined;
@@ -118,7 +118,7 @@ const BAD_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uD
 export type BadValue = { path: string; keyword: 'text' | 'finite' | 'depth' | 'minProperties' };
 
 /** Deeper than any request of either API nests (a sync push item's field is at 3). */
-export const MAX_DEPTH = 32;
+const MAX_DEPTH = 32;
 
 /**
  * The first value in `value` that PostgreSQL or a client would choke on: a string with NUL or a
@@ -151,7 +151,7 @@ function badScalar(value: unknown, path: string): BadValue | undefined {
 }
 
 /** A schema-validation-shaped error, so each API's error handler reports it like any other. */
-export function badValueError(context: (typeof CLOSED_PARTS)[number], { path, keyword }: BadValue) {
+function badValueError(context: (typeof CLOSED_PARTS)[number], { path, keyword }: BadValue) {
   return Object.assign(new Error(`invalid value at ${context}${path}`), {
     statusCode: 400,
     validationContext: context,

@@ -27,7 +27,7 @@ declare module 'fastify' {
   }
 }
 
-export interface DbPluginOptions {
+interface DbPluginOptions {
   url: string;
   poolMax: number;
 }

@@ -22,11 +22,9 @@ export class HttpError extends Error {
 export type { FieldErrors };
 export { fieldErrors };
 
-export const badRequest = (message: string) => new HttpError(400, message);
 export const unauthorized = (message = 'Non authentifié.') => new HttpError(401, message);
 export const forbidden = (message = 'Accès refusé.') => new HttpError(403, message);
 export const notFound = (message = 'Ressource introuvable.') => new HttpError(404, message);
-export const conflict = (message: string, errors?: FieldErrors) => new HttpError(409, message, { errors });
 export const unprocessable = (message: string, errors?: FieldErrors) => new HttpError(422, message, { errors });
 
 /** MedReport (Laravel-style clients read `message`, sometimes `error`). */
@@ -53,7 +51,7 @@ export const PtitsPasError = Type.Object(
 export type Api = 'medreport' | 'ptitspas';
 
 /** Which API a raw URL belongs to; only for errors raised before routing (bad URL encoding). */
-export function apiOf(url: string): Api {
+function apiOf(url: string): Api {
   return /^\/api\/v1(?:[/?#]|$)/.test(url) ? 'ptitspas' : 'medreport';
 }
 

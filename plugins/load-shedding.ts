@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from './errors.js';
 
-export interface LoadSheddingOptions {
+interface LoadSheddingOptions {
   /** Mean event-loop delay (ms) over the last sample past which requests are refused. */
   maxEventLoopDelayMs: number;
   /** How often the delay is sampled (ms). */

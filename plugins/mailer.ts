@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import nodemailer from 'nodemailer';
 
-export interface Mail {
+interface Mail {
   /** The sender when not MAIL_FROM (PtitsPas mails come from PTITSPAS_MAIL_FROM). */
   from?: string;
   to: string;
@@ -10,7 +10,7 @@ export interface Mail {
   html?: string;
 }
 
-export interface Mailer {
+interface Mailer {
   send(mail: Mail): Promise<void>;
   /** Sends without making the caller wait; failures are logged, and shutdown waits for pending sends. */
   sendInBackground(mail: Mail): void;

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { completeContract, type OpenApiDocument } from './openapi-contract.js';
 
 /** Every tag an operation may carry, declared once with what it groups (generators use both). */
-export const TAGS = [
+const TAGS = [
   { name: 'health', description: 'Liveness and readiness probes' },
   { name: 'auth', description: 'MedReport accounts: register, log in and out, refresh the token, reset a password' },
   { name: 'oauth', description: 'MedReport social login with Google, Facebook or GitHub' },

@@ -2,7 +2,7 @@ import argon2 from 'argon2';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
-import { HttpError } from './errors.js';
+import { Busy, DomainError, TooMany } from '../domain/errors.js';
 
 export interface PasswordCost {
   memoryCost: number;
@@ -10,7 +10,7 @@ export interface PasswordCost {
   parallelism: number;
 }
 
-export interface Passwords {
+interface Passwords {
   hash(password: string): Promise<string>;
   /** False for a wrong password and for an account without one, in about the same time. */
   verify(hash: string | null | undefined, password: string): Promise<boolean>;
@@ -48,9 +48,6 @@ export interface QueueBounds {
 const INTERNAL: HashCaller = { address: 'internal' };
 /** Callers remembered for the order of service; the longest unserved are forgotten first. */
 const REMEMBERED_CALLERS = 10_000;
-
-const refused = (status: 429 | 503, message: string, retryAfter: number) =>
-  new HttpError(status, message, { headers: { 'retry-after': String(retryAfter) } });
 
 // Not p-limit: FIFO, unbounded, with no caller to serve in turn. Its 6 µs a task against our 13
 // (scripts/bench-libraries.ts limit, 100 callers waiting) is nothing beside a 20 ms hash.
@@ -96,10 +93,10 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
     const keys = [`address:${caller.address}`, ...(caller.account ? [`account:${caller.account}`] : [])];
     const isInternal = caller === INTERNAL;
     if (!isInternal && keys.some((key, i) => (held.get(key) ?? 0) >= (i === 0 ? perAddress : perAccount))) {
-      throw refused(429, 'Trop de demandes en cours pour ce compte ou cette adresse : réessayez dans un instant.', 2);
+      throw new TooMany('Trop de demandes en cours pour ce compte ou cette adresse : réessayez dans un instant.', 2);
     }
     if (active >= concurrency && waitingCount >= maxWaiting) {
-      throw refused(503, 'Le serveur est très sollicité, réessayez dans quelques secondes.', 5);
+      throw new Busy('Le serveur est très sollicité, réessayez dans quelques secondes.', 5);
     }
     // Served in turn by address: e-mails cost nothing to vary, addresses do.
     const key = keys[0]!;
@@ -132,7 +129,7 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
  * either API) or on (the e-mail a login or registration names), by e-mail so that a login and the
  * same account's later requests share one budget.
  */
-export function hashCaller(request: FastifyRequest): HashCaller {
+function hashCaller(request: FastifyRequest): HashCaller {
   const caller =
     (request as { user?: { email?: unknown } | null }).user ??
     (request as { ptitspasUser?: { email?: unknown } | null }).ptitspasUser ??
@@ -165,7 +162,7 @@ export function passwords(
     try {
       return (await queue(caller, () => argon2.verify(target, password))) && Boolean(stored);
     } catch (err) {
-      if (err instanceof HttpError) throw err;
+      if (err instanceof DomainError) throw err;
       return false;
     }
   };
@@ -194,7 +191,7 @@ export function queueBounds(concurrency: number): QueueBounds {
 }
 
 /** Hashes an account may cost a minute, and an address: checked before each hash (RATE_LIMITS). */
-export const HASH_BUDGET = { perAccount: 10, perAddress: 20, timeWindow: '1 minute' } as const;
+const HASH_BUDGET = { perAccount: 10, perAddress: 20, timeWindow: '1 minute' } as const;
 
 export default fp<{ cost: PasswordCost; concurrency: number }>(
   async (app, { cost, concurrency }) => {

@@ -4,9 +4,9 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
-import { HttpError } from './errors.js';
+import { TooMany } from '../domain/errors.js';
 
-export interface LimitOptions {
+interface LimitOptions {
   max: number;
   timeWindow: string;
   /** Count per client address (public routes), or per what the function names (the authenticated caller). */
@@ -28,7 +28,7 @@ declare module 'fastify' {
   }
 }
 
-export interface BudgetOptions {
+interface BudgetOptions {
   max: number;
   timeWindow: string;
 }
@@ -36,13 +36,8 @@ export interface BudgetOptions {
 const BUDGET_KEY = Symbol('budget key');
 type Keyed = FastifyRequest & { [BUDGET_KEY]: string };
 
-export class TooManyRequests extends HttpError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, `Trop de requêtes. Réessayez dans ${retryAfterSeconds} s.`, {
-      headers: { 'retry-after': String(retryAfterSeconds) },
-    });
-  }
-}
+const tooManyRequests = (retryAfter: number) =>
+  new TooMany(`Trop de requêtes. Réessayez dans ${retryAfter} s.`, retryAfter);
 
 /**
  * Counters in memory, or in Redis when REDIS_URL is set so every instance shares them.
@@ -78,7 +73,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
         reply.header('x-ratelimit-limit', result.max);
         reply.header('x-ratelimit-remaining', result.remaining);
         if (result.isExceeded) {
-          throw new TooManyRequests(result.ttlInSeconds);
+          throw tooManyRequests(result.ttlInSeconds);
         }
       };
       return hook;
@@ -90,7 +85,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
       const spend = app.createRateLimit({ max, timeWindow, keyGenerator: (r) => (r as Keyed)[BUDGET_KEY] });
       return async (request: FastifyRequest, key: string) => {
         const result = await spend(Object.create(request, { [BUDGET_KEY]: { value: `${name}:${key}` } }));
-        if (!result.isAllowed && result.isExceeded) throw new TooManyRequests(result.ttlInSeconds);
+        if (!result.isAllowed && result.isExceeded) throw tooManyRequests(result.ttlInSeconds);
       };
     });
   },

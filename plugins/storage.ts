@@ -11,7 +11,7 @@ import fp from 'fastify-plugin';
  * Where uploaded bytes live. Keys are relative paths such as `avatars/<random>.jpg`.
  * Local disk by default; an S3-compatible backend implements the same methods.
  */
-export interface Storage {
+interface Storage {
   /** Writes all of `data` under `key`; a failed write leaves nothing behind. */
   put(key: string, data: Buffer | Readable): Promise<{ size: number }>;
   /** A stream of the stored bytes, or undefined when there is no such key. */
@@ -41,7 +41,7 @@ const SAFE_KEY = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-
 /** This process's own temporary directory: `tmp/<host>-<pid>`. */
 const instanceTemp = () => `${TEMP}/${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
 
-export function localStorage(root: string): Storage {
+function localStorage(root: string): Storage {
   const resolve = (key: string) => {
     if (!SAFE_KEY.test(key) || key.includes('..')) throw new Error(`invalid storage key: ${key}`);
     return path.join(root, key);
@@ -96,7 +96,7 @@ export function localStorage(root: string): Storage {
  * Removes uploads left half-written by processes that are gone: this host's temporary
  * directories whose process is dead, and anything else in `tmp/` a day old.
  */
-export async function removeAbandonedUploads(root: string): Promise<string[]> {
+async function removeAbandonedUploads(root: string): Promise<string[]> {
   const host = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
   const removed: string[] = [];
   let entries: Dirent[];

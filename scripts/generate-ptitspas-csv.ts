@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ENFANT_COLUMNS, USER_COLUMNS } from '../domain/ptitspas/import/index.js';
+import { ENFANT_COLUMNS, USER_COLUMNS } from '../domain/ptitspas/import/csv.js';
 
 /**
  * Deterministic PtitsPas test data for `npm run cli -- ptitspas:import`: `families` families of two

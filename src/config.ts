@@ -352,7 +352,7 @@ export async function resolveJwtSecret(config: Config): Promise<string> {
 const NIR_KEY = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/]{43}=)$/;
 
 /** `id:base64,id:base64` (32-byte keys, distinct ids, the current one first); undefined when malformed. */
-export function parseNirKeys(value: string): NirKey[] | undefined {
+function parseNirKeys(value: string): NirKey[] | undefined {
   const keys: NirKey[] = [];
   for (const entry of value.split(',')) {
     const match = NIR_KEY.exec(entry.trim());

@@ -16,7 +16,7 @@ const SECRET_KEYS = [
   'nir_chiffre',
 ];
 
-export const logRedaction = {
+const logRedaction = {
   paths: [
     'req.headers.authorization',
     'req.headers.cookie',
@@ -103,7 +103,7 @@ function serializeError(error: unknown) {
   return redactFields(serialized as Record<string, unknown>);
 }
 
-export function serializeRequest(request: FastifyRequest) {
+function serializeRequest(request: FastifyRequest) {
   if (typeof request?.url !== 'string') return request; // some other `req` object: redaction paths still apply
   return {
     method: request.method,

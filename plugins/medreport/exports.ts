@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { createPool } from '../../db/connection.js';
 import type { Database } from '../../db/schema.js';
 import { TenantPool } from '../../db/tenant-pool.js';
-import { HttpError } from '../errors.js';
+import { TooMany } from '../../domain/errors.js';
 
 export interface ExportSlot {
   /** The organization's handle on the exports' own pool: a connection is free for it. */
@@ -51,12 +51,11 @@ export default fp<{ url: string; concurrency: number; perOrganization: number; s
       admit(organizationId) {
         const own = byOrganization.get(organizationId) ?? 0;
         if (running >= concurrency || own >= perOrganization) {
-          throw new HttpError(
-            429,
+          throw new TooMany(
             own >= perOrganization
               ? `Trop d'exports en cours pour votre organisation : réessayez dans ${RETRY_AFTER_SECONDS} s.`
               : `Trop d'exports en cours : réessayez dans ${RETRY_AFTER_SECONDS} s.`,
-            { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
+            RETRY_AFTER_SECONDS,
           );
         }
         running++;

@@ -11,7 +11,7 @@ declare module 'fastify' {
 }
 
 /** Where the triggers of migration 0006 announce MedReport session and user changes. */
-export const AUTH_CHANNEL = 'medreport_auth';
+const AUTH_CHANNEL = 'medreport_auth';
 
 /**
  * Empties this process's session cache whenever this process changes a session or a user: its

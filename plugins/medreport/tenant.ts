@@ -5,9 +5,9 @@ import type { Database } from '../../db/schema.js';
 import { forbidden } from '../errors.js';
 import type { ExportSlot, Exports } from './exports.js';
 
-export type OrganizationRole = 'owner' | 'doctor';
+type OrganizationRole = 'owner' | 'doctor';
 
-export interface Tenant {
+interface Tenant {
   organizationId: number;
   role: OrganizationRole;
   /** The only handle tenant routes query with: confined to the organization by plugin and RLS. */

@@ -25,7 +25,7 @@ declare module 'fastify' {
   }
 }
 
-export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const AUDIENCE = 'ptitspas';
 const BEARER = /^Bearer\s+(\S+)$/i;
 

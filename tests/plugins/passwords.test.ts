@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../plugins/errors.js';
+import { Busy } from '../../domain/errors.js';
 import { fairQueue, passwords, queueBounds } from '../../plugins/passwords.js';
 
 const bounds = { concurrency: 1, maxWaiting: 100, perAccount: 100, perAddress: 100 };
@@ -60,13 +60,13 @@ describe('the argon2 queue', () => {
     const run = fairQueue({ concurrency: 1, maxWaiting: 3, perAccount: 2, perAddress: 3 });
     const slow = (address: string, account?: string) => run(from(address, account), () => sleep(20));
     const held = [slow('10.0.0.1', 'a'), slow('10.0.0.1', 'a')];
-    await expect(slow('10.0.0.9', 'a')).rejects.toMatchObject({ statusCode: 429 });
+    await expect(slow('10.0.0.9', 'a')).rejects.toMatchObject({ kind: 'too-many' });
     held.push(slow('10.0.0.1', 'b'));
-    await expect(slow('10.0.0.1', 'c')).rejects.toMatchObject({ statusCode: 429 });
+    await expect(slow('10.0.0.1', 'c')).rejects.toMatchObject({ kind: 'too-many' });
     held.push(slow('10.0.0.2'));
     const refused = await slow('10.0.0.3').catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(HttpError);
-    expect(refused).toMatchObject({ statusCode: 503, details: { headers: { 'retry-after': '5' } } });
+    expect(refused).toBeInstanceOf(Busy);
+    expect(refused).toMatchObject({ kind: 'busy', retryAfter: 5 });
     await Promise.all(held);
     await expect(slow('10.0.0.1', 'a')).resolves.toBeUndefined();
   });

@@ -37,7 +37,7 @@ export async function oauthSignIn(
  * verified the address; an account that never proved it may have been registered by anyone, so it
  * is taken over first (docs/auth.md, "OAuth and unverified accounts").
  */
-export async function findOrCreateOAuthUser(
+async function findOrCreateOAuthUser(
   db: Kysely<Database>,
   provider: string,
   profile: OAuthProfile & { email: string },

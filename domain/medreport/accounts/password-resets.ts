@@ -13,7 +13,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
  * A fresh reset token for the user, valid 60 minutes. Only its SHA-256 is stored; earlier unused
  * tokens of the user stop working.
  */
-export async function createPasswordReset(db: Kysely<Database>, userId: number): Promise<string> {
+async function createPasswordReset(db: Kysely<Database>, userId: number): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db.transaction().execute(async (trx) => {
     await trx
@@ -31,7 +31,7 @@ export async function createPasswordReset(db: Kysely<Database>, userId: number):
 }
 
 /** Whether `token` is the user's live (unused, unexpired) reset token; reads, changes nothing. */
-export async function isLivePasswordReset(db: Kysely<Database>, userId: number, token: string): Promise<boolean> {
+async function isLivePasswordReset(db: Kysely<Database>, userId: number, token: string): Promise<boolean> {
   const found = await db
     .selectFrom('medreport.password_resets')
     .select('id')
@@ -44,11 +44,7 @@ export async function isLivePasswordReset(db: Kysely<Database>, userId: number, 
 }
 
 /** Marks the user's live reset token `token` used; false when it is unknown, used or expired. */
-export async function consumePasswordReset(
-  trx: Transaction<Database>,
-  userId: number,
-  token: string,
-): Promise<boolean> {
+async function consumePasswordReset(trx: Transaction<Database>, userId: number, token: string): Promise<boolean> {
   const consumed = await trx
     .updateTable('medreport.password_resets')
     .set({ used_at: new Date() })

@@ -6,7 +6,7 @@ import { uuidv7 } from '../../../db/uuid.js';
 import { emailTaken, normalizeEmail } from './rules.js';
 
 /** What people say about themselves: the only user columns a request body ever writes. */
-export const PROFILE_COLUMNS = [
+const PROFILE_COLUMNS = [
   'name',
   'phone',
   'address',
@@ -33,10 +33,6 @@ export function rolesOf(row: Pick<UserRow, 'role' | 'platform_role'>): Array<'ow
 
 export function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
   return db.selectFrom('medreport.users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
-}
-
-export function findUserById(db: Kysely<Database>, id: number): Promise<UserRow | undefined> {
-  return db.selectFrom('medreport.users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** Inserts a user; a taken e-mail (in any case) is invalid on `email` (422), never a 500. */

@@ -9,14 +9,14 @@ import { uuidv7 } from '../../../db/uuid.js';
 const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
 const CODE_LENGTH = 10;
 
-export function generateCode(): string {
+function generateCode(): string {
   let code = 'ORG-';
   for (let i = 0; i < CODE_LENGTH; i++) code += ALPHABET[randomInt(ALPHABET.length)];
   return code;
 }
 
 /** What people type: spaces and case do not matter. */
-export function normalizeCode(input: string): string {
+function normalizeCode(input: string): string {
   return input.replace(/\s+/g, '').toUpperCase();
 }
 

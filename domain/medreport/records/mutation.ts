@@ -18,7 +18,7 @@ import type { Database, SyncEntity } from '../../../db/schema.js';
  */
 
 /** The tables of the synced entities. */
-export type SyncTable = `medreport.${SyncEntity}`;
+type SyncTable = `medreport.${SyncEntity}`;
 
 /** A row as the mutation wrote or read it: one of the synced tables' rows. */
 export type MutationRow = { [T in SyncTable]: Selectable<Database[T]> }[SyncTable];

@@ -12,7 +12,7 @@ export const SYNC_ENTITIES = [
   'files',
 ] as const satisfies readonly SyncEntity[];
 
-export interface Change {
+interface Change {
   uuid: string;
   action: 'upsert' | 'delete';
   data: Record<string, unknown> | null;
@@ -39,7 +39,7 @@ interface Horizon {
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T/;
 
-export const resyncNeeded = () =>
+const resyncNeeded = () =>
   new Gone(
     'Des modifications postérieures à ce point ne sont plus conservées : resynchronisez depuis le début (sans « since »).',
   );

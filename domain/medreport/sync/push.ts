@@ -18,8 +18,6 @@ import type { SyncEntities } from './entities.js';
 import { SYNC_ENTITIES } from './pull.js';
 import type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
 
-export type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
-
 /**
  * Applying a pushed batch (docs/sync.md). Items are applied by uuid, last writer wins on
  * `updated_at`, and each item stands alone: a bad item is reported and the others are applied.

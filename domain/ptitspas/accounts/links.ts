@@ -7,7 +7,7 @@ import type { Database } from '../../../db/schema.js';
  * validated (or created active by staff). Random, stored hashed, valid 7 days, single use; a new
  * link replaces the previous unused one.
  */
-export const SET_PASSWORD_LINK_DAYS = 7;
+const SET_PASSWORD_LINK_DAYS = 7;
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
 

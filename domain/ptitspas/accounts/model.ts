@@ -3,7 +3,7 @@ import { Nullable, StringEnum } from '../../shared/schemas.js';
 import { PTITSPAS_ROLES } from '../caller.js';
 
 /** The fields every PtitsPas account has, whatever its role: what a valid one is. */
-export const STATUTS = ['en_attente', 'actif', 'suspendu'] as const;
+const STATUTS = ['en_attente', 'actif', 'suspendu'] as const;
 export const Role = StringEnum(PTITSPAS_ROLES, { description: 'Rôle, du plus élevé au plus restreint' });
 export const Statut = StringEnum(STATUTS);
 export const Uuid = Type.String({ format: 'uuid' });
@@ -19,7 +19,7 @@ export const Telephone = Type.String({
 export const Adresse = Type.String({ minLength: 1, maxLength: 300, pattern: '\\S' });
 
 /** What a new account's owner names; role, statut and the password hash come from the operation. */
-export const AccountFields = Type.Object({
+const AccountFields = Type.Object({
   email: Email,
   prenom: Name,
   nom: Name,

@@ -7,8 +7,8 @@ import { consumeSetPasswordToken, liveTokenOwner } from './links.js';
 import { openFamily } from './tokens.js';
 import { findUserByEmail } from './users.js';
 
-export const BAD_CREDENTIALS = 'Email ou mot de passe incorrect';
-export const BAD_LINK = 'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
+const BAD_CREDENTIALS = 'Email ou mot de passe incorrect';
+const BAD_LINK = 'Ce lien est invalide, a expiré ou a déjà servi. Demandez-en un nouveau à votre gestionnaire.';
 
 /**
  * A login: the account of `email` if `verify` accepts its password hash, and a new refresh family.

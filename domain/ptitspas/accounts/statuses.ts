@@ -19,7 +19,7 @@ const RANK: Record<PtitsPasRole, number> = {
  * Who may validate, suspend or delete whom (docs/ptitspas.md): nobody acts on their own account;
  * a super admin acts on any other; the others only on accounts of a lower rank.
  */
-export function assertMayManage(actor: PtitsPasCaller, target: { id: string; role: PtitsPasRole }): void {
+function assertMayManage(actor: PtitsPasCaller, target: { id: string; role: PtitsPasRole }): void {
   if (actor.id === target.id) throw new Forbidden('Accès refusé : action impossible sur votre propre compte');
   if (actor.role !== 'super_admin' && RANK[actor.role] >= RANK[target.role]) {
     throw new Forbidden('Accès refusé : ce compte relève d’un rôle égal ou supérieur au vôtre');
@@ -38,7 +38,7 @@ async function lockUser(trx: Transaction<Database>, id: string, only?: { role: P
 }
 
 /** The new statut and its history entry (who, when, why), in the caller's transaction. */
-export async function changeStatut(
+async function changeStatut(
   trx: Transaction<Database>,
   user: { id: string; statut: PtitsPasStatut },
   statut: PtitsPasStatut,

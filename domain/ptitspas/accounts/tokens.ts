@@ -12,8 +12,8 @@ import { uuidv7 } from '../../../db/uuid.js';
  * successor). Presenting a superseded token is reuse like any other: if the retry was a stolen
  * copy replayed, the holder of the superseded token presents it and the login ends for both.
  */
-export const REFRESH_TOKEN_TTL_DAYS = 30;
-export const REFRESH_GRACE_SECONDS = 10;
+const REFRESH_TOKEN_TTL_DAYS = 30;
+const REFRESH_GRACE_SECONDS = 10;
 
 export type RevocationReason = 'logout' | 'reuse' | 'suspension';
 

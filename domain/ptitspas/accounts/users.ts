@@ -8,13 +8,13 @@ import { matches, sortKey, sortOf } from '../lists.js';
 import type { UserListOptions } from '../users/model.js';
 import type { NewUserFields, UserChanges } from './model.js';
 
-export const DETAIL = ['id', 'email', 'role', 'prenom', 'nom', 'telephone', 'adresse', 'statut', 'cree_le'] as const;
+const DETAIL = ['id', 'email', 'role', 'prenom', 'nom', 'telephone', 'adresse', 'statut', 'cree_le'] as const;
 const SUMMARY = ['id', 'email', 'role', 'prenom', 'nom', 'statut', 'cree_le'] as const;
 
 /** Rows as the API shows them: timestamps in ISO 8601 UTC. */
 const shown = <T extends { cree_le: Date }>({ cree_le, ...row }: T) => ({ ...row, cree_le: cree_le.toISOString() });
 
-export const EMAIL_TAKEN = 'Cet e-mail est déjà utilisé.';
+const EMAIL_TAKEN = 'Cet e-mail est déjà utilisé.';
 export const USER_NOT_FOUND = 'Utilisateur non trouvé';
 
 /** What the operation creating an account decides: never the client. */
@@ -65,7 +65,7 @@ export async function insertUser(db: Kysely<Database>, fields: NewUserFields, ow
   return user!;
 }
 
-export async function findUser(db: Kysely<Database>, id: string, role?: PtitsPasRole) {
+async function findUser(db: Kysely<Database>, id: string, role?: PtitsPasRole) {
   let query = db.selectFrom('ptitspas.utilisateurs').select(DETAIL).where('id', '=', id);
   if (role) query = query.where('role', '=', role);
   const row = await query.executeTakeFirst();

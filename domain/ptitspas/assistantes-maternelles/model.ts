@@ -3,8 +3,8 @@ import { Nullable } from '../../shared/schemas.js';
 import { Adresse, Email, Name, Password, Statut, Telephone, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';
 
-export const NumeroAgrement = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' });
-export const DateAgrement = Type.String({ format: 'date', description: 'Obligatoire (v1.3), pas dans le futur' });
+const NumeroAgrement = Type.String({ minLength: 1, maxLength: 50, pattern: '\\S' });
+const DateAgrement = Type.String({ format: 'date', description: 'Obligatoire (v1.3), pas dans le futur' });
 const Places = Type.Integer({ minimum: 1, maximum: 10 });
 const PlaceDisponible = Type.Integer({ minimum: 0, maximum: 10, description: 'Entre 0 et nb_max_enfants' });
 const Ville = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });

@@ -5,7 +5,7 @@ import { isValidNir, type NirCipher, normalizeNir } from './nir.js';
 export const AM_NOT_FOUND = 'Assistante maternelle non trouvée';
 export const AGREMENT_TAKEN = 'Ce numéro d’agrément est déjà utilisé.';
 /** A childminder who does not say how many children she may keep: the usual agreement's four. */
-export const DEFAULT_NB_MAX_ENFANTS = 4;
+const DEFAULT_NB_MAX_ENFANTS = 4;
 
 const today = () => new Date().toISOString().slice(0, 10);
 

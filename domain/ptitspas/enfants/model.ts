@@ -4,9 +4,9 @@ import { Name, Uuid } from '../accounts/model.js';
 import { Page, Search, Sort } from '../lists.js';
 
 /** What a valid child is (docs/ptitspas.md, Enfants): the API's bodies and the CSV import check these. */
-export const STATUTS_ENFANT = ['actif', 'scolarise', 'inactif'] as const;
-export const Genre = StringEnum(['H', 'F'] as const, { description: 'Obligatoire (v1.3)' });
-export const StatutEnfant = StringEnum(STATUTS_ENFANT);
+const STATUTS_ENFANT = ['actif', 'scolarise', 'inactif'] as const;
+const Genre = StringEnum(['H', 'F'] as const, { description: 'Obligatoire (v1.3)' });
+const StatutEnfant = StringEnum(STATUTS_ENFANT);
 const DateNaissance = Type.String({ format: 'date', description: 'Pas dans le futur' });
 
 /** A child as shown. */

@@ -41,11 +41,7 @@ export function visibleEnfants(db: Kysely<Database>, caller: PtitsPasCaller) {
 }
 
 /** The child `id` if `caller` may see it. */
-export async function findEnfant(
-  db: Kysely<Database>,
-  caller: PtitsPasCaller,
-  id: string,
-): Promise<Enfant | undefined> {
+async function findEnfant(db: Kysely<Database>, caller: PtitsPasCaller, id: string): Promise<Enfant | undefined> {
   return visibleEnfants(db, caller).select(COLUMNS).where('e.id', '=', id).executeTakeFirst();
 }
 

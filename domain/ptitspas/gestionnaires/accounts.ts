@@ -5,7 +5,7 @@ import { changeUser, getUser, listUsers } from '../accounts/users.js';
 import type { UserListOptions } from '../users/model.js';
 
 /** The accounts of role gestionnaire, through the same queries as every account; another role is not found. */
-export const GESTIONNAIRE_NOT_FOUND = 'Gestionnaire non trouvé';
+const GESTIONNAIRE_NOT_FOUND = 'Gestionnaire non trouvé';
 
 export const listGestionnaires = (db: Kysely<Database>, options: Omit<UserListOptions, 'role'>) =>
   listUsers(db, { ...options, role: 'gestionnaire' });

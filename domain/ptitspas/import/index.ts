@@ -6,8 +6,6 @@ import { ENFANT_COLUMNS, readCsv, USER_COLUMNS } from './csv.js';
 import { plan, type RowError } from './plan.js';
 import { rowsOf, type Unit, writeInBatches } from './write.js';
 
-export { ENFANT_COLUMNS, type RowError, USER_COLUMNS };
-
 /**
  * `npm run cli -- ptitspas:import --users users.csv --enfants enfants.csv` (docs/ptitspas.md,
  * example files in docs/ptitspas-import/): families (one or two parents and their children) and

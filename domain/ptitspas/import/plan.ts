@@ -23,14 +23,14 @@ export interface RowError {
 }
 
 /** A row that passed: its account or child fields, as the domain's write functions take them. */
-export interface Parent extends Row {
+interface Parent extends Row {
   account: NewUserFields;
 }
 export interface Childminder extends Row {
   account: NewUserFields;
   profile: ChildminderProfile;
 }
-export interface Child extends Row {
+interface Child extends Row {
   enfant: NewEnfant;
 }
 export interface Family {

@@ -4,7 +4,7 @@ import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { PARENT_NOT_FOUND } from './queries.js';
 
 /** The co-parent rule's first clause, for a link made now or at creation (the CSV import's pairs). */
-export function assertNotOwnCoParent(parentId: string, coParentId: string | null | undefined): void {
+function assertNotOwnCoParent(parentId: string, coParentId: string | null | undefined): void {
   if (coParentId === parentId) throw new Invalid('Un parent ne peut pas être son propre co-parent.');
 }
 

@@ -34,7 +34,7 @@ export const UserDetail = Type.Object(
 );
 
 /** Staff accounts created by a super admin; families and childminders have their own routes. */
-export const STAFF_ROLES = ['super_admin', 'administrateur', 'gestionnaire'] as const;
+const STAFF_ROLES = ['super_admin', 'administrateur', 'gestionnaire'] as const;
 
 export const NewStaffUser = Type.Object({
   email: Email,
@@ -50,7 +50,7 @@ export const NewGestionnaire = Type.Omit(NewStaffUser, ['role']);
 export const UserChanges = AccountChanges;
 
 /** Accounts sort on these (and the same with `-`), newest first by default. */
-export const USER_SORTS = ['cree_le', 'nom', 'prenom', 'email'] as const;
+const USER_SORTS = ['cree_le', 'nom', 'prenom', 'email'] as const;
 export const UserListQuery = Type.Object({
   ...Page,
   sort: Sort(USER_SORTS, '-cree_le'),

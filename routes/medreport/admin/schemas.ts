@@ -31,7 +31,7 @@ const userFields = {
   organization_id: Nullable(Type.String()),
 };
 
-export const AdminUserSummary = Type.Object(userFields);
+const AdminUserSummary = Type.Object(userFields);
 
 export const AdminUser = Type.Object({
   ...userFields,

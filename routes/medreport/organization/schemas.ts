@@ -30,7 +30,7 @@ export function toOrganizationResource(row: OrganizationRow) {
 
 const Account = NewAccount.properties;
 
-export const OrganizationCode = Type.String({ minLength: 1, maxLength: 64 });
+const OrganizationCode = Type.String({ minLength: 1, maxLength: 64 });
 
 export const RegisterOwnerBody = Type.Object({
   ...Account,

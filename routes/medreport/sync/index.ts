@@ -6,7 +6,8 @@ import { lastPulled, type SyncDevice, touchDevice } from '../../../domain/medrep
 import { ENTITIES, RESOURCES } from '../../../domain/medreport/sync/entities.js';
 import { pruneChanges } from '../../../domain/medreport/sync/prune.js';
 import { pull, SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
-import { type PushBody, push } from '../../../domain/medreport/sync/push.js';
+import { push } from '../../../domain/medreport/sync/push.js';
+import type { PushBody } from '../../../domain/medreport/sync/push-types.js';
 import { syncStatus } from '../../../domain/medreport/sync/status.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport/auth.js';

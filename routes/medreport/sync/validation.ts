@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { AnyRecordDefinition } from '../../../domain/medreport/records/definition.js';
-import type { ItemValidator } from '../../../domain/medreport/sync/push.js';
+import type { ItemValidator } from '../../../domain/medreport/sync/push-types.js';
 import { closeSchema } from '../../../plugins/boundary.js';
 import { type FieldErrors, fieldErrors } from '../../../plugins/errors.js';
 
