@@ -62,6 +62,7 @@ export class TenantPool {
     return new Kysely<Database>({
       dialect: new PostgresDialect({
         pool: facade,
+        // Kysely's cursor constructor type takes pg-cursor's signature; ours fixes the organization first.
         cursor: OrganizationCursor as unknown as PostgresCursorConstructor,
       }),
       plugins: [new TenantScopePlugin(organizationId)],
@@ -74,6 +75,7 @@ function tenantClient(client: pg.PoolClient, organization: string): PostgresPool
   function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
   function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
   function query(textOrCursor: unknown, values?: readonly unknown[]): unknown {
+    // A cursor goes to pg as is: pg's overloads cannot be named from here.
     if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
     if (TRANSACTION_CONTROL.test(textOrCursor)) return client.query(textOrCursor);
     return new Promise<pg.QueryResult>((resolve, reject) => {

@@ -61,6 +61,7 @@ interface QueryInternals {
   handleError(error: Error, connection: ProtocolConnection): void;
 }
 
+// pg's Query internals (row description, prepare) are not in its type definitions.
 const BaseQuery = pg.Query as unknown as new (config: pg.QueryConfig & { callback?: unknown }) => QueryInternals;
 
 /** A pg query preceded, in the same round trip, by its organization's context. */
@@ -119,6 +120,7 @@ interface CursorInternals {
   handleCommandComplete(message: unknown): void;
 }
 
+// pg-cursor's internals are not in its type definitions either.
 const BaseCursor = Cursor as unknown as new (text: string, values: unknown[]) => CursorInternals;
 
 /** A pg-cursor (streamed rows) whose implicit transaction starts with its organization's context. */

@@ -100,6 +100,7 @@ export function strictValidators() {
   return (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => {
     const build = (coerceTypes: boolean) =>
       pool(
+        // @fastify/ajv-compiler's standalone pool types its options and result more narrowly than Fastify's compiler.
         externalSchemas as never,
         {
           ...options,

@@ -1,7 +1,7 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { HttpError } from './errors.js';
+import { Busy } from '../domain/errors.js';
 
 interface LoadSheddingOptions {
   /** Mean event-loop delay (ms) over the last sample past which requests are refused. */
@@ -29,9 +29,7 @@ export default fp<LoadSheddingOptions>(
       pressureHandler: async (request, _reply, type, value) => {
         if (ALWAYS_ANSWERED.has(request.url)) return;
         request.log.warn({ type, value }, 'under pressure: request refused');
-        throw new HttpError(503, 'Le serveur est très sollicité, réessayez dans quelques secondes.', {
-          headers: { 'retry-after': '5' },
-        });
+        throw new Busy('Le serveur est très sollicité, réessayez dans quelques secondes.', 5);
       },
     });
   },

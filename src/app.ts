@@ -64,6 +64,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { allErrors: true } },
+    // Fastify types buildValidator's factory narrower than the (ajv-compiler) factory it accepts.
     schemaController: { compilersFactory: { buildValidator: strictValidators() as never } },
     routerOptions: { querystringParser: parseQuerystring },
     frameworkErrors,

@@ -54,6 +54,7 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
+    // Fastify's decorateRequest wants an initial value; requireTenant sets the real one before any handler.
     app.decorateRequest('tenant', null as unknown as Tenant);
 
     app.decorate<onRequestHookHandler>('requireTenant', (request, _reply, done) => {

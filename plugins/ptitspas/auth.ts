@@ -54,6 +54,7 @@ export default fp<{ secret: string }>(
       requiredClaims: ['aud', 'iss', 'exp'],
     });
 
+    // Fastify's decorateRequest wants an initial value; the auth hook sets the real one before any handler.
     app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
     app.decorate('signPtitsPasAccess', (user: { id: string; role: PtitsPasRole }, familyId: string) =>
       // jti: two tokens issued within the same second still differ.

@@ -40,6 +40,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       cookie: { secure: publicUrl.startsWith('https://'), path: '/api/auth' },
       pkce: 'S256',
     });
+    // @fastify/oauth2 decorates the instance under a name chosen at run time, which its types cannot name.
     const client = (app as unknown as Record<string, OAuth2Namespace>)[name]!;
     const title = provider[0]!.toUpperCase() + provider.slice(1);
 

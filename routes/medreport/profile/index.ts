@@ -43,6 +43,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async onFile(this: FastifyRequest, part) {
       const bytes = await part.toBuffer();
       if (part.fieldname === 'avatar') this.avatarUpload = bytes;
+      // @fastify/multipart's file part has no `value`; the body schema reads the avatar's file name there.
       (part as unknown as { value: string }).value = part.filename;
     },
   });
@@ -79,6 +80,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
             'application/json': { schema: ProfileUpdateJson },
             'multipart/form-data': { schema: ProfileUpdateForm },
           },
+          // One route, two body schemas by content type: the type provider types only the JSON one.
         } as unknown as typeof ProfileUpdateJson,
         response: { 200: ProfileUpdated, ...errorResponses('medreport', 401, 413, 415, 422) },
       },
@@ -193,11 +195,14 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await assertAvatarVisible(app.systemDb, name, request.user);
       const file = await app.storage.get(`avatars/${name}`);
       if (!file) throw notFound('Avatar introuvable.');
-      return reply
-        .type(avatarContentType(name))
-        .header('content-length', file.size)
-        .header('cache-control', 'private, max-age=86400')
-        .send(file.stream as unknown as string);
+      return (
+        reply
+          .type(avatarContentType(name))
+          .header('content-length', file.size)
+          .header('cache-control', 'private, max-age=86400')
+          // The type provider types send() by the response schema (binary string); a stream is what goes out.
+          .send(file.stream as unknown as string)
+      );
     },
   );
 };

@@ -98,10 +98,13 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
           });
           // Closed once the rows' cursor is: ended, failed, abandoned by the client or stalled.
           body.once('close', slot.release);
-          return reply
-            .type('text/csv; charset=utf-8')
-            .header('content-disposition', csvDisposition(def.plural))
-            .send(body as unknown as string);
+          return (
+            reply
+              .type('text/csv; charset=utf-8')
+              .header('content-disposition', csvDisposition(def.plural))
+              // The type provider types send() by the response schema (a CSV string); a stream is what goes out.
+              .send(body as unknown as string)
+          );
         },
       );
     }
@@ -123,6 +126,7 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
         },
       },
       async (request, reply) => {
+        // The body schema is the definition's, known only at run time; domain/medreport/records checks it by column.
         const input = request.body as unknown as Record<string, unknown>;
         const value = await createRecord(mutationScope(request), def, input);
         return reply.code(value.created ? 201 : 200).send(toResource(value.row));
@@ -161,6 +165,7 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
         },
       },
       async (request) => {
+        // Same: the body schema is the definition's, known only at run time.
         const input = request.body as unknown as Record<string, unknown>;
         const value = await updateRecord(mutationScope(request), def, request.params.uuid, input);
         return toResource(value);
