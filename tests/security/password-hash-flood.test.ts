@@ -11,10 +11,10 @@ import { bearer, registerUser, uniqueEmail } from '../helpers/users.js';
 // each), one at a time, so a flood does build a queue.
 
 const owner = await testDb();
-// A cost high enough that queued work takes visible time (~10 ms a hash), low enough for a test:
+// A cost high enough that queued work takes visible time (~30 ms a hash), low enough for a test:
 // with cheaper hashes, a loaded machine (coverage, parallel files) spreads the flood's arrivals
 // until no queue forms, and the test no longer shows what it is about.
-const cost = { memoryCost: 8192, timeCost: 3, parallelism: 1 };
+const cost = { memoryCost: 16384, timeCost: 4, parallelism: 1 };
 
 type Account = Awaited<ReturnType<typeof registerUser>>;
 
