@@ -14,7 +14,8 @@ import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-ro
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
 import { passwords, queueBounds } from '../plugins/passwords.js';
-import { ConfigError, loadConfig, loadDotEnv, resolveNirKeys } from './config.js';
+import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { resolveNirKeys } from './config-values.js';
 import { provisionDatabase } from './provision.js';
 
 /**

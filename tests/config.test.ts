@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, resolveJwtSecret, resolveNirKeys } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { resolveJwtSecret, resolveNirKeys } from '../src/config-values.js';
 
 describe('loadConfig', () => {
   it('fills in defaults for the embedded setup', () => {

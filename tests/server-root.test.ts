@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT_RUNTIME_DIR } from '../db/embedded.js';
+import { ROOT_RUNTIME_DIR } from '../db/embedded-root.js';
 
 // As root, PostgreSQL runs as the `postgres` system user, which cannot enter a private home such
 // as /root (mode 700). A project cloned there must still start, its CLI must still work, and no
