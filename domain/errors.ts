@@ -55,9 +55,8 @@ export class Gone extends DomainError {
   readonly kind = 'gone';
 }
 
-/** The caller's budget is spent; they may try again after `retryAfter` seconds. */
-export class TooMany extends DomainError {
-  readonly kind = 'too-many';
+/** A refusal for now: the caller may try again after `retryAfter` seconds. */
+abstract class RetryLater extends DomainError {
   constructor(
     message: string,
     readonly retryAfter: number,
@@ -66,13 +65,12 @@ export class TooMany extends DomainError {
   }
 }
 
-/** Everyone's capacity is taken; try again after `retryAfter` seconds. */
-export class Busy extends DomainError {
+/** The caller's budget is spent. */
+export class TooMany extends RetryLater {
+  readonly kind = 'too-many';
+}
+
+/** Everyone's capacity is taken. */
+export class Busy extends RetryLater {
   readonly kind = 'busy';
-  constructor(
-    message: string,
-    readonly retryAfter: number,
-  ) {
-    super(message);
-  }
 }

@@ -8,9 +8,6 @@ select "seq", "changed_at" from "medreport"."sync_horizons" where "medreport"."s
 select max("seq") as "seq" from "medreport"."changes" where "medreport"."changes"."organization_id" = $1;
 
 -- prepared
-select "seq" from "medreport"."sync_horizons" where "medreport"."sync_horizons"."organization_id" = $1;
-
--- prepared
 select * from "medreport"."patients" where "deleted_at" is null and "medreport"."patients"."organization_id" = $1 order by "uuid" limit $2;
 
 -- prepared

@@ -70,7 +70,7 @@ async function horizonOf(db: Kysely<Database>): Promise<Horizon | undefined> {
 
 /** The cursor `since` stands for: a snapshot without it, a feed position for an instant. */
 async function startOf(db: Kysely<Database>, since: string | undefined, horizon?: Horizon): Promise<Cursor> {
-  if (since === undefined) return { kind: 'snapshot', watermark: await latestSeq(db), entity: 0, after: null };
+  if (since === undefined) return { kind: 'snapshot', watermark: await lastSeq(db, horizon), entity: 0, after: null };
   if (!INSTANT.test(since)) return decodeCursor(since);
   const at = new Date(since);
   if (Number.isNaN(at.getTime())) throw new Invalid('Date « since » invalide.', { since: ['Date invalide.'] });
@@ -95,13 +95,19 @@ async function positionAt(db: Kysely<Database>, at: Date, horizon?: Horizon): Pr
 
 /** The organization's position in the feed now: its last `seq`, or its horizon once all was pruned. */
 export async function latestSeq(db: Kysely<Database>): Promise<number> {
-  const [last, horizon] = await Promise.all([
-    db
-      .selectFrom('medreport.changes')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .executeTakeFirst(),
+  const [seq, horizon] = await Promise.all([
+    lastSeq(db, undefined),
     db.selectFrom('medreport.sync_horizons').select('seq').executeTakeFirst(),
   ]);
+  return Math.max(seq, horizon?.seq ?? 0);
+}
+
+/** The same, with the horizon already read (a pull reads it first). */
+async function lastSeq(db: Kysely<Database>, horizon: Pick<Horizon, 'seq'> | undefined): Promise<number> {
+  const last = await db
+    .selectFrom('medreport.changes')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
   return Math.max(last?.seq ?? 0, horizon?.seq ?? 0);
 }
 

@@ -72,8 +72,9 @@ const gestionnaireRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { password, ...fields } = request.body;
+      const { email, prenom, nom, telephone, adresse, password } = request.body;
       const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
+      const fields = { email, prenom, nom, telephone, adresse };
       const { user, token } = await createActiveUser(app.systemDb, fields, 'gestionnaire', passwordHash);
       sendActivation(app, user, token);
       return reply.code(201).send({ id: user.id, email: user.email, role: user.role });
