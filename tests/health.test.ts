@@ -20,7 +20,7 @@ describe('probes', () => {
   it('GET /ready says the database answers', async () => {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', database: 'up' });
+    expect(res.json()).toEqual({ status: 'ready', database: 'up', load: 'normal' });
   });
 
   it('every response carries a request id, and a well-formed caller id is kept', async () => {
@@ -59,7 +59,7 @@ describe('readiness without a database', () => {
     try {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ status: 'unavailable', database: 'down' });
+      expect(ready.json()).toEqual({ status: 'unavailable', database: 'down', load: 'normal' });
       expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     } finally {
       await app.close();

@@ -139,7 +139,11 @@ describe('the server process', () => {
     const second = await startServer(); // ...and the next start replaces it
     expect(second.logs.some((l) => String(l.msg).includes('left running by a process that died'))).toBe(true);
     expect(alive(orphan.pid)).toBe(false);
-    expect(await (await fetch(`${second.url}/ready`)).json()).toEqual({ status: 'ready', database: 'up' });
+    expect(await (await fetch(`${second.url}/ready`)).json()).toEqual({
+      status: 'ready',
+      database: 'up',
+      load: 'normal',
+    });
     expect((await query('select note from public.restart_marker')).rows).toEqual([{ note: 'kept' }]);
 
     const running = readPostmaster()!;

@@ -1122,7 +1122,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /** Readiness: the database answers and the process keeps up */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -2308,12 +2308,22 @@ export interface components {
         ReadyResponse: {
             /** @enum {string} */
             database: "up" | "down";
+            /**
+             * @description overloaded while the event loop lags (load shedding)
+             * @enum {string}
+             */
+            load: "normal" | "overloaded";
             /** @enum {string} */
             status: "ready" | "unavailable";
         };
         ReadyResponse503: {
             /** @enum {string} */
             database: "up" | "down";
+            /**
+             * @description overloaded while the event loop lags (load shedding)
+             * @enum {string}
+             */
+            load: "normal" | "overloaded";
             /** @enum {string} */
             status: "ready" | "unavailable";
         };

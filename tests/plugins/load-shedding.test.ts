@@ -3,18 +3,29 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandlers } from '../../plugins/errors.js';
 import loadShedding from '../../plugins/load-shedding.js';
+import health from '../../routes/health.js';
+import { testDb } from '../helpers/database.js';
 
 const app = Fastify({ logger: false });
+let closeDb: () => Promise<void>;
 
 beforeAll(async () => {
+  const { db } = await testDb();
+  closeDb = () => db.destroy();
+  app.decorate('systemDb', db);
   installErrorHandlers(app, 'medreport');
   await app.register(loadShedding, { maxEventLoopDelayMs: 100, sampleIntervalMs: 100 });
-  app.get('/health', async () => ({ status: 'ok' }));
+  await app.register(health);
   app.get('/api/thing', async () => ({ ok: true }));
+  // Starting is slow (every schema compiled): that lag is not load.
+  await app.register(async () => stall(1_000));
   await app.ready();
 });
 
-afterAll(() => app.close());
+afterAll(async () => {
+  await app.close();
+  await closeDb();
+});
 
 /** Holds the event loop, then lets the overdue sample run. */
 async function stall(ms: number) {
@@ -24,7 +35,12 @@ async function stall(ms: number) {
 }
 
 describe('load shedding (@fastify/under-pressure)', () => {
-  it('answers while the event loop keeps up', async () => {
+  it('answers at once after a slow start, and while the event loop keeps up', async () => {
+    expect((await app.inject('/api/thing')).statusCode).toBe(200);
+    const ready = await app.inject('/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', database: 'up', load: 'normal' });
+    await sleep(300);
     expect((await app.inject('/api/thing')).statusCode).toBe(200);
   });
 
@@ -32,10 +48,13 @@ describe('load shedding (@fastify/under-pressure)', () => {
     await stall(2_000);
     const refused = await app.inject('/api/thing');
     const health = await app.inject('/health');
+    const ready = await app.inject('/ready');
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.json()).toMatchObject({ message: expect.stringContaining('très sollicité') });
     expect(health.statusCode).toBe(200);
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: 'unavailable', database: 'up', load: 'overloaded' });
     // Once a sample shows the loop caught up, requests are served again.
     await sleep(400);
     expect((await app.inject('/api/thing')).statusCode).toBe(200);
