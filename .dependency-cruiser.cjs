@@ -1,5 +1,5 @@
 /**
- * The layers (docs/architecture.md): imports go down only, src → routes → domain → db, plugins
+ * The layers (docs/architecture.md): imports go down only, src → routes → domain → db/adapters, plugins
  * serve routes, and one API never imports the other. `npm run lint` checks them on every CI run.
  */
 const HTTP = '^(fastify|fastify-plugin|@fastify/)';
@@ -20,6 +20,13 @@ module.exports = {
       to: { path: ['^domain/', '^routes/', '^plugins/', '^src/', HTTP] },
     },
     {
+      name: 'adapters-know-only-the-outside',
+      comment: 'adapters/ wrap the outside world (storage backends): nothing of the app above them',
+      severity: 'error',
+      from: { path: '^adapters/' },
+      to: { path: ['^domain/', '^routes/', '^plugins/', '^src/', '^db/', HTTP] },
+    },
+    {
       name: 'plugins-serve-routes',
       comment: 'cross-cutting plugins never reach into a route tree',
       severity: 'error',
@@ -29,7 +36,7 @@ module.exports = {
     {
       name: 'routes-below-src',
       severity: 'error',
-      from: { path: '^(routes|domain|plugins|db)/' },
+      from: { path: '^(routes|domain|plugins|db|adapters)/' },
       to: { path: '^src/' },
     },
     {

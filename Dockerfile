@@ -12,6 +12,7 @@ COPY db ./db
 COPY domain ./domain
 COPY plugins ./plugins
 COPY routes ./routes
+COPY adapters ./adapters
 RUN npm run build
 
 FROM node:24-bookworm-slim AS deps

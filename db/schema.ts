@@ -1,12 +1,8 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { CreatedAt, DateOnly, NullableTimestamp, Timestamp } from './column-types.js';
+import type { PtitsPasTables } from './schema-ptitspas.js';
 
-/** Read as Date; written as Date or ISO string; defaulted by the database on insert. */
-type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** `date` columns travel as 'YYYY-MM-DD' strings (see db/connection.ts). */
-type DateOnly = string;
-
+export type { PtitsPasRole, PtitsPasStatut, UtilisateursTable } from './schema-ptitspas.js';
 export type MedReportRole = 'owner' | 'doctor';
 export type PlatformRole = 'admin';
 
@@ -190,105 +186,7 @@ interface SyncErrorsTable {
 }
 
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
-export type PtitsPasRole = 'super_admin' | 'administrateur' | 'gestionnaire' | 'assistante_maternelle' | 'parent';
-export type PtitsPasStatut = 'en_attente' | 'actif' | 'suspendu';
-
-export interface UtilisateursTable {
-  id: string;
-  /** Stored in lower case; unique. */
-  email: string;
-  /** Null until the account's owner chooses one (registration without password, v1.3). */
-  password_hash: string | null;
-  prenom: string;
-  nom: string;
-  telephone: string | null;
-  adresse: string | null;
-  role: PtitsPasRole;
-  statut: Generated<PtitsPasStatut>;
-  cree_le: CreatedAt;
-  modifie_le: CreatedAt;
-  /** Folded prénom, nom and e-mail, for the lists' search. */
-  recherche: ColumnType<string, never, never>;
-}
-
-interface ParentsTable {
-  id_utilisateur: string;
-  id_co_parent: string | null;
-}
-
-interface AssistantesMaternellesTable {
-  id_utilisateur: string;
-  numero_agrement: string;
-  date_agrement: DateOnly;
-  nb_max_enfants: number;
-  place_disponible: number;
-  disponible: Generated<boolean>;
-  biographie: string | null;
-  ville_residence: string | null;
-  annee_experience: number | null;
-  specialite: string | null;
-  /** AES-256-GCM ciphertext of the NIR (routes/ptitspas/assistantes-maternelles/nir.ts), never the number. */
-  nir_chiffre: Buffer | null;
-  /** The id of the key that encrypted `nir_chiffre`. */
-  nir_cle: string | null;
-}
-
-type StatutEnfant = 'actif' | 'scolarise' | 'inactif';
-
-interface EnfantsTable {
-  id: string;
-  prenom: string;
-  nom: string;
-  genre: 'H' | 'F';
-  date_naissance: DateOnly;
-  statut: Generated<StatutEnfant>;
-  consentement_photo: Generated<boolean>;
-  cree_le: CreatedAt;
-  modifie_le: CreatedAt;
-  recherche: ColumnType<string, never, never>;
-}
-
-interface EnfantsParentsTable {
-  id_enfant: string;
-  id_parent: string;
-}
-
-interface HistoriqueStatutsTable {
-  id: Generated<number>;
-  id_utilisateur: string;
-  ancien_statut: PtitsPasStatut;
-  nouveau_statut: PtitsPasStatut;
-  commentaire: string | null;
-  par: string | null;
-  cree_le: CreatedAt;
-}
-
-interface RefreshFamiliesTable {
-  id: string;
-  id_utilisateur: string;
-  cree_le: CreatedAt;
-  revoque_le: NullableTimestamp;
-  motif_revocation: 'logout' | 'reuse' | 'suspension' | null;
-}
-
-interface RefreshTokensTable {
-  token_hash: Buffer;
-  id_famille: string;
-  cree_le: CreatedAt;
-  expire_le: Timestamp;
-  remplace_le: NullableTimestamp;
-  successeur: Buffer | null;
-}
-
-interface LiensMotDePasseTable {
-  token_hash: Buffer;
-  id_utilisateur: string;
-  cree_le: CreatedAt;
-  expire_le: Timestamp;
-  utilise_le: NullableTimestamp;
-}
-
-export interface Database {
+export interface Database extends PtitsPasTables {
   'medreport.users': UsersTable;
   'medreport.sessions': SessionsTable;
   'medreport.password_resets': PasswordResetsTable;
@@ -303,15 +201,6 @@ export interface Database {
   'medreport.sync_horizons': SyncHorizonsTable;
   'medreport.sync_devices': SyncDevicesTable;
   'medreport.sync_errors': SyncErrorsTable;
-  'ptitspas.utilisateurs': UtilisateursTable;
-  'ptitspas.parents': ParentsTable;
-  'ptitspas.assistantes_maternelles': AssistantesMaternellesTable;
-  'ptitspas.historique_statuts': HistoriqueStatutsTable;
-  'ptitspas.refresh_families': RefreshFamiliesTable;
-  'ptitspas.refresh_tokens': RefreshTokensTable;
-  'ptitspas.liens_mot_de_passe': LiensMotDePasseTable;
-  'ptitspas.enfants': EnfantsTable;
-  'ptitspas.enfants_parents': EnfantsParentsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -22,6 +22,7 @@ export type DomainErrorKind =
   | 'unauthenticated'
   | 'invalid'
   | 'gone'
+  | 'unsupported'
   | 'too-many'
   | 'busy';
 
@@ -53,6 +54,11 @@ export class Invalid extends DomainError {
 /** What was asked for existed but is no longer kept. */
 export class Gone extends DomainError {
   readonly kind = 'gone';
+}
+
+/** Content of a kind the rules do not accept (a file type read from its bytes). */
+export class Unsupported extends DomainError {
+  readonly kind = 'unsupported';
 }
 
 /** A refusal for now: the caller may try again after `retryAfter` seconds. */

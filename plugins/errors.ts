@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ObjectTooLarge } from '../adapters/storage/index.js';
 import { DomainError, type DomainErrorKind, type FieldErrors } from '../domain/errors.js';
 import { fieldErrors } from '../domain/shared/validation-messages.js';
 
@@ -63,6 +64,7 @@ const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
   unauthenticated: 401,
   invalid: 422,
   gone: 410,
+  unsupported: 415,
   'too-many': 429,
   busy: 503,
 };
@@ -179,7 +181,11 @@ declare module 'fastify' {
 
 /** The error handler of one API tree: every error its routes raise answers in that API's shape. */
 function errorHandler(api: Api) {
-  return async (thrown: FastifyError | HttpError | DomainError, request: FastifyRequest, reply: FastifyReply) => {
+  return async (
+    thrown: FastifyError | HttpError | DomainError | ObjectTooLarge,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) => {
     const error = thrown instanceof DomainError ? fromDomain(api, thrown) : thrown;
     if ('validation' in error && error.validation) {
       const errors = fieldErrors(error.validation, error.validationContext);
@@ -187,6 +193,10 @@ function errorHandler(api: Api) {
       if (api === 'ptitspas') return send(api, reply, 400, messages.join(' '));
       const extra = messages.length > 1 ? ` (et ${messages.length - 1} autre(s) erreur(s))` : '';
       return send(api, reply, 422, `${messages[0] ?? 'Données invalides.'}${extra}`, { errors });
+    }
+
+    if (error instanceof ObjectTooLarge) {
+      return send(api, reply, 413, 'Le fichier dépasse la taille maximale autorisée.');
     }
 
     if (error instanceof HttpError) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import background from '../plugins/background.js';
@@ -95,7 +94,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });
-  await app.register(storage, { root: path.join(config.dataDir, 'files') });
+  await app.register(storage, { settings: config.storage });
   await app.register(background, { maxPending: 1_000 });
 
   await app.register(health);

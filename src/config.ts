@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type Static, type TOptional, type TString, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { StorageSettings } from '../adapters/storage/index.js';
 import type { NirKey } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import type { CorsOrigins } from '../plugins/cors.js';
 import {
@@ -53,6 +54,14 @@ const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   FILE_MAX_BYTES: Type.Integer({ minimum: 1024, default: 20 * 1024 * 1024 }),
+  STORAGE: oneOf(['local', 's3'], 'local'),
+  STORAGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  S3_BUCKET: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' })),
+  S3_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  S3_FORCE_PATH_STYLE: oneOf(['true', 'false'], 'false'),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'MedReport <no-reply@localhost>' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
@@ -95,6 +104,8 @@ export interface Config {
   bodyLimit: number;
   /** Largest uploaded file (POST /api/files). */
   fileMaxBytes: number;
+  /** Where uploaded bytes live, for both APIs (adapters/storage). */
+  storage: StorageSettings;
   smtpUrl?: string;
   mailFrom: string;
   redisUrl?: string;
@@ -154,6 +165,10 @@ const HINTS: Record<string, string> = {
   PUBLIC_URL: 'an http:// or https:// URL',
   BODY_LIMIT: 'an integer number of bytes, at least 1024',
   FILE_MAX_BYTES: 'an integer number of bytes, at least 1024',
+  STORAGE: '"local" or "s3"',
+  S3_ENDPOINT: 'an http:// or https:// URL',
+  S3_BUCKET: 'a bucket name (3-63 lowercase letters, digits, dots and hyphens)',
+  S3_FORCE_PATH_STYLE: '"true" or "false"',
   SMTP_URL: 'an smtp:// or smtps:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
   RATE_LIMITS: '"on" or "off"',
@@ -181,6 +196,7 @@ const SECRET_VARS = new Set([
   'SMTP_URL',
   'REDIS_URL',
   'PTITSPAS_NIR_KEYS',
+  'S3_SECRET_ACCESS_KEY',
   ...OAUTH_PROVIDERS.map((p) => `OAUTH_${p.toUpperCase()}_CLIENT_SECRET`),
 ]);
 
@@ -221,6 +237,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, e.NODE_ENV);
   if (corsOrigins === undefined) throw invalid('CORS_ORIGINS');
+  const dataDir = path.resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://${reachableHost(e.HOST)}:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: e.NODE_ENV,
@@ -229,12 +246,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseAppUrl: e.DATABASE_APP_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
-    dataDir: path.resolve(e.DATA_DIR),
+    dataDir,
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,
     publicUrl,
     bodyLimit: e.BODY_LIMIT,
     fileMaxBytes: e.FILE_MAX_BYTES,
+    storage: storageSettings(e, dataDir),
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     redisUrl: e.REDIS_URL,
@@ -259,6 +277,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       stallTimeoutMs: parseDuration(e.EXPORT_STALL_TIMEOUT) * 1000,
     },
   });
+}
+
+function storageSettings(e: Env, dataDir: string): StorageSettings {
+  if (e.STORAGE === 'local')
+    return { backend: 'local', root: path.resolve(e.STORAGE_DIR ?? path.join(dataDir, 'files')) };
+  if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET is required when STORAGE=s3');
+  if (!e.S3_ACCESS_KEY_ID !== !e.S3_SECRET_ACCESS_KEY) {
+    throw new ConfigError(
+      'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or neither: the AWS default chain)',
+    );
+  }
+  return {
+    backend: 's3',
+    endpoint: e.S3_ENDPOINT,
+    bucket: e.S3_BUCKET,
+    region: e.S3_REGION,
+    accessKeyId: e.S3_ACCESS_KEY_ID,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+    // A write is spooled here before it goes to the bucket (S3 wants its length up front).
+    spoolDir: path.join(dataDir, 'spool'),
+  };
 }
 
 function parseOAuth(env: Record<string, string | undefined>): Config['oauth'] {

@@ -121,6 +121,13 @@ const OWNED: Record<string, { schema?: 'ptitspas'; key: string; columns: string[
   },
   refresh_families: { schema: 'ptitspas', key: 'id', columns: ['id_utilisateur', 'revoque_le', 'cree_le'] },
   enfants: { schema: 'ptitspas', key: 'id', columns: ['cree_le'] },
+  uploads: {
+    schema: 'ptitspas',
+    key: 'id',
+    columns: ['id_auteur', 'id_enfant', 'type_mime', 'taille', 'sha256', 'cle', 'cree_le'],
+  },
+  dossiers: { schema: 'ptitspas', key: 'id_enfant', columns: ['statut', 'historique', 'cree_le'] },
+  notifications: { schema: 'ptitspas', key: 'id', columns: ['id_destinataire', 'type', 'lien_id', 'cree_le'] },
 };
 
 type Snapshot = Record<string, Map<string, Record<string, unknown>>>;

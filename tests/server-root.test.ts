@@ -33,7 +33,7 @@ async function cloneIntoPrivateHome(): Promise<string> {
   const app = path.join(home, 'app');
   await mkdir(app);
   execFileSync('cp', ['-al', path.join(project, 'node_modules'), app]);
-  for (const entry of ['src', 'db', 'domain', 'plugins', 'routes', 'package.json', 'tsconfig.json']) {
+  for (const entry of ['src', 'db', 'domain', 'plugins', 'routes', 'adapters', 'package.json', 'tsconfig.json']) {
     await cp(path.join(project, entry), path.join(app, entry), { recursive: true });
   }
   return app;

@@ -13,6 +13,7 @@ import * as ptitspasFamilles from './0011_ptitspas_familles.js';
 import * as medreportRlsOncePerStatement from './0012_medreport_rls_once_per_statement.js';
 import * as medreportAccountEvents from './0013_medreport_account_events.js';
 import * as medreportSyncHorizonTime from './0014_medreport_sync_horizon_time.js';
+import * as ptitspasUploadsDossiers from './0015_ptitspas_uploads_dossiers.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_medreport_rls_once_per_statement': medreportRlsOncePerStatement,
   '0013_medreport_account_events': medreportAccountEvents,
   '0014_medreport_sync_horizon_time': medreportSyncHorizonTime,
+  '0015_ptitspas_uploads_dossiers': ptitspasUploadsDossiers,
 };

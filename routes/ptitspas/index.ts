@@ -5,12 +5,16 @@ import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
 import { AssistanteMaternelle, AssistanteMaternelleSummary } from './assistantes-maternelles/schemas.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import { LoginResponse, Me, Registered, TokenPair } from './auth/schemas.js';
+import dossierRoutes from './dossiers/index.js';
+import { Dossier } from './dossiers/schemas.js';
 import enfantRoutes from './enfants/index.js';
 import { Enfant } from './enfants/schemas.js';
 import gestionnaireRoutes from './gestionnaires/index.js';
 import parentRoutes from './parents/index.js';
 import { Parent } from './parents/schemas.js';
 import rootRoutes from './root/index.js';
+import uploadRoutes from './uploads/index.js';
+import { Upload } from './uploads/schemas.js';
 import userRoutes from './users/index.js';
 import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
 
@@ -40,6 +44,8 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     Enfant,
     AssistanteMaternelle,
     AssistanteMaternelleSummary,
+    Upload,
+    Dossier,
   ]) {
     app.addSchema(schema);
   }
@@ -61,6 +67,8 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(parentRoutes);
     await scope.register(enfantRoutes);
     await scope.register(assistanteMaternelleRoutes);
+    await scope.register(uploadRoutes);
+    await scope.register(dossierRoutes);
   });
 };
 

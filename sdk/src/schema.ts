@@ -901,6 +901,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dossiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Les dossiers des enfants que l’on voit (paginée, total dans X-Total-Count) */
+        get: operations["ptitspasListDossiers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dossiers/{id_enfant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Le dossier d'un enfant que l'on voit ; 404 avant le premier PUT */
+        get: operations["ptitspasGetDossier"];
+        /** Écrire le dossier (le crée la première fois) : les parents de l'enfant, le personnel */
+        put: operations["ptitspasSaveDossier"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dossiers/{id_enfant}/completer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Demander de compléter un dossier soumis (commentaire obligatoire ; 409 sinon) */
+        patch: operations["ptitspasAskDossierCompletion"];
+        trace?: never;
+    };
+    "/api/v1/dossiers/{id_enfant}/soumettre": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Soumettre le dossier : 400 en nommant chaque élément manquant */
+        patch: operations["ptitspasSubmitDossier"];
+        trace?: never;
+    };
+    "/api/v1/dossiers/{id_enfant}/valider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Valider un dossier soumis (409 sinon) */
+        patch: operations["ptitspasValidateDossier"];
+        trace?: never;
+    };
     "/api/v1/enfants": {
         parameters: {
             query?: never;
@@ -926,7 +1012,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Un enfant (un parent : seulement les siens) */
+        /** Un enfant (un parent : les siens ; une assistante maternelle : ceux de ses contrats signés en cours) */
         get: operations["ptitspasGetEnfant"];
         put?: never;
         post?: never;
@@ -1025,6 +1111,58 @@ export interface paths {
         head?: never;
         /** Modifier un parent ; id_co_parent lie (ou délie, null) les deux parents */
         patch: operations["ptitspasUpdateParent"];
+        trace?: never;
+    };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Déposer un fichier (multipart/form-data : fichier, categorie, id_enfant facultatif) */
+        post: operations["ptitspasCreateUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Un fichier déposé : son auteur, ou qui voit l'enfant */
+        get: operations["ptitspasGetUpload"];
+        put?: never;
+        post?: never;
+        /** Supprimer un fichier : son auteur, ou le personnel ; 409 tant qu'un dossier l'utilise */
+        delete: operations["ptitspasDeleteUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}/contenu": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Le contenu du fichier (ETag = SHA-256, Range accepté) */
+        get: operations["ptitspasGetUploadContent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users": {
@@ -1569,6 +1707,79 @@ export interface components {
             uuid: string;
             validity_period: number | null;
         };
+        PtitspasAskDossierCompletionBody: {
+            commentaire: string;
+        };
+        PtitspasAskDossierCompletionResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
+        };
         PtitsPasAssistanteMaternelle: {
             annee_experience: number | null;
             biographie: string | null;
@@ -1743,6 +1954,38 @@ export interface components {
                 telephone: string | null;
             };
         };
+        PtitspasCreateUploadBody: {
+            /** @enum {string} */
+            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
+            /**
+             * Format: binary
+             * @description Un seul fichier : PDF, JPEG, PNG ou WebP, 10 Mo au plus
+             */
+            fichier: Blob;
+            /** Format: uuid */
+            id_enfant?: string;
+        };
+        PtitspasCreateUploadResponse: {
+            /** @enum {string} */
+            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            id_enfant: string | null;
+            /** @description Le nom d'origine du fichier, sans chemin */
+            nom: string;
+            /** @description SHA-256 du contenu, hexadécimal */
+            sha256: string;
+            /** @description octets */
+            taille: number;
+            /**
+             * @description Lu dans le contenu du fichier
+             * @enum {string}
+             */
+            type_mime: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
+        };
         PtitspasCreateUserBody: {
             adresse?: string;
             /** Format: email */
@@ -1771,8 +2014,81 @@ export interface components {
         PtitspasDeleteEnfantResponse: {
             message: string;
         };
+        PtitspasDeleteUploadResponse: {
+            message: string;
+        };
         PtitspasDeleteUserResponse: {
             message: string;
+        };
+        PtitsPasDossier: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         };
         PtitsPasEnfant: {
             consentement_photo: boolean;
@@ -1818,6 +2134,76 @@ export interface components {
                 telephone: string | null;
             };
             ville_residence: string | null;
+        };
+        PtitspasGetDossierResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         };
         PtitspasGetEnfantResponse: {
             consentement_photo: boolean;
@@ -1866,6 +2252,37 @@ export interface components {
                 telephone: string | null;
             };
         };
+        /**
+         * Format: binary
+         * @description Le fichier, avec son type lu dans le contenu
+         */
+        PtitspasGetUploadContentResponse: Blob;
+        /**
+         * Format: binary
+         * @description La plage demandée (Content-Range)
+         */
+        PtitspasGetUploadContentResponse206: Blob;
+        PtitspasGetUploadResponse: {
+            /** @enum {string} */
+            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            id_enfant: string | null;
+            /** @description Le nom d'origine du fichier, sans chemin */
+            nom: string;
+            /** @description SHA-256 du contenu, hexadécimal */
+            sha256: string;
+            /** @description octets */
+            taille: number;
+            /**
+             * @description Lu dans le contenu du fichier
+             * @enum {string}
+             */
+            type_mime: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
+        };
         PtitspasGetUserResponse: {
             adresse: string | null;
             /** Format: date-time */
@@ -1898,6 +2315,76 @@ export interface components {
                 prenom: string;
             };
             ville_residence: string | null;
+        }[];
+        PtitspasListDossiersResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         }[];
         PtitspasListEnfantsResponse: {
             consentement_photo: boolean;
@@ -2098,6 +2585,130 @@ export interface components {
             /** Format: uuid */
             userId: string;
         };
+        PtitspasSaveDossierBody: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** @description Fichiers (uploads) de cet enfant */
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email?: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+        };
+        PtitspasSaveDossierResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
+        };
         PtitspasSetPasswordBody: {
             password: string;
             token: string;
@@ -2109,6 +2720,76 @@ export interface components {
             message: string;
             /** Format: uuid */
             userId: string;
+        };
+        PtitspasSubmitDossierResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         };
         PtitspasSuspendUserBody: {
             comment?: string;
@@ -2263,6 +2944,27 @@ export interface components {
             statut: "en_attente" | "actif" | "suspendu";
             telephone: string | null;
         };
+        PtitsPasUpload: {
+            /** @enum {string} */
+            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            id_enfant: string | null;
+            /** @description Le nom d'origine du fichier, sans chemin */
+            nom: string;
+            /** @description SHA-256 du contenu, hexadécimal */
+            sha256: string;
+            /** @description octets */
+            taille: number;
+            /**
+             * @description Lu dans le contenu du fichier
+             * @enum {string}
+             */
+            type_mime: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
+        };
         PtitsPasUser: {
             adresse: string | null;
             /** Format: date-time */
@@ -2296,6 +2998,79 @@ export interface components {
             role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
             /** @enum {string} */
             statut: "en_attente" | "actif" | "suspendu";
+        };
+        PtitspasValidateDossierBody: {
+            commentaire?: string;
+        };
+        PtitspasValidateDossierResponse: {
+            autorisations: {
+                administration_medicaments: boolean | null;
+                droit_image: boolean | null;
+                soins_urgence: boolean | null;
+                sorties: boolean | null;
+            };
+            contacts_urgence: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            /** Format: date-time */
+            cree_le: string;
+            /** @description Du plus ancien au plus récent */
+            historique: {
+                commentaire: string | null;
+                /** Format: date-time */
+                le: string;
+                par: string | null;
+                /** @enum {string} */
+                statut: "brouillon" | "soumis" | "valide" | "a_completer";
+            }[];
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Adultes autorisés à venir chercher l'enfant */
+            personnes_autorisees: {
+                /** @description Ex. grand-mère, voisin */
+                lien: string;
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            pieces: string[];
+            responsables: {
+                autorite_parentale: boolean;
+                email: string | null;
+                /** @enum {string} */
+                lien: "pere" | "mere" | "tuteur" | "autre";
+                nom: string;
+                prenom: string;
+                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                telephone: string;
+            }[];
+            sante: {
+                allergies: string[];
+                medecin_traitant: {
+                    nom: string;
+                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
+                    telephone: string;
+                } | null;
+                /** @description Projet d'accueil individualisé */
+                pai: boolean;
+                regime_alimentaire: string | null;
+                traitement_en_cours: string | null;
+                vaccinations: {
+                    /** Format: date */
+                    date: string;
+                    vaccin: string;
+                }[];
+            };
+            /** @enum {string} */
+            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         };
         PtitspasValidateUserBody: {
             comment?: string;
@@ -8152,6 +8927,563 @@ export interface operations {
             };
         };
     };
+    ptitspasListDossiers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                page?: number;
+                /** @description Sans tenir compte des accents ni de la casse */
+                search?: string;
+                /** @description Champ de tri, `-` devant pour l’ordre décroissant */
+                sort?: "cree_le" | "modifie_le" | "statut" | "-cree_le" | "-modifie_le" | "-statut";
+                statut?: "brouillon" | "soumis" | "valide" | "a_completer";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Nombre total de résultats */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListDossiersResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetDossier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id_enfant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetDossierResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasSaveDossier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id_enfant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasSaveDossierBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasSaveDossierResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasAskDossierCompletion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id_enfant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasAskDossierCompletionBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasAskDossierCompletionResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasSubmitDossier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id_enfant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasSubmitDossierResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasValidateDossier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id_enfant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasValidateDossierBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasValidateDossierResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
     ptitspasListEnfants: {
         parameters: {
             query?: {
@@ -9274,6 +10606,364 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCreateUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["PtitspasCreateUploadBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCreateUploadResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetUploadResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasDeleteUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasDeleteUploadResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetUploadContent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Le fichier, avec son type lu dans le contenu */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetUploadContentResponse"];
+                };
+            };
+            /** @description La plage demandée (Content-Range) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetUploadContentResponse206"];
+                };
+            };
+            /** @description Non modifié (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Range Not Satisfiable */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ import {
   ptitspasSuperAdmin,
   uniqueAgrement,
 } from './ptitspas.js';
+import { childWithDossier, completeDossier, PDF, uploaded } from './ptitspas-files.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
 import { bearer, createPlatformAdmin, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
 
@@ -66,6 +67,10 @@ export interface RecipeFixture {
     parent: PtitsPasAccount;
     /** A new child of `parent`. */
     enfant(): Promise<string>;
+    /** A new upload by `parent` of a new child of theirs. */
+    upload(): Promise<string>;
+    /** A new child of `parent` whose complete dossier is in that state. */
+    dossier(statut: 'brouillon' | 'soumis'): Promise<string>;
   };
 }
 
@@ -151,6 +156,8 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
         expect(res.statusCode, res.body).toBe(201);
         return res.json().id as string;
       },
+      upload: async () => uploaded(app, parent, { idEnfant: await fx.ptitspas.enfant() }),
+      dossier: (statut) => childWithDossier(app, parent, statut),
     },
   };
   return fx;
@@ -186,6 +193,16 @@ const ptitspasListQuery = { page: '1', limit: '5', sort: 'nom', statut: 'actif',
 const ptitspasAccountUrl = (base: string, role: PtitsPasRole) => async (fx: RecipeFixture) =>
   `${base}/${(await fx.ptitspas.account(role)).id}`;
 const enfantUrl = async (fx: RecipeFixture) => `/api/v1/enfants/${await fx.ptitspas.enfant()}`;
+const uploadUrl =
+  (suffix = '') =>
+  async (fx: RecipeFixture) =>
+    `/api/v1/uploads/${await fx.ptitspas.upload()}${suffix}`;
+const dossierUrl =
+  (statut: 'brouillon' | 'soumis', suffix = '') =>
+  async (fx: RecipeFixture) =>
+    `/api/v1/dossiers/${await fx.ptitspas.dossier(statut)}${suffix}`;
+/** What a dossier step changes: its state and history (and the notifications it writes). */
+const DOSSIER_STEP = ['dossiers.statut', 'dossiers.historique'];
 /** A valid NIR: 13 digits and their key. */
 export const VALID_NIR = '185077512345608';
 
@@ -459,6 +476,43 @@ export const RECIPES: Record<string, Recipe> = {
     as: superAdmin,
     url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
     body: () => ({ place_disponible: 1, disponible: true, biographie: 'Nouvelle bio' }),
+  },
+  'POST /api/v1/uploads': {
+    as: superAdmin,
+    multipart: () => ({
+      categorie: 'attestation_assurance',
+      fichier: { filename: 'attestation.pdf', contentType: 'application/pdf', data: PDF },
+    }),
+  },
+  'GET /api/v1/uploads/:id': { as: superAdmin, url: uploadUrl() },
+  'GET /api/v1/uploads/:id/contenu': { as: superAdmin, url: uploadUrl('/contenu') },
+  'DELETE /api/v1/uploads/:id': { as: superAdmin, url: uploadUrl(), changes: ['uploads.*'] },
+  'GET /api/v1/dossiers': {
+    as: superAdmin,
+    query: { page: '1', limit: '5', sort: '-modifie_le', statut: 'brouillon', search: 'a' },
+  },
+  'GET /api/v1/dossiers/:id_enfant': { as: superAdmin, url: dossierUrl('brouillon') },
+  'PUT /api/v1/dossiers/:id_enfant': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/dossiers/${await fx.ptitspas.enfant()}`,
+    body: () => completeDossier(),
+  },
+  'PATCH /api/v1/dossiers/:id_enfant/soumettre': {
+    as: (fx) => fx.ptitspas.parent.headers,
+    url: dossierUrl('brouillon', '/soumettre'),
+    changes: DOSSIER_STEP,
+  },
+  'PATCH /api/v1/dossiers/:id_enfant/valider': {
+    as: superAdmin,
+    url: dossierUrl('soumis', '/valider'),
+    body: () => ({ commentaire: 'Dossier complet' }),
+    changes: DOSSIER_STEP,
+  },
+  'PATCH /api/v1/dossiers/:id_enfant/completer': {
+    as: superAdmin,
+    url: dossierUrl('soumis', '/completer'),
+    body: () => ({ commentaire: 'Il manque l’attestation d’assurance' }),
+    changes: DOSSIER_STEP,
   },
   'DELETE /api/v1/assistantes-maternelles/:id': {
     as: superAdmin,

@@ -131,7 +131,7 @@ describe('with the default app', () => {
 
       // Where it lies is the server's business: in the row, never in an answer.
       const [row] = await fileRows(patient);
-      const storedPath = `org_${a.organization.id}/${before.getUTCFullYear()}/${month}/${body.uuid}.pdf`;
+      const storedPath = `org_${a.organization.id}/${before.getUTCFullYear()}/${month}/${body.uuid}`;
       expect(row).toMatchObject({
         organization_id: a.organization.id,
         uuid: body.uuid,
@@ -161,7 +161,9 @@ describe('with the default app', () => {
       expect(download.rawPayload.equals(data)).toBe(true);
       expect(download.headers['content-type']).toBe('application/pdf');
       expect(Number(download.headers['content-length'])).toBe(data.length);
-      expect(download.headers['content-disposition']).toBe(`attachment; filename*=UTF-8''compte%20rendu.pdf`);
+      expect(download.headers['content-disposition']).toBe(
+        `attachment; filename="compte rendu.pdf"; filename*=UTF-8''compte%20rendu.pdf`,
+      );
       expect(download.headers.etag).toBe(`"${sha256(data)}"`);
 
       const cached = await app.inject({
@@ -202,8 +204,8 @@ describe('with the default app', () => {
       });
       expect(png.statusCode, png.body).toBe(201);
       expect(png.json()).toMatchObject({ mime_type: 'image/png', size: PNG.length, checksum: sha256(PNG) });
-      // Stored under the detected type's extension.
-      expect((await fileRows(patient)).map((r) => path.extname(r.path))).toEqual(['.pdf', '.png']);
+      // The type is in the row; the stored key carries none (it is chosen before the bytes arrive).
+      expect((await fileRows(patient)).map((r) => r.mime_type)).toEqual(['application/pdf', 'image/png']);
     });
 
     it('attaches files to prescriptions and invoices too', async () => {

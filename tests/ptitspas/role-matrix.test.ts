@@ -3,6 +3,7 @@ import type { PtitsPasRole } from '../../db/schema.js';
 import { PTITSPAS_ROLES } from '../../domain/ptitspas/caller.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { multipart } from '../helpers/multipart.js';
 import { type PtitsPasAccount, ptitspasLogin } from '../helpers/ptitspas.js';
 import { apiRoutes, RECIPES, type RecipeFixture, recipeFixture } from '../helpers/route-recipes.js';
 
@@ -36,7 +37,8 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/parents/:id': ['super_admin', 'gestionnaire'],
   'GET /api/v1/enfants': ['super_admin', 'gestionnaire', 'administrateur'],
   // "parent (si c'est son enfant)": the recipes' children are the fixture parent's, who calls as parent.
-  'GET /api/v1/enfants/:id': ['super_admin', 'gestionnaire', 'administrateur', 'parent'],
+  // v1.4 (ptitspas-evolutions.md): a childminder reads the children of her current contracts here.
+  'GET /api/v1/enfants/:id': ['super_admin', 'gestionnaire', 'administrateur', 'parent', 'assistante_maternelle'],
   'POST /api/v1/enfants': ['parent'],
   'PATCH /api/v1/enfants/:id': ['super_admin', 'administrateur', 'parent'],
   'DELETE /api/v1/enfants/:id': ['super_admin'],
@@ -45,6 +47,28 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'POST /api/v1/assistantes-maternelles': ['super_admin', 'gestionnaire'],
   'PATCH /api/v1/assistantes-maternelles/:id': ['super_admin', 'gestionnaire'],
   'DELETE /api/v1/assistantes-maternelles/:id': ['super_admin', 'gestionnaire', 'administrateur'],
+  // ptitspas-evolutions.md (v1.4), "Uploads" and "Dossiers".
+  'POST /api/v1/uploads': 'any',
+  'GET /api/v1/uploads/:id': 'any',
+  'GET /api/v1/uploads/:id/contenu': 'any',
+  'DELETE /api/v1/uploads/:id': 'any',
+  'GET /api/v1/dossiers': 'any',
+  'GET /api/v1/dossiers/:id_enfant': 'any',
+  'PUT /api/v1/dossiers/:id_enfant': ['super_admin', 'administrateur', 'gestionnaire', 'parent'],
+  'PATCH /api/v1/dossiers/:id_enfant/soumettre': ['parent'],
+  'PATCH /api/v1/dossiers/:id_enfant/valider': ['super_admin', 'administrateur', 'gestionnaire'],
+  'PATCH /api/v1/dossiers/:id_enfant/completer': ['super_admin', 'administrateur', 'gestionnaire'],
+};
+
+// Roles the role guard lets through but to whom the recipe's object is not theirs: the rule of
+// "who sees a child" answers 404 (a childminder sees only the children of her current contracts,
+// and the recipes' children have none).
+const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
+  'GET /api/v1/enfants/:id': ['assistante_maternelle'],
+  'GET /api/v1/uploads/:id': ['assistante_maternelle'],
+  'GET /api/v1/uploads/:id/contenu': ['assistante_maternelle'],
+  'DELETE /api/v1/uploads/:id': ['assistante_maternelle'],
+  'GET /api/v1/dossiers/:id_enfant': ['assistante_maternelle'],
 };
 
 let app: App;
@@ -70,6 +94,15 @@ async function send(key: string, headers: Record<string, string>) {
   const [method, route] = key.split(' ') as [string, string];
   const url = (await recipe.url?.(fx)) ?? route;
   const query = recipe.query ? `?${new URLSearchParams(recipe.query).toString()}` : '';
+  if (recipe.multipart) {
+    const form = multipart(await recipe.multipart(fx));
+    return app.inject({
+      method: method as 'POST',
+      url: url + query,
+      headers: { ...headers, ...form.headers },
+      payload: form.payload,
+    });
+  }
   const body = recipe.body ? await recipe.body(fx) : undefined;
   return app.inject({ method: method as 'GET', url: url + query, headers, ...(body ? { payload: body } : {}) });
 }
@@ -90,7 +123,9 @@ describe('the document’s role table over the PtitsPas route table', () => {
     for (const role of PTITSPAS_ROLES) {
       const allowed = rule === 'public' || rule === 'any' || rule.includes(role);
       const res = await send(key, await as(role));
-      if (allowed) {
+      if (allowed && NOT_THEIRS[key]?.includes(role)) {
+        expect(res.statusCode, `${role}: ${res.body}`).toBe(404);
+      } else if (allowed) {
         if (expected) expect(res.statusCode, `${role}: ${res.body}`).toBe(expected);
         else expect(res.statusCode, `${role}: ${res.body}`).toBeLessThan(300);
       } else {

@@ -17,28 +17,28 @@ export type OwnerType = keyof typeof OWNER_TABLES;
 export const isOwnerType = (value: string | undefined): value is OwnerType =>
   !!value && Object.hasOwn(OWNER_TABLES, value);
 
-/** A file received (already in temporary storage), to be recorded. */
+/** Where a new file of `organizationId` is stored, and the id its row will have. */
+export function newFileKey(organizationId: number): { uuid: string; key: string } {
+  const uuid = uuidv7();
+  const now = new Date();
+  const month = String(now.getUTCMonth() + 1).padStart(2, '0');
+  return { uuid, key: `org_${organizationId}/${now.getUTCFullYear()}/${month}/${uuid}` };
+}
+
+/** A file already in storage under `key`, to be recorded. */
 export interface Upload {
+  uuid: string;
+  key: string;
   ownerType: OwnerType;
   ownerUuid: string;
   originalName: string;
   mimeType: string;
-  /** The extension of its stored name. */
-  ext: string;
   size: number;
   checksum: string;
 }
 
-/**
- * Records an upload with the next version number for its owner and name, stored under a key of
- * the organization. `place(key)` moves the bytes there: the last step before the commit, so that
- * if it fails the row and its entries roll back.
- */
-export async function recordUpload(
-  scope: MemberScope,
-  upload: Upload,
-  place: (key: string) => Promise<void>,
-): Promise<FileRow> {
+/** Records an upload with the next version number for its owner and name. */
+export async function recordUpload(scope: MemberScope, upload: Upload): Promise<FileRow> {
   const { value } = await mutate(scope, async (m) => {
     const { trx } = m;
     // Writers of the organization one at a time from here: the owner cannot be deleted
@@ -52,25 +52,20 @@ export async function recordUpload(
       .where('owner_uuid', '=', upload.ownerUuid)
       .where('original_name', '=', upload.originalName)
       .executeTakeFirst();
-    const uuid = uuidv7();
-    const now = new Date();
-    const month = String(now.getUTCMonth() + 1).padStart(2, '0');
-    const key = `org_${scope.organizationId}/${now.getUTCFullYear()}/${month}/${uuid}.${upload.ext}`;
     const [inserted] = await m.insert(fileEntity, [
       {
-        uuid,
+        uuid: upload.uuid,
         owner_type: upload.ownerType,
         owner_uuid: upload.ownerUuid,
         original_name: upload.originalName,
         mime_type: upload.mimeType,
         size: upload.size,
         checksum: upload.checksum,
-        path: key,
+        path: upload.key,
         file_version: (previous?.version ?? 0) + 1,
         created_by: scope.actor.id,
       },
     ]);
-    await place(key);
     // Narrowed to the files table: the mutation wrote a files row (`returning *`).
     return inserted as FileRow;
   });

@@ -6,6 +6,7 @@ import type { PtitsPasCaller } from '../caller.js';
 import { matches, sortKey, sortOf } from '../lists.js';
 import type { Enfant, EnfantListOptions } from './model.js';
 import { ENFANT_NOT_FOUND } from './rules.js';
+import { visibleEnfants } from './visibility.js';
 
 const COLUMNS = [
   'e.id',
@@ -16,29 +17,6 @@ const COLUMNS = [
   'e.statut',
   'e.consentement_photo',
 ] as const;
-
-/**
- * The children `caller` may see: all of them for staff; for a parent, their own and their
- * co-parent's. The one place the document's "parent (si c'est son enfant)" is decided; another
- * child is then simply not found (404), never 403, so its existence is not revealed.
- */
-export function visibleEnfants(db: Kysely<Database>, caller: PtitsPasCaller) {
-  const all = db.selectFrom('ptitspas.enfants as e');
-  if (caller.role !== 'parent') return all;
-  return all.where((eb) =>
-    eb.exists(
-      eb
-        .selectFrom('ptitspas.enfants_parents as ep')
-        .innerJoin('ptitspas.parents as p', (join) =>
-          join.on((j) =>
-            j.or([j('ep.id_parent', '=', j.ref('p.id_utilisateur')), j('ep.id_parent', '=', j.ref('p.id_co_parent'))]),
-          ),
-        )
-        .whereRef('ep.id_enfant', '=', 'e.id')
-        .where('p.id_utilisateur', '=', caller.id),
-    ),
-  );
-}
 
 /** The child `id` if `caller` may see it. */
 async function findEnfant(db: Kysely<Database>, caller: PtitsPasCaller, id: string): Promise<Enfant | undefined> {

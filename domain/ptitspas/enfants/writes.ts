@@ -4,8 +4,9 @@ import { uuidv7 } from '../../../db/uuid.js';
 import { NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';
 import type { Enfant, EnfantChanges, NewEnfant } from './model.js';
-import { getEnfant, visibleEnfants } from './queries.js';
+import { getEnfant } from './queries.js';
 import { checkEnfant, ENFANT_NOT_FOUND } from './rules.js';
+import { visibleEnfants } from './visibility.js';
 
 /**
  * New children, each linked to its parents, in one statement: the single write path of children

@@ -106,7 +106,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** Stores the image under a random name (nothing to enumerate) and returns that name. */
   async function storeAvatar(bytes: Buffer): Promise<string> {
     const name = `${randomBytes(16).toString('base64url')}.${await avatarExtension(bytes)}`;
-    await app.storage.put(`avatars/${name}`, bytes);
+    await app.storage.put(`avatars/${name}`, bytes, { maxBytes: AVATAR_MAX_BYTES });
     return name;
   }
 

@@ -8,8 +8,9 @@ import { CreateEnfantBody, Enfant, EnfantList, EnfantQuery, UpdateEnfantBody } f
 const tags = ['ptitspas-enfants'];
 
 /**
- * /enfants with the document's roles. A parent reaches only their own children and their
- * co-parent's (domain/ptitspas/enfants/queries.ts, visibleEnfants): any other id is 404.
+ * /enfants with the document's roles. Who sees which child is decided in one place
+ * (domain/ptitspas/enfants/visibility.ts): a parent their own children and their co-parent's, a
+ * childminder those of her current signed contracts; any other id is 404.
  */
 const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -34,11 +35,11 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/enfants/:id',
     {
-      config: { ptitspasRoles: ['super_admin', 'gestionnaire', 'administrateur', 'parent'] },
+      config: { ptitspasRoles: ['super_admin', 'gestionnaire', 'administrateur', 'parent', 'assistante_maternelle'] },
       schema: {
         operationId: 'ptitspasGetEnfant',
         tags,
-        summary: 'Un enfant (un parent : seulement les siens)',
+        summary: 'Un enfant (un parent : les siens ; une assistante maternelle : ceux de ses contrats signés en cours)',
         security,
         params: UserIdParams,
         response: { 200: Enfant, ...errors(400, 404) },

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { type ByteRange, checkKey, type ListedObject, type StorageBackend, TEMP_PREFIX } from './types.js';
+
+// Medical files, children's records and avatars: readable by the server's own user only.
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+/** Another host's temporary files (a shared volume) are only removed once clearly abandoned. */
+const FOREIGN_TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
+
+const hostTag = () => hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+/** This process's own temporary directory: `tmp/<host>-<pid>`. */
+const instanceTemp = () => `${TEMP_PREFIX}${hostTag()}-${process.pid}`;
+
+/**
+ * A directory on the server's disk (the default: nothing to set up). A write goes to this
+ * process's temporary directory, then is renamed into place: readers never see half a file, and
+ * what a killed process left half-written is removed at the next start.
+ */
+export async function localBackend(root: string): Promise<StorageBackend> {
+  await mkdir(root, { recursive: true, mode: DIR_MODE });
+  await chmod(root, DIR_MODE);
+  await removeAbandonedWrites(root);
+  const temp = path.join(root, instanceTemp());
+  const resolve = (key: string) => path.join(root, checkKey(key));
+
+  return {
+    kind: 'local',
+    async write(key, body) {
+      const target = resolve(key);
+      await mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });
+      await mkdir(temp, { recursive: true, mode: DIR_MODE });
+      const partial = path.join(temp, `${randomUUID()}.partial`);
+      try {
+        await pipeline(body, createWriteStream(partial, { flags: 'wx', mode: FILE_MODE }));
+        await rename(partial, target);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+    },
+    async read(key, range?: ByteRange) {
+      const file = resolve(key);
+      let size: number;
+      try {
+        size = (await stat(file)).size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const start = range?.start ?? 0;
+      const end = range?.end ?? size - 1;
+      // Bounded to known positions, the stream ends with its last bytes instead of after one more
+      // read finds EOF: a client that has all `content-length` bytes and hangs up at once no
+      // longer races that read (Fastify logged it as "stream closed prematurely").
+      return { stream: end < start ? Readable.from([]) : createReadStream(file, { start, end }), size };
+    },
+    async exists(key) {
+      return stat(resolve(key)).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return false;
+          throw err;
+        },
+      );
+    },
+    async remove(key) {
+      await rm(resolve(key), { force: true });
+    },
+    list: (prefix = '') => walk(root, '', prefix),
+    async close() {
+      // After every request has drained: this process's temporary directory is empty by then.
+      await rm(temp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every file under `root/dir` whose key starts with `prefix`, depth first. */
+async function* walk(root: string, dir: string, prefix: string): AsyncGenerator<ListedObject> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(root, dir), { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const key = dir ? `${dir}/${entry.name}` : entry.name;
+    // Only descend where the prefix may still match.
+    if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
+    if (entry.isDirectory()) yield* walk(root, key, prefix);
+    else if (entry.isFile()) {
+      const info = await stat(path.join(root, key)).catch(() => undefined);
+      if (info) yield { key, size: info.size, modified: info.mtime };
+    }
+  }
+}
+
+/**
+ * Removes writes left half-done by processes that are gone: this host's temporary directories
+ * whose process is dead, and anything else under `tmp/` a day old.
+ */
+async function removeAbandonedWrites(root: string): Promise<void> {
+  const host = hostTag();
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(root, TEMP_PREFIX), { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const entry of entries) {
+    const full = path.join(root, TEMP_PREFIX, entry.name);
+    const pid = entry.name.startsWith(`${host}-`) ? Number(entry.name.slice(host.length + 1)) : NaN;
+    const abandoned = Number.isInteger(pid)
+      ? pid !== process.pid && !alive(pid)
+      : Date.now() - (await stat(full)).mtimeMs > FOREIGN_TEMP_MAX_AGE_MS;
+    if (abandoned) await rm(full, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

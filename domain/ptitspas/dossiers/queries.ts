@@ -1,0 +1,63 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database } from '../../../db/schema.js';
+import type { DossiersTable } from '../../../db/schema-ptitspas.js';
+import { NotFound } from '../../errors.js';
+import { paginate } from '../../shared/pagination.js';
+import type { PtitsPasCaller } from '../caller.js';
+import { visibleEnfants } from '../enfants/visibility.js';
+import { matches, sortOf } from '../lists.js';
+import type { Dossier, DossierListOptions } from './model.js';
+
+export const DOSSIER_NOT_FOUND = 'Dossier non trouvé';
+
+type Row = Selectable<DossiersTable> & { pieces: string[] };
+
+/**
+ * The dossiers of the children `caller` sees (visibility.ts), each with its pieces in order; a
+ * childminder never sees a `decision_justice` piece.
+ */
+function visibleDossiers(db: Kysely<Database>, caller: PtitsPasCaller) {
+  const hidden = caller.role === 'assistante_maternelle' ? sql`and u.categorie <> 'decision_justice'` : sql``;
+  return visibleEnfants(db, caller)
+    .innerJoin('ptitspas.dossiers as d', 'd.id_enfant', 'e.id')
+    .selectAll('d')
+    .select(
+      sql<string[]>`array(
+        select dp.id_upload from ptitspas.dossiers_pieces dp join ptitspas.uploads u on u.id = dp.id_upload
+         where dp.id_enfant = d.id_enfant ${hidden} order by dp.position)`.as('pieces'),
+    );
+}
+
+function shown(row: Row): Dossier {
+  return {
+    id_enfant: row.id_enfant,
+    statut: row.statut,
+    responsables: row.responsables as Dossier['responsables'],
+    contacts_urgence: row.contacts_urgence as Dossier['contacts_urgence'],
+    personnes_autorisees: row.personnes_autorisees as Dossier['personnes_autorisees'],
+    sante: row.sante as Dossier['sante'],
+    autorisations: row.autorisations as Dossier['autorisations'],
+    pieces: row.pieces,
+    historique: row.historique as Dossier['historique'],
+    cree_le: row.cree_le.toISOString(),
+    modifie_le: row.modifie_le.toISOString(),
+  };
+}
+
+/** The dossier of the child `idEnfant`; NotFound when `caller` does not see the child or it has none yet. */
+export async function getDossier(db: Kysely<Database>, caller: PtitsPasCaller, idEnfant: string): Promise<Dossier> {
+  const row = await visibleDossiers(db, caller).where('d.id_enfant', '=', idEnfant).executeTakeFirst();
+  if (!row) throw new NotFound(DOSSIER_NOT_FOUND);
+  return shown(row);
+}
+
+/** A page of the dossiers `caller` sees, and how many match; `search` looks in the child's name. */
+export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller, options: DossierListOptions) {
+  let query = visibleDossiers(db, caller);
+  if (options.statut) query = query.where('d.statut', '=', options.statut);
+  if (options.search?.trim()) query = query.where(matches('e.recherche', options.search));
+  const { column, direction } = sortOf<'cree_le' | 'modifie_le' | 'statut'>(options.sort);
+  query = query.orderBy(`d.${column}`, direction).orderBy('d.id_enfant', direction);
+  const { rows, total } = await paginate<Row>(query, options);
+  return { rows: rows.map(shown), total };
+}
