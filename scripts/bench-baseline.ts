@@ -6,7 +6,7 @@
  *
  *   BASELINE_DATABASE_URL=... BASELINE_JWT_SECRET=... BASELINE_PORT=... tsx scripts/bench-baseline.ts
  */
-import { randomUUID } from 'node:crypto';
+import { hkdfSync, randomUUID } from 'node:crypto';
 import { createVerifier } from 'fast-jwt';
 import Fastify, { type FastifyRequest } from 'fastify';
 import pg from 'pg';
@@ -21,6 +21,11 @@ const pool = new pg.Pool({
   max: Number(process.env.BASELINE_POOL_MAX ?? 10),
 });
 const verify = createVerifier({ key: process.env.BASELINE_JWT_SECRET!, algorithms: ['HS256'] });
+// PtitsPas signs its access tokens with a key derived from the same secret (plugins/ptitspas/auth.ts).
+const verifyPtitsPas = createVerifier({
+  key: Buffer.from(hkdfSync('sha256', process.env.BASELINE_JWT_SECRET!, '', 'ptitspas access token', 32)),
+  algorithms: ['HS256'],
+});
 const app = Fastify({ logger: false });
 
 const SESSION = `
@@ -129,6 +134,28 @@ app.get('/bare/export', async (request, reply) => {
   reply.type('text/csv');
   reply.raw.on('close', () => client.release());
   return reply.send(stream);
+});
+
+// GET /api/v1/dossiers for a gestionnaire: the login check, then the API's page-and-total SQL.
+const PTITSPAS_CALLER = {
+  name: 'base_ptitspas_caller',
+  text: `select u.id, u.role, u.statut from ptitspas.refresh_families f join ptitspas.utilisateurs u on u.id = f.id_utilisateur
+          where f.id = $1 and u.id = $2 and f.revoque_le is null`,
+};
+const DOSSIERS = {
+  name: 'base_dossiers',
+  text: `select d.*, array(select dp.id_upload from ptitspas.dossiers_pieces dp
+                         where dp.id_enfant = d.id_enfant order by dp.position) as pieces,
+                (select count(*) from ptitspas.dossiers d) as total_count
+           from ptitspas.dossiers d order by d.cree_le desc, d.id_enfant desc limit $1 offset $2`,
+};
+
+app.get('/bare/dossiers', async (request, reply) => {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
+  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const { rows } = await pool.query({ ...DOSSIERS, values: [20, 0] });
+  return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
 });
 
 app.get('/bare/health', async () => ({ status: 'ok' }));

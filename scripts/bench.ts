@@ -25,17 +25,21 @@ import pg from 'pg';
 import { ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
 import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js';
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
+import { DOSSIER_CHILDREN, measureUploads, ptitspasTokens, seedPtitsPas } from './bench-ptitspas.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, sync, export, storm, flood, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, dossiers, sync, export, upload, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Print each side's costliest statements after each run (pg_stat_statements), for a profiling session. */
+const STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 100_000, seed: 42 };
 const ROOT = path.resolve('.bench');
 const SECRET = randomBytes(48).toString('base64url');
+const NIR_KEY = randomBytes(32).toString('base64');
 const children: ChildProcess[] = [];
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -77,6 +81,12 @@ async function waitFor(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
+/** CPU time (user + system) the process has used, in ms (/proc/<pid>/stat, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
   return line ? Number(line[1]) / 1024 : NaN;
@@ -106,7 +116,7 @@ async function main() {
   const cluster = await startEmbeddedCluster({
     dir: path.join(ROOT, 'cluster'),
     whenRunning: 'exclusive',
-    settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.max=10000'],
+    settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.max=10000', 'pg_stat_statements.track_planning=on'],
     logger: { info: log, debug() {} },
   });
   try {
@@ -133,6 +143,8 @@ async function main() {
 
 async function run(ownerUrl: string) {
   const owner = new pg.Client({ connectionString: ownerUrl });
+  // The cluster stops when a run fails: that must not hide the failure behind an 'error' event.
+  owner.on('error', (err) => log(`bench database connection: ${err.message}`));
   await owner.connect();
   await owner.query('create extension if not exists pg_stat_statements');
   // The same data shape every run: what earlier runs' write scenarios added goes, and the
@@ -149,6 +161,10 @@ async function run(ownerUrl: string) {
   await owner.query(`alter role bench_baseline password '${baselinePassword}'`);
   await owner.query('grant usage on schema medreport to bench_baseline');
   await owner.query('grant select, insert on all tables in schema medreport to bench_baseline');
+  await owner.query('grant usage on schema ptitspas to bench_baseline');
+  await owner.query('grant select on all tables in schema ptitspas to bench_baseline');
+  log(`PtitsPas: ${DOSSIER_CHILDREN} children with their dossiers, 20 gestionnaires`);
+  const gestionnaires = await seedPtitsPas(owner, 20);
   const baselineUrl = Object.assign(new URL(ownerUrl), {
     username: 'bench_baseline',
     password: baselinePassword,
@@ -159,20 +175,21 @@ async function run(ownerUrl: string) {
   const api = `http://127.0.0.1:${apiPort}`;
   const base = `http://127.0.0.1:${basePort}`;
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'profiles')}`] : [];
-  const server = start(process.execPath, [...profile, 'dist/src/server.js'], {
+  const serverEnv = (port: number): Record<string, string> => ({
     NODE_ENV: 'production',
     DATABASE_URL: ownerUrl,
     DATA_DIR: path.join(ROOT, 'data'),
     JWT_SECRET: SECRET,
-    PTITSPAS_NIR_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    PTITSPAS_NIR_KEYS: `bench:${NIR_KEY}`,
     RATE_LIMITS: 'off',
     // The load generator names each client's address (X-Forwarded-For), as a proxy would.
     TRUST_PROXY: '127.0.0.1',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
-    PORT: String(apiPort),
+    PORT: String(port),
     SMTP_URL: 'smtp://127.0.0.1:9',
   });
+  const server = start(process.execPath, [...profile, 'dist/src/server.js'], serverEnv(apiPort));
   const baseline = start(process.execPath, ['--import', 'tsx', 'scripts/bench-baseline.ts'], {
     BASELINE_DATABASE_URL: baselineUrl,
     BASELINE_JWT_SECRET: SECRET,
@@ -191,6 +208,7 @@ async function run(ownerUrl: string) {
     );
     for (const token of tokens) users.push({ token, org: index });
   }
+  const ptitspasTokensOf = await ptitspasTokens(api, gestionnaires);
   const uuids: string[][] = [];
   for (const org of orgs) {
     const { rows } = await owner.query(
@@ -271,6 +289,20 @@ async function run(ownerUrl: string) {
         })),
       ),
     },
+    {
+      key: 'dossiers',
+      name: `\`GET /api/v1/dossiers\` (gestionnaire, ${DOSSIER_CHILDREN} children)`,
+      ours: job(
+        api,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/api/v1/dossiers?limit=20', token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/bare/dossiers', token })),
+      ),
+    },
   ];
 
   const results = new Map<string, { ours: Sample[]; base: Sample[] }>();
@@ -285,15 +317,20 @@ async function run(ownerUrl: string) {
         const target = side === 'ours' ? scenario.ours : scenario.base;
         await load([{ ...target, seconds: 2 }]); // warm-up
         await owner.query('select pg_stat_statements_reset()');
+        const process_ = side === 'ours' ? server : baseline;
+        const cpuBefore = cpuMs(process_.pid!);
         const [result] = await load([target]);
+        const cpu = (cpuMs(process_.pid!) - cpuBefore) / Math.max(1, result!.requests);
         const { rows } = await owner.query(
           `select coalesce(sum(calls), 0)::bigint as calls from pg_stat_statements where userid = $1`,
           [roleOid[side === 'ours' ? 'medreport_app' : 'bench_baseline']],
         );
+        if (STATEMENTS) await printStatements(owner, roleOid[side === 'ours' ? 'medreport_app' : 'bench_baseline']!);
         entry[side].push({
           ...result!,
           statements: Number(rows[0].calls) / Math.max(1, result!.requests),
-          rss: rssMb((side === 'ours' ? server : baseline).pid!),
+          cpu,
+          rss: rssMb(process_.pid!),
         });
       }
     }
@@ -302,6 +339,20 @@ async function run(ownerUrl: string) {
   const wanted = (key: string) => !ONLY || ONLY.includes(key);
   const sync = wanted('sync') ? await measureSync(api, users) : undefined;
   const exportRun = wanted('export') ? await measureExport(api, base, server, baseline) : undefined;
+  const uploads = wanted('upload')
+    ? await measureUploads({
+        api,
+        server,
+        dataDir: path.join(ROOT, 'data'),
+        emails: gestionnaires,
+        async startServer(overrides) {
+          const port = await freePort();
+          const process_ = start(process.execPath, ['dist/src/server.js'], { ...serverEnv(port), ...overrides });
+          await waitFor(`http://127.0.0.1:${port}/ready`);
+          return { url: `http://127.0.0.1:${port}`, process: process_ };
+        },
+      })
+    : undefined;
   const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
   const flood = wanted('flood') ? await hashFlood(api, users) : undefined;
   const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
@@ -311,11 +362,23 @@ async function run(ownerUrl: string) {
   }
   await owner.end();
 
-  report(results, sync, exportRun, storm, flood, stop);
+  report(results, sync, exportRun, storm, flood, stop, uploads);
+}
+
+async function printStatements(owner: pg.Client, role: number) {
+  const { rows } = await owner.query(
+    `select calls, round(mean_exec_time::numeric, 3) as mean_ms, round(mean_plan_time::numeric, 3) as plan_ms,
+            shared_blks_hit / greatest(calls, 1) as blocks, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) as query
+       from pg_stat_statements where userid = $1 order by total_exec_time desc limit 5`,
+    [role],
+  );
+  for (const r of rows) log(`  ${r.calls} × ${r.mean_ms} ms (plan ${r.plan_ms}), ${r.blocks} blocks: ${r.query}`);
 }
 
 interface Sample extends LoadResult {
   statements: number;
+  /** Server CPU per request, ms. */
+  cpu: number;
   rss: number;
 }
 
@@ -540,6 +603,7 @@ function report(
   storm?: Awaited<ReturnType<typeof loginStorm>>,
   flood?: Awaited<ReturnType<typeof hashFlood>>,
   stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
+  uploads?: Awaited<ReturnType<typeof measureUploads>>,
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
@@ -547,14 +611,15 @@ function report(
       `${DATA.orgs} organizations × ${DATA.usersPerOrg} users, ${DATA.patients} patients (+${DATA.largeOrgPatients} in the export organization); ` +
       `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, medians.`,
     '',
-    '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | RSS MB | ÷ baseline |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | CPU ms/req | RSS MB | ÷ baseline |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [name, { ours, base }] of results) {
     const row = (side: string, samples: Sample[], ratio: string) =>
       `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
       `${f(median(samples.map((s) => s.p99)), 1)} | ${samples.reduce((n, s) => n + s.errors + s.non2xx, 0)} | ` +
-      `${f(median(samples.map((s) => s.statements)), 2)} | ${f(median(samples.map((s) => s.rss)))} | ${ratio} |`;
+      `${f(median(samples.map((s) => s.statements)), 2)} | ${f(median(samples.map((s) => s.cpu)), 2)} | ` +
+      `${f(median(samples.map((s) => s.rss)))} | ${ratio} |`;
     const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
     lines.push(row('baseline', base, '1.00'), row('API', ours, `**${f(ratio, 2)}**`));
   }
@@ -573,6 +638,19 @@ function report(
       `| PostgreSQL \`COPY ... TO STDOUT\` (baseline) | ${f(exportRun.base.rowsPerSecond)} | ${f(exportRun.base.mb, 1)} | ${f(exportRun.base.peakGrowthMb, 1)} | 1.00 |`,
       `| \`GET /api/patients/export?format=csv\` (${exportRun.ours.rows} rows, status ${exportRun.ours.status}) | ${f(exportRun.ours.rowsPerSecond)} | ${f(exportRun.ours.mb, 1)} | ${f(exportRun.ours.peakGrowthMb, 1)} | **${f(exportRun.ours.rowsPerSecond / exportRun.base.rowsPerSecond, 2)}** |`,
     );
+  if (uploads) {
+    const row = (name: string, side: { api: { mbPerSecond: number }; bare: { mbPerSecond: number } }) =>
+      `| ${name} | ${f(side.bare.mbPerSecond)} | ${f(side.api.mbPerSecond)} | **${f(side.api.mbPerSecond / side.bare.mbPerSecond, 2)}** |`;
+    lines.push(
+      '',
+      `| 5 MB upload then download, ${uploads.local.api.files} files, 4 at once | bare pipeline MB/s | API MB/s | ÷ bare |`,
+      '| --- | ---: | ---: | ---: |',
+      row('local directory', uploads.local),
+      row('S3 (s3rver in the bench process)', uploads.s3),
+      '',
+      `20 concurrent 10 MB uploads: ${uploads.concurrent.created} created, server RSS grew **${f(uploads.concurrent.growthMb, 1)} MB** at its peak.`,
+    );
+  }
   if (storm)
     lines.push(
       '',

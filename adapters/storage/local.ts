@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { deadProcessDir, processDir } from './process-dirs.js';
 import { type ByteRange, checkKey, type ListedObject, type StorageBackend, TEMP_PREFIX } from './types.js';
 
 // Medical files, children's records and avatars: readable by the server's own user only.
@@ -13,9 +13,8 @@ const DIR_MODE = 0o700;
 /** Another host's temporary files (a shared volume) are only removed once clearly abandoned. */
 const FOREIGN_TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
 
-const hostTag = () => hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 /** This process's own temporary directory: `tmp/<host>-<pid>`. */
-const instanceTemp = () => `${TEMP_PREFIX}${hostTag()}-${process.pid}`;
+const instanceTemp = () => `${TEMP_PREFIX}${processDir()}`;
 
 /**
  * A directory on the server's disk (the default: nothing to set up). A write goes to this
@@ -106,7 +105,6 @@ async function* walk(root: string, dir: string, prefix: string): AsyncGenerator<
  * whose process is dead, and anything else under `tmp/` a day old.
  */
 async function removeAbandonedWrites(root: string): Promise<void> {
-  const host = hostTag();
   let entries: Dirent[];
   try {
     entries = await readdir(path.join(root, TEMP_PREFIX), { withFileTypes: true });
@@ -116,19 +114,7 @@ async function removeAbandonedWrites(root: string): Promise<void> {
   }
   for (const entry of entries) {
     const full = path.join(root, TEMP_PREFIX, entry.name);
-    const pid = entry.name.startsWith(`${host}-`) ? Number(entry.name.slice(host.length + 1)) : NaN;
-    const abandoned = Number.isInteger(pid)
-      ? pid !== process.pid && !alive(pid)
-      : Date.now() - (await stat(full)).mtimeMs > FOREIGN_TEMP_MAX_AGE_MS;
+    const abandoned = deadProcessDir(entry.name) ?? Date.now() - (await stat(full)).mtimeMs > FOREIGN_TEMP_MAX_AGE_MS;
     if (abandoned) await rm(full, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +14,7 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { deadProcessDir, processDir } from './process-dirs.js';
 import { checkKey, type StorageBackend } from './types.js';
 
 export interface S3Settings {
@@ -34,8 +34,6 @@ export interface S3Settings {
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const PUT_ATTEMPTS = 3;
-
-const hostTag = () => hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 
 /**
  * A bucket of an S3-compatible service (AWS, MinIO, Scaleway, s3rver…). A write is spooled to a
@@ -70,7 +68,7 @@ export async function s3Backend(settings: S3Settings): Promise<StorageBackend> {
   // Not chmod: spoolDir may be a shared directory; this process's own one is created 0700.
   await mkdir(settings.spoolDir, { recursive: true, mode: DIR_MODE });
   await removeAbandonedSpools(settings.spoolDir);
-  const spool = path.join(settings.spoolDir, `${hostTag()}-${process.pid}`);
+  const spool = path.join(settings.spoolDir, processDir());
 
   const size = async (Key: string) => {
     try {
@@ -156,21 +154,7 @@ function errorName(err: unknown): string | undefined {
 
 /** Removes the spool directories of this host's processes that are gone (killed mid-write). */
 async function removeAbandonedSpools(dir: string): Promise<void> {
-  const host = hostTag();
-  const entries: Dirent[] = await readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    const pid = entry.name.startsWith(`${host}-`) ? Number(entry.name.slice(host.length + 1)) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) {
-      await rm(path.join(dir, entry.name), { recursive: true, force: true });
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  for (const entry of await readdir(dir)) {
+    if (deadProcessDir(entry)) await rm(path.join(dir, entry), { recursive: true, force: true });
   }
 }

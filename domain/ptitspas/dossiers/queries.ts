@@ -4,7 +4,7 @@ import type { DossiersTable } from '../../../db/schema-ptitspas.js';
 import { NotFound } from '../../errors.js';
 import { paginate } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
-import { visibleEnfants } from '../enfants/visibility.js';
+import { visibleEnfantIds } from '../enfants/visibility.js';
 import { matches, sortOf } from '../lists.js';
 import type { Dossier, DossierListOptions } from './model.js';
 
@@ -17,14 +17,18 @@ type Row = Selectable<DossiersTable> & { pieces: string[] };
  * childminder never sees a `decision_justice` piece.
  */
 function visibleDossiers(db: Kysely<Database>, caller: PtitsPasCaller) {
-  const hidden = caller.role === 'assistante_maternelle' ? sql`and u.categorie <> 'decision_justice'` : sql``;
-  return visibleEnfants(db, caller)
-    .innerJoin('ptitspas.dossiers as d', 'd.id_enfant', 'e.id')
+  const hidden =
+    caller.role === 'assistante_maternelle'
+      ? sql`and not exists (select from ptitspas.uploads u where u.id = dp.id_upload and u.categorie = 'decision_justice')`
+      : sql``;
+  const seen = visibleEnfantIds(db, caller);
+  return db
+    .selectFrom('ptitspas.dossiers as d')
+    .$if(seen !== undefined, (q) => q.where('d.id_enfant', 'in', seen!))
     .selectAll('d')
     .select(
-      sql<string[]>`array(
-        select dp.id_upload from ptitspas.dossiers_pieces dp join ptitspas.uploads u on u.id = dp.id_upload
-         where dp.id_enfant = d.id_enfant ${hidden} order by dp.position)`.as('pieces'),
+      sql<string[]>`array(select dp.id_upload from ptitspas.dossiers_pieces dp
+                           where dp.id_enfant = d.id_enfant ${hidden} order by dp.position)`.as('pieces'),
     );
 }
 
@@ -55,7 +59,11 @@ export async function getDossier(db: Kysely<Database>, caller: PtitsPasCaller, i
 export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller, options: DossierListOptions) {
   let query = visibleDossiers(db, caller);
   if (options.statut) query = query.where('d.statut', '=', options.statut);
-  if (options.search?.trim()) query = query.where(matches('e.recherche', options.search));
+  const search = options.search?.trim();
+  if (search) {
+    const named = db.selectFrom('ptitspas.enfants as e').select('e.id').where(matches('e.recherche', search));
+    query = query.where('d.id_enfant', 'in', named);
+  }
   const { column, direction } = sortOf<'cree_le' | 'modifie_le' | 'statut'>(options.sort);
   query = query.orderBy(`d.${column}`, direction).orderBy('d.id_enfant', direction);
   const { rows, total } = await paginate<Row>(query, options);

@@ -28,6 +28,18 @@ export function visibleEnfants(db: Kysely<Database>, caller: PtitsPasCaller) {
   }
 }
 
+/**
+ * The ids of the children `caller` sees, as a sub-query to filter a child-id column with; undefined
+ * when they see every child (staff), so that a list of everything costs no join.
+ */
+export function visibleEnfantIds(db: Kysely<Database>, caller: PtitsPasCaller) {
+  return isStaff(caller) ? undefined : visibleEnfants(db, caller).select('e.id');
+}
+
+/** super_admin, administrateur, gestionnaire: "staff", who see every child. */
+export const isStaff = ({ role }: PtitsPasCaller) =>
+  role === 'super_admin' || role === 'administrateur' || role === 'gestionnaire';
+
 /** `e` is the child of `parentId`, or of the parent whose current co-parent `parentId` is. */
 function parentOf(eb: EnfantScope, parentId: string) {
   return eb.exists(

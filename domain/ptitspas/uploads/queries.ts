@@ -4,12 +4,10 @@ import type { Database } from '../../../db/schema.js';
 import type { UploadsTable } from '../../../db/schema-ptitspas.js';
 import { NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';
-import { visibleEnfants } from '../enfants/visibility.js';
+import { isStaff, visibleEnfants } from '../enfants/visibility.js';
 import type { Upload } from './model.js';
 
 const UPLOAD_NOT_FOUND = 'Fichier non trouvé';
-const STAFF = new Set(['super_admin', 'administrateur', 'gestionnaire']);
-export const isStaff = (caller: PtitsPasCaller) => STAFF.has(caller.role);
 
 /**
  * The uploads `caller` may see: staff every one; anyone else their own, and those of a child

@@ -7,9 +7,9 @@ import { Conflict, Forbidden, Invalid, NotFound, Unsupported } from '../../error
 import type { StoredFile } from '../../shared/stored-files.js';
 import type { PtitsPasCaller } from '../caller.js';
 import { ENFANT_NOT_FOUND } from '../enfants/rules.js';
-import { visibleEnfants } from '../enfants/visibility.js';
+import { isStaff, visibleEnfants } from '../enfants/visibility.js';
 import { ACCEPTED_TYPES, type Categorie, type Upload } from './model.js';
-import { findUpload, isStaff, shown } from './queries.js';
+import { findUpload, shown } from './queries.js';
 
 /** Where a new upload's bytes go, and the id its row will have. */
 export function newUploadKey(): { id: string; key: string } {

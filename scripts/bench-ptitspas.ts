@@ -1,0 +1,291 @@
+/**
+ * The PtitsPas parts of `npm run bench` (scripts/bench.ts): 10,000 children with their dossiers,
+ * gestionnaire logins, and the upload/download throughput of the storage, local and S3, each
+ * against a bare pipeline doing the same copy in the same run.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import argon2 from 'argon2';
+import type pg from 'pg';
+
+export const DOSSIER_CHILDREN = 10_000;
+const PASSWORD = 'bench ptitspas password';
+const MB = 1024 * 1024;
+
+/**
+ * 10,000 children, each with a dossier (states spread, one piece each), and `count` gestionnaires:
+ * written in SQL once (a later run finds them and only checks).
+ */
+export async function seedPtitsPas(owner: pg.Client, count: number): Promise<string[]> {
+  const { rows } = await owner.query(`select count(*)::int as n from ptitspas.dossiers`);
+  if (rows[0].n < DOSSIER_CHILDREN) {
+    await owner.query('begin');
+    await owner.query(
+      `insert into ptitspas.enfants (id, prenom, nom, genre, date_naissance)
+       select gen_random_uuid(), 'Enfant' || i, 'Famille' || (i % 2000), case when i % 2 = 0 then 'F' else 'H' end,
+              date '2021-01-01' + (i % 1000)
+         from generate_series(1, $1) i`,
+      [DOSSIER_CHILDREN],
+    );
+    const dossier = JSON.stringify({
+      responsables: [
+        { prenom: 'Léa', nom: 'Dupont', lien: 'mere', telephone: '0601020304', email: null, autorite_parentale: true },
+      ],
+      contacts_urgence: [{ prenom: 'Jean', nom: 'Dupont', lien: 'grand-père', telephone: '0605060708' }],
+      personnes_autorisees: [{ prenom: 'Marc', nom: 'Durand', lien: 'voisin', telephone: '0611223344' }],
+      sante: {
+        medecin_traitant: { nom: 'Dr Martin', telephone: '0140506070' },
+        allergies: ['arachide'],
+        regime_alimentaire: null,
+        pai: false,
+        vaccinations: [{ vaccin: 'DTP', date: '2021-02-01' }],
+        traitement_en_cours: null,
+      },
+      autorisations: { soins_urgence: true, administration_medicaments: true, droit_image: false, sorties: true },
+    });
+    await owner.query(
+      `insert into ptitspas.dossiers (id_enfant, statut, responsables, contacts_urgence, personnes_autorisees, sante,
+                                      autorisations, historique, cree_le, modifie_le)
+       select e.id, (array['brouillon', 'soumis', 'valide', 'a_completer'])[1 + n % 4],
+              d -> 'responsables', d -> 'contacts_urgence', d -> 'personnes_autorisees', d -> 'sante', d -> 'autorisations',
+              '[]'::jsonb, now() - n * interval '1 minute', now() - n * interval '1 minute'
+         from (select id, row_number() over (order by id) as n from ptitspas.enfants
+                where id not in (select id_enfant from ptitspas.dossiers)) e, (select $1::jsonb as d) j`,
+      [dossier],
+    );
+    await owner.query(
+      `with pieces as (
+         insert into ptitspas.uploads (id, nom, type_mime, taille, sha256, categorie, id_enfant, cle)
+         select gen_random_uuid(), 'carnet.pdf', 'application/pdf', 1000, repeat('0', 64), 'carnet_vaccination', d.id_enfant,
+                'bench/' || d.id_enfant
+           from ptitspas.dossiers d
+          where not exists (select 1 from ptitspas.dossiers_pieces p where p.id_enfant = d.id_enfant)
+         returning id, id_enfant)
+       insert into ptitspas.dossiers_pieces (id_enfant, id_upload, position) select id_enfant, id, 0 from pieces`,
+    );
+    await owner.query('commit');
+  }
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+  const emails = Array.from({ length: count }, (_, i) => `gestionnaire.bench${i}@ptitspas.test`);
+  await owner.query(
+    `insert into ptitspas.utilisateurs (id, email, password_hash, prenom, nom, role, statut)
+     select gen_random_uuid(), e, $2, 'Gestion', 'Bench', 'gestionnaire', 'actif' from unnest($1::text[]) e
+     on conflict do nothing`,
+    [emails, hash],
+  );
+  return emails;
+}
+
+/**
+ * An access token of each account (they last 15 minutes: log in right before use), ten logins at
+ * a time: one address may have 16 password hashes queued (plugins/passwords.ts).
+ */
+export async function ptitspasTokens(api: string, emails: string[]): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < emails.length; i += 10) tokens.push(...(await loginBatch(api, emails.slice(i, i + 10))));
+  return tokens;
+}
+
+function loginBatch(api: string, emails: string[]): Promise<string[]> {
+  return Promise.all(
+    emails.map(async (email) => {
+      const res = await fetch(`${api}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: PASSWORD }),
+      });
+      if (!res.ok) throw new Error(`PtitsPas login ${email}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    }),
+  );
+}
+
+/** A PDF-headed file of `size` random bytes, as one multipart/form-data body. */
+function uploadBody(size: number) {
+  const boundary = `----bench${randomUUID()}`;
+  const file = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(size - 9)]);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="categorie"\r\n\r\nautre\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="fichier"; filename="bench.pdf"\r\n` +
+        'Content-Type: application/pdf\r\n\r\n',
+    ),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { file, body, type: `multipart/form-data; boundary=${boundary}` };
+}
+
+const drain = () =>
+  new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+
+export interface Throughput {
+  mbPerSecond: number;
+  files: number;
+}
+
+/** Uploads then downloads a 5 MB file through the API, `files` times, 4 at once; MB/s of bytes moved both ways. */
+async function apiRoundTrips(api: string, token: string, files: number): Promise<Throughput> {
+  const { body, type, file } = uploadBody(5 * MB);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next++ < files) {
+        const res = await fetch(`${api}/api/v1/uploads`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+          body,
+        });
+        if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+        const { id } = (await res.json()) as { id: string };
+        const download = await fetch(`${api}/api/v1/uploads/${id}/contenu`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        if (!download.ok || !download.body) throw new Error(`download: ${download.status}`);
+        await pipeline(Readable.fromWeb(download.body as never), drain());
+      }
+    }),
+  );
+  return { mbPerSecond: (2 * files * file.length) / MB / ((performance.now() - started) / 1000), files };
+}
+
+/** The same copies with a bare stream pipeline into the same backend: a file in a directory, or PutObject/GetObject. */
+async function bareRoundTrips(
+  target: { dir: string } | { s3: S3Client; bucket: string },
+  files: number,
+): Promise<Throughput> {
+  const { file } = uploadBody(5 * MB);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next++ < files) {
+        const key = `bare-${randomUUID()}`;
+        if ('dir' in target) {
+          const at = path.join(target.dir, key);
+          await pipeline(Readable.from([file]), createWriteStream(at));
+          await pipeline(createReadStream(at), drain());
+          await rm(at);
+        } else {
+          await target.s3.send(
+            new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: file, ContentLength: file.length }),
+          );
+          const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+          await pipeline(object.Body as Readable, drain());
+        }
+      }
+    }),
+  );
+  return { mbPerSecond: (2 * files * file.length) / MB / ((performance.now() - started) / 1000), files };
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return line ? Number(line[1]) / 1024 : NaN;
+}
+
+/**
+ * 20 uploads of 10 MB at once: how much the server's resident memory grows (an upper bound on
+ * its heap's growth: the bytes are streamed to storage, never held).
+ */
+async function concurrentUploads(api: string, token: string, server: ChildProcess) {
+  const { body, type } = uploadBody(10 * MB - 1024);
+  const before = rssMb(server.pid!);
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMb(server.pid!));
+  }, 20);
+  const statuses = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const res = await fetch(`${api}/api/v1/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    }),
+  );
+  clearInterval(sampler);
+  return { growthMb: peak - before, created: statuses.filter((s) => s === 201).length };
+}
+
+export interface UploadRun {
+  local: { api: Throughput; bare: Throughput };
+  s3: { api: Throughput; bare: Throughput };
+  concurrent: { growthMb: number; created: number };
+}
+
+/**
+ * Upload + download throughput, local and S3 (s3rver in this process, a second server on it),
+ * each against its bare pipeline, and the memory of 20 concurrent 10 MB uploads.
+ */
+export async function measureUploads(options: {
+  api: string;
+  server: ChildProcess;
+  dataDir: string;
+  startServer: (env: Record<string, string>) => Promise<{ url: string; process: ChildProcess }>;
+  emails: string[];
+}): Promise<UploadRun> {
+  const [token] = await ptitspasTokens(options.api, options.emails.slice(0, 1));
+  const files = 40;
+  const bareDir = path.join(options.dataDir, 'bare-copies');
+  await mkdir(bareDir, { recursive: true });
+  const local = {
+    bare: await bareRoundTrips({ dir: bareDir }, files),
+    api: await apiRoundTrips(options.api, token!, files),
+  };
+  const concurrent = await concurrentUploads(options.api, token!, options.server);
+
+  const { default: S3rver } = await import('s3rver');
+  const directory = path.join(options.dataDir, 's3rver');
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: 'bench' }],
+  });
+  const { port } = (await s3rver.run()) as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const onS3 = await options.startServer({
+    STORAGE: 's3',
+    S3_ENDPOINT: endpoint,
+    S3_BUCKET: 'bench',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+  });
+  try {
+    const [s3Token] = await ptitspasTokens(onS3.url, options.emails.slice(0, 1));
+    const s3 = {
+      bare: await bareRoundTrips({ s3: client, bucket: 'bench' }, files),
+      api: await apiRoundTrips(onS3.url, s3Token!, files),
+    };
+    return { local, s3, concurrent };
+  } finally {
+    onS3.process.kill('SIGTERM');
+    client.destroy();
+    await s3rver.close();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
