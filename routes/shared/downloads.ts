@@ -8,9 +8,16 @@ export function attachment(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Whether an `If-None-Match` header names `etag` (or `*`). */
+/**
+ * Whether an `If-None-Match` header names `etag` (or `*`). The comparison is the weak one, as RFC
+ * 9110 §13.1.2 requires for If-None-Match: `W/"x"` matches `"x"` (a proxy that compresses turns
+ * strong tags weak, and its clients revalidate with those).
+ */
 export function etagMatches(header: string | undefined, etag: string): boolean {
-  return !!header && header.split(',').some((candidate) => candidate.trim() === etag || candidate.trim() === '*');
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return (
+    !!header && header.split(',').some((candidate) => candidate.trim() === '*' || opaque(candidate) === opaque(etag))
+  );
 }
 
 const SINGLE_RANGE = /^bytes=(\d*)-(\d*)$/;

@@ -74,8 +74,23 @@ export async function updateEnfant(
   return getEnfant(db, caller, row.id);
 }
 
-/** Deletes a child (and its links to its parents); NotFound when there is none. */
+/**
+ * Deletes a child with everything attached to it (links to its parents, uploads, dossier);
+ * NotFound when there is none. The dossier's pieces go first: left to the cascades, the uploads'
+ * deletion meets the pieces' foreign key (it forbids deleting a listed upload) before the
+ * dossier's cascade has removed them, and the whole delete failed. The child is locked first so
+ * that no dossier write (which holds it FOR KEY SHARE) lists a piece again in between.
+ */
 export async function deleteEnfant(db: Kysely<Database>, id: string): Promise<void> {
-  const deleted = await db.deleteFrom('ptitspas.enfants').where('id', '=', id).returning('id').executeTakeFirst();
-  if (!deleted) throw new NotFound(ENFANT_NOT_FOUND);
+  await db.transaction().execute(async (trx) => {
+    const enfant = await trx
+      .selectFrom('ptitspas.enfants')
+      .select('id')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!enfant) throw new NotFound(ENFANT_NOT_FOUND);
+    await trx.deleteFrom('ptitspas.dossiers_pieces').where('id_enfant', '=', id).execute();
+    await trx.deleteFrom('ptitspas.enfants').where('id', '=', id).execute();
+  });
 }
