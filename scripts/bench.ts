@@ -131,7 +131,11 @@ async function main() {
         ...['--orgs', DATA.orgs, '--users-per-org', DATA.usersPerOrg, '--patients', DATA.patients].map(String),
         ...['--large-org', DATA.largeOrgPatients, '--seed', DATA.seed].map(String),
       ],
-      { stdio: 'inherit', env: { ...process.env, DATABASE_URL: ownerUrl, LOG_LEVEL: 'warn' } },
+      // The demo dossiers' pieces go to the storage the benchmarked server uses (DATA_DIR/files).
+      {
+        stdio: 'inherit',
+        env: { ...process.env, DATABASE_URL: ownerUrl, DATA_DIR: path.join(ROOT, 'data'), LOG_LEVEL: 'warn' },
+      },
     );
     if (seed.status !== 0) throw new Error('seeding failed');
     await run(ownerUrl);

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Kysely } from 'kysely';
+import { createStorage, type ListedObject, type Storage } from '../adapters/storage/index.js';
 import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
@@ -11,11 +12,13 @@ import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
+import { PTITSPAS_DEMO_DOMAIN, PTITSPAS_DEMO_GESTIONNAIRE, seedDemoDossiers } from '../domain/ptitspas/demo.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
+import { checkStorage, fixStorage, type StorageReference } from '../domain/shared/storage-check.js';
 import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
-import { resolveNirKeys } from './config-values.js';
+import { parseDuration, resolveNirKeys } from './config-values.js';
 import { provisionDatabase } from './provision.js';
 
 /**
@@ -38,6 +41,16 @@ async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { mig
   } finally {
     await db.destroy();
     await database.release();
+  }
+}
+
+/** Runs `task` with the server's storage (STORAGE and its variables), closed afterwards. */
+async function withStorage<T>(task: (storage: Storage) => Promise<T>): Promise<T> {
+  const storage = await createStorage(loadConfig().storage);
+  try {
+    return await task(storage);
+  } finally {
+    await storage.close();
   }
 }
 
@@ -223,17 +236,30 @@ const count = (value: string) => {
   return Number(value);
 };
 
+interface SeedOptions {
+  orgs: number;
+  usersPerOrg: number;
+  patients: number;
+  largeOrg: number;
+  seed: number;
+  dossiers: number;
+}
+
 program
   .command('seed:demo')
-  .description(`add demo organizations, doctors and patients (password "${DEMO_PASSWORD}"); idempotent, deterministic`)
+  .description(
+    `add demo organizations, doctors and patients, and PtitsPas families whose children have a dossier with its pieces (their bytes written to the storage), password "${DEMO_PASSWORD}"; idempotent, deterministic (PtitsPas ids aside)`,
+  )
   .option('--orgs <n>', 'organizations', count, 50)
   .option('--users-per-org <n>', 'users per organization, the owner included', count, 10)
   .option('--patients <n>', 'patients in all, spread over the organizations', count, 100_000)
   .option('--large-org <n>', 'patients of one more organization, "Clinique Démo Export"', count, 0)
   .option('--seed <n>', 'seed of the generator: the same seed gives the same rows', count, 42)
-  .action((options: { orgs: number; usersPerOrg: number; patients: number; largeOrg: number; seed: number }) =>
+  .option('--dossiers <n>', 'PtitsPas children with a dossier d’inscription, in its four states in turn', count, 5)
+  .action((options: SeedOptions) =>
     withDatabase(async (db) => {
       if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
+      if (options.dossiers > 1_000) throw new Error('--dossiers must be at most 1000');
       const config = loadConfig();
       const passwordHash = await passwords(config.passwordHashing, queueBounds(1)).internal.hash(DEMO_PASSWORD);
       const bar = new SingleBar({
@@ -255,7 +281,107 @@ program
           `doctor.N.M@${DEMO_DOMAIN}, password "${DEMO_PASSWORD}"), ${summary.patients} patients ` +
           `(${summary.insertedPatients} added by this run)`,
       );
+      // The pieces' bytes go to the server's storage (STORAGE), as an upload's do.
+      const ptitspas = await withStorage((storage) =>
+        seedDemoDossiers(db, storage, { children: options.dossiers, passwordHash }),
+      );
+      const states = Object.entries(ptitspas.dossiers).map(([statut, n]) => `${statut} ${n}`);
+      console.log(
+        `${options.dossiers} PtitsPas dossiers (${states.join(', ')}; ${ptitspas.inserted} added by this run, ` +
+          `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${PTITSPAS_DEMO_DOMAIN}, ` +
+          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE} (same password)`,
+      );
     }),
+  );
+
+const duration = (value: string) => {
+  if (!/^[1-9][0-9]*[smhd]?$/.test(value)) throw new InvalidArgumentError('a duration such as 90s, 30m, 1h or 2d');
+  return parseDuration(value);
+};
+
+const bytes = (n: number) => {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let unit = 0;
+  while (n >= 1024 && unit < units.length - 1) {
+    n /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${n.toFixed(1)} ${units[unit]}`;
+};
+const totalSize = (objects: ListedObject[]) => bytes(objects.reduce((sum, o) => sum + o.size, 0));
+const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+
+/** The first `limit` lines, and how many more there are. */
+function listed<T>(items: T[], limit: number, line: (item: T) => string) {
+  for (const item of items.slice(0, limit)) console.log(`  ${line(item)}`);
+  if (items.length > limit) console.log(`  … and ${items.length - limit} more (--limit to show more)`);
+}
+
+/** What to do about a row whose bytes are gone, by table. */
+const MISSING_ADVICE: Record<string, string> = {
+  'medreport.files':
+    'restore the object from a backup under the same key; if it is lost for good, ask the organization to upload the document again, then delete the row (a soft delete keeps pointing at the key)',
+  'medreport.users': 'restore the avatar from a backup, or set the column to null so the user uploads a new one',
+  'ptitspas.uploads':
+    'restore the object from a backup under the same key; if it is lost for good, ask its author for the document again, then delete the upload (DELETE /api/v1/uploads/{id}, once no dossier lists it)',
+};
+
+program
+  .command('storage:check')
+  .description(
+    'compare the storage (STORAGE) with the rows pointing at it: objects no row references (orphans) and rows whose object is gone; exit code 1 when either is found (after --fix, when objects are missing)',
+  )
+  .option('--fix', 'remove the orphan objects (never a row)')
+  .addOption(
+    new Option('--grace <duration>', 'objects modified more recently are never orphans (uploads in progress)')
+      .argParser(duration)
+      .default(3600, '1h'),
+  )
+  .option('--limit <n>', 'keys shown of each kind', count, 20)
+  .action((options: { fix?: boolean; grace: number; limit: number }) =>
+    withDatabase((db) =>
+      withStorage(async (storage) => {
+        const { storage: settings } = loadConfig();
+        const where =
+          settings.backend === 'local' ? `local directory ${settings.root}` : `S3 bucket ${settings.bucket}`;
+        const olderThan = new Date(Date.now() - options.grace * 1000);
+        const report = await checkStorage(db, storage, { olderThan });
+        const { orphanObjects: orphans, missingObjects: missing } = report;
+        console.log(
+          `${where}: ${plural(report.scanned, 'object')} listed, ${plural(report.rows, 'row')} pointing at objects; ` +
+            `objects modified since ${olderThan.toISOString()} left out of the orphans`,
+        );
+        if (orphans.length === 0 && missing.length === 0) {
+          console.log('storage is consistent: every object has its row, every row its object');
+          return;
+        }
+        if (orphans.length > 0) {
+          console.log(`\n${plural(orphans.length, 'orphan object')} (no row references them), ${totalSize(orphans)}:`);
+          listed(orphans, options.limit, (o) => `${o.key}  ${bytes(o.size)}  modified ${o.modified.toISOString()}`);
+        }
+        if (missing.length > 0) {
+          console.log(`\n${plural(missing.length, 'missing object')} (rows whose object is not in storage):`);
+          listed(missing, options.limit, (m: StorageReference) => `${m.table} ${m.id}  ${m.key}`);
+          console.log('These cannot be fixed here:');
+          for (const table of new Set(missing.map((m) => m.table)))
+            console.log(`  ${table}: ${MISSING_ADVICE[table]}.`);
+        }
+        let unresolved = missing.length > 0;
+        if (orphans.length > 0 && options.fix) {
+          const fixed = await fixStorage(db, storage, report);
+          console.log(`\nremoved ${plural(fixed.removed.length, 'orphan object')}, ${totalSize(fixed.removed)}`);
+          if (fixed.kept.length > 0) {
+            console.log(`kept ${plural(fixed.kept.length, 'object')} a row references by now`);
+          }
+          for (const { object, error } of fixed.failed) console.error(`could not remove ${object.key}: ${error}`);
+          if (fixed.failed.length > 0) unresolved = true;
+        } else if (orphans.length > 0) {
+          console.log('\nrun again with --fix to remove the orphan objects');
+          unresolved = true;
+        }
+        if (unresolved) process.exitCode = 1;
+      }),
+    ),
   );
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
+import { connect } from '../db/connection.js';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { runCli } from './helpers/cli.js';
 import { emptyDatabaseUrl } from './helpers/database.js';
+import { ptitspasLogin } from './helpers/ptitspas.js';
+import { TEST_JWT_SECRET } from './helpers/urls.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';
 
 let app: App;
@@ -191,37 +199,192 @@ describe('npm run cli -- seed:demo', () => {
     '--seed',
     '7',
   ];
+  const dataDirs: string[] = [];
+  afterAll(() => Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  /** A data directory of its own: the demo dossiers' pieces go to its storage (DATA_DIR/files). */
+  async function dataDir() {
+    const dir = await mkdtemp(path.join(tmpdir(), 'seed-demo-'));
+    dataDirs.push(dir);
+    return dir;
+  }
+  const seed = (databaseUrl: string, dir: string, ...extra: string[]) =>
+    runCli([...args, ...extra], { env: { DATABASE_URL: databaseUrl, DATA_DIR: dir } });
 
-  async function fingerprint(databaseUrl: string) {
+  async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      const { rows } = await client.query(`
-        select (select count(*)::int from medreport.organizations) as organizations,
-               (select count(*)::int from medreport.users) as users,
-               (select count(*)::int from medreport.patients) as patients,
-               (select md5(string_agg(uuid::text || name, ',' order by uuid)) from medreport.patients) as patient_rows,
-               (select count(*)::int from medreport.users where organization_id is null) as orphans`);
-      return rows[0];
+      return (await client.query(text)).rows as T[];
     } finally {
       await client.end();
     }
   }
 
-  it('creates organizations, users and patients, adds nothing on a rerun, and gives the same rows every time', async () => {
-    const first = await emptyDatabaseUrl();
-    const created = await cliWith({ databaseUrl: first }, ...args);
-    expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout.split('\n').at(-1)).toBe(
-      '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
+  async function fingerprint(databaseUrl: string) {
+    const [row] = await query<Record<string, unknown>>(
+      databaseUrl,
+      `select (select count(*)::int from medreport.organizations) as organizations,
+              (select count(*)::int from medreport.users) as users,
+              (select count(*)::int from medreport.patients) as patients,
+              (select md5(string_agg(uuid::text || name, ',' order by uuid)) from medreport.patients) as patient_rows,
+              (select count(*)::int from medreport.users where organization_id is null) as orphans`,
     );
-    const again = await cliWith({ databaseUrl: first }, ...args);
-    expect(again.stdout.split('\n').at(-1)).toContain('32 patients (0 added by this run)');
+    return { ...row, dossiers: await demoDossiers(databaseUrl) };
+  }
+
+  /** The demo children's dossiers, by parent e-mail: state, steps, pieces' categories and names. */
+  function demoDossiers(databaseUrl: string) {
+    return query(
+      databaseUrl,
+      `select u.email, e.prenom, d.statut, jsonb_array_length(d.historique) as steps,
+              (select json_agg(json_build_object('categorie', up.categorie, 'nom', up.nom, 'type', up.type_mime)
+                               order by p.position)
+                 from ptitspas.dossiers_pieces p join ptitspas.uploads up on up.id = p.id_upload
+                where p.id_enfant = d.id_enfant) as pieces
+         from ptitspas.utilisateurs u
+         join ptitspas.enfants_parents ep on ep.id_parent = u.id
+         join ptitspas.enfants e on e.id = ep.id_enfant
+         join ptitspas.dossiers d on d.id_enfant = e.id
+        order by u.email`,
+    );
+  }
+
+  const pieces = [
+    { categorie: 'carnet_vaccination', nom: 'carnet-de-vaccination.pdf', type: 'application/pdf' },
+    { categorie: 'attestation_assurance', nom: 'attestation-assurance.pdf', type: 'application/pdf' },
+  ];
+  const dossier = (index: number, prenom: string, statut: string, steps: number) => ({
+    email: `parent.${index}@demo.ptitspas.test`,
+    prenom,
+    statut,
+    steps,
+    pieces,
+  });
+
+  it('creates organizations, users, patients and PtitsPas dossiers, adds nothing on a rerun, and gives the same rows every time', async () => {
+    const first = await emptyDatabaseUrl();
+    const firstDir = await dataDir();
+    const created = await seed(first, firstDir);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.split('\n').slice(-2)).toEqual([
+      '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
+      '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test (same password)',
+    ]);
+    const again = await seed(first, firstDir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.split('\n').slice(-2)).toEqual([
+      expect.stringContaining('32 patients (0 added by this run)'),
+      expect.stringContaining('(brouillon 2, soumis 1, valide 1, a_completer 1; 0 added by this run, 0 pieces stored)'),
+    ]);
 
     const second = await emptyDatabaseUrl();
-    expect((await cliWith({ databaseUrl: second }, ...args)).code).toBe(0);
+    expect((await seed(second, await dataDir())).code).toBe(0);
     const [a, b] = [await fingerprint(first), await fingerprint(second)];
-    expect(a).toEqual({ organizations: 3, users: 9, patients: 32, patient_rows: expect.any(String), orphans: 0 });
+    expect(a).toEqual({
+      organizations: 3,
+      users: 9,
+      patients: 32,
+      patient_rows: expect.any(String),
+      orphans: 0,
+      dossiers: [
+        dossier(1, 'Lina', 'brouillon', 1),
+        dossier(2, 'Noé', 'soumis', 2),
+        dossier(3, 'Jade', 'valide', 3),
+        dossier(4, 'Malik', 'a_completer', 3),
+        dossier(5, 'Rose', 'brouillon', 1),
+      ],
+    });
     expect(b).toEqual(a);
+  });
+
+  it('stores the pieces in the storage, takes the steps the API takes, and the API serves them', async () => {
+    const databaseUrl = await emptyDatabaseUrl();
+    const dir = await dataDir();
+    const res = await seed(databaseUrl, dir, '--dossiers', '4');
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.split('\n').at(-1)).toContain(
+      '4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;',
+    );
+
+    // Every piece's bytes are in the storage under its key: a PDF, the size and hash its row says.
+    const uploads = await query<{ cle: string; taille: string; sha256: string; id_auteur: string; role: string }>(
+      databaseUrl,
+      `select up.cle, up.taille, up.sha256, up.id_auteur, u.role
+         from ptitspas.uploads up join ptitspas.utilisateurs u on u.id = up.id_auteur`,
+    );
+    expect(uploads).toHaveLength(8);
+    for (const upload of uploads) {
+      const bytes = await readFile(path.join(dir, 'files', upload.cle));
+      expect(bytes.subarray(0, 9).toString()).toBe('%PDF-1.4\n');
+      expect(bytes.length).toBe(Number(upload.taille));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(upload.sha256);
+      expect(upload.role).toBe('parent');
+    }
+    // The steps notified whom the API notifies: the gestionnaire of each submission, the parents
+    // of each decision.
+    const notifications = await query<{ type: string; role: string; n: number }>(
+      databaseUrl,
+      `select n.type, u.role, count(*)::int as n
+         from ptitspas.notifications n join ptitspas.utilisateurs u on u.id = n.id_destinataire
+        group by n.type, u.role order by n.type`,
+    );
+    expect(notifications).toEqual([
+      { type: 'dossier_a_completer', role: 'parent', n: 1 },
+      { type: 'dossier_soumis', role: 'gestionnaire', n: 3 },
+      { type: 'dossier_valide', role: 'parent', n: 1 },
+    ]);
+    const [decided] = await query<{ historique: Array<{ statut: string; commentaire: string | null }> }>(
+      databaseUrl,
+      `select d.historique from ptitspas.dossiers d where d.statut = 'a_completer'`,
+    );
+    expect(decided!.historique.map((h) => h.statut)).toEqual(['brouillon', 'soumis', 'a_completer']);
+    expect(decided!.historique.at(-1)!.commentaire).toMatch(/attestation d’assurance est illisible/);
+
+    // The server on this database and storage: the demo accounts log in with the demo password,
+    // and see the dossiers and their pieces' bytes as the API shows them.
+    const owner = connect(databaseUrl, { max: 1 });
+    await ensureAppRole(owner.db, appRolePassword(TEST_JWT_SECRET)).finally(() => owner.db.destroy());
+    const demo = await buildTestApp({
+      config: {
+        databaseUrl: appRoleUrl(databaseUrl, appRolePassword(TEST_JWT_SECRET)),
+        storage: { backend: 'local', root: path.join(dir, 'files') },
+      },
+    });
+    try {
+      const gestionnaire = await ptitspasLogin(demo, 'gestionnaire@demo.ptitspas.test', 'demo passphrase');
+      const list = await demo.inject({ method: 'GET', url: '/api/v1/dossiers', headers: gestionnaire.headers });
+      expect(list.statusCode, list.body).toBe(200);
+      expect(list.headers['x-total-count']).toBe('4');
+      const listed = list.json() as Array<{ id_enfant: string; statut: string }>;
+      expect(listed.map((d) => d.statut).sort()).toEqual(['a_completer', 'brouillon', 'soumis', 'valide']);
+      const parent = await ptitspasLogin(demo, 'parent.3@demo.ptitspas.test', 'demo passphrase');
+      const own = await demo.inject({ method: 'GET', url: '/api/v1/dossiers', headers: parent.headers });
+      expect(own.statusCode).toBe(200);
+      const [idEnfant] = (own.json() as Array<{ id_enfant: string }>).map((d) => d.id_enfant);
+      const read = await demo.inject({ method: 'GET', url: `/api/v1/dossiers/${idEnfant}`, headers: parent.headers });
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json()).toMatchObject({ statut: 'valide', pieces: [expect.any(String), expect.any(String)] });
+      for (const piece of read.json().pieces as string[]) {
+        const content = await demo.inject({
+          method: 'GET',
+          url: `/api/v1/uploads/${piece}/contenu`,
+          headers: parent.headers,
+        });
+        expect(content.statusCode).toBe(200);
+        expect(content.headers['content-type']).toBe('application/pdf');
+        const row = uploads.find((u) => u.sha256 === createHash('sha256').update(content.rawPayload).digest('hex'));
+        expect(row, piece).toBeDefined();
+      }
+    } finally {
+      await demo.close();
+    }
+
+    // The storage and the rows agree, as storage:check sees them.
+    const check = await runCli(['storage:check'], { env: { DATABASE_URL: databaseUrl, DATA_DIR: dir } });
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toContain(': 8 objects listed, 8 rows pointing at objects;');
+    expect(check.stdout.split('\n').at(-1)).toBe(
+      'storage is consistent: every object has its row, every row its object',
+    );
   });
 });

@@ -17,6 +17,14 @@ export function testDatabaseUrl(): Promise<string> {
   return fileDatabase;
 }
 
+/**
+ * Another migrated database, cloned from the template like the file's own: for a test that must
+ * see only the rows it writes (whole-database checks such as storage:check).
+ */
+export function clonedDatabaseUrl(): Promise<string> {
+  return cloneTemplate();
+}
+
 /** A fresh empty, unmigrated database (migration tests). */
 export async function emptyDatabaseUrl(): Promise<string> {
   const name = `${inject('templateDatabase').replace(/_template$/, '')}_${randomBytes(5).toString('hex')}`;

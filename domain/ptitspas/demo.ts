@@ -1,0 +1,225 @@
+import { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { Storage } from '../../adapters/storage/index.js';
+import type { Database } from '../../db/schema.js';
+import type { DossierStatut } from '../../db/schema-ptitspas.js';
+import { recordOrRemove, storeFile } from '../shared/stored-files.js';
+import { findUserByEmail, insertUser } from './accounts/users.js';
+import type { PtitsPasCaller } from './caller.js';
+import type { DossierBody } from './dossiers/model.js';
+import { decideDossier, saveDossier, submitDossier } from './dossiers/writes.js';
+import { insertEnfants } from './enfants/writes.js';
+import { insertParents } from './parents/co-parents.js';
+import type { Categorie } from './uploads/model.js';
+import { UPLOAD_MAX_BYTES } from './uploads/model.js';
+import { newUploadKey, recordUpload } from './uploads/writes.js';
+
+/**
+ * PtitsPas demo data for `seed:demo`: a gestionnaire, and families (one parent, one child) whose
+ * child has a dossier d'inscription with its pieces, in every state. Written through the
+ * functions the API's routes use (accounts, children, uploads with their bytes in storage,
+ * dossier steps), so the same rules hold. Idempotent: a family whose parent exists is not added
+ * again, a dossier that exists is left as it is. The accounts, children and states are the same
+ * every run; ids are not (uuid v7, as the API makes them).
+ */
+export const PTITSPAS_DEMO_DOMAIN = 'demo.ptitspas.test';
+
+const ptitspasDemoEmail = (index: number) => `parent.${index}@${PTITSPAS_DEMO_DOMAIN}`;
+export const PTITSPAS_DEMO_GESTIONNAIRE = `gestionnaire@${PTITSPAS_DEMO_DOMAIN}`;
+
+/** The state of child `index`'s dossier: the four in turn. */
+const STATES: readonly DossierStatut[] = ['brouillon', 'soumis', 'valide', 'a_completer'];
+const demoDossierState = (index: number) => STATES[(index - 1) % STATES.length]!;
+
+const PRENOMS = ['Lina', 'Noé', 'Jade', 'Malik', 'Rose', 'Sacha', 'Inaya', 'Léon'];
+const NOMS = ['Bernard', 'Diallo', 'Moreau', 'Nguyen', 'Petit', 'Traoré', 'Lefèvre', 'Mbaye'];
+/** Each a piece of every demo dossier. */
+const PIECES: ReadonlyArray<{ categorie: Categorie; nom: string; titre: string }> = [
+  { categorie: 'carnet_vaccination', nom: 'carnet-de-vaccination.pdf', titre: 'Carnet de vaccination' },
+  { categorie: 'attestation_assurance', nom: 'attestation-assurance.pdf', titre: 'Attestation d’assurance' },
+];
+
+export interface DemoDossiersSummary {
+  /** Demo children with a dossier, by its state now. */
+  dossiers: Record<DossierStatut, number>;
+  /** Dossiers this run created (0 on a rerun). */
+  inserted: number;
+  /** Pieces this run stored (objects written and recorded). */
+  storedPieces: number;
+}
+
+/** The account of `email` (created `actif` with `passwordHash` when absent), as the caller it acts as. */
+async function demoAccount(
+  db: Kysely<Database>,
+  account: { email: string; prenom: string; nom: string; role: 'parent' | 'gestionnaire' },
+  passwordHash: string,
+  created?: (trx: Kysely<Database>, caller: PtitsPasCaller) => Promise<void>,
+): Promise<PtitsPasCaller> {
+  const existing = await findUserByEmail(db, account.email);
+  if (existing && existing.role !== account.role) {
+    throw new Error(`${account.email} is already a PtitsPas ${existing.role}; seed:demo leaves it alone`);
+  }
+  // No login here: the seed acts as the account without a token, so there is no refresh family.
+  const asCaller = (row: Omit<PtitsPasCaller, 'familyId'>): PtitsPasCaller => ({
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    prenom: row.prenom,
+    nom: row.nom,
+    statut: row.statut,
+    familyId: '',
+  });
+  if (existing) return asCaller(existing);
+  return db.transaction().execute(async (trx) => {
+    const row = await insertUser(
+      trx,
+      { email: account.email, prenom: account.prenom, nom: account.nom, telephone: '0601020304' },
+      { role: account.role, statut: 'actif', passwordHash },
+    );
+    const caller = asCaller(row);
+    await created?.(trx, caller);
+    return caller;
+  });
+}
+
+/** Family `index`: its parent and their child (each created when absent), and the child's id. */
+async function demoFamily(db: Kysely<Database>, index: number, passwordHash: string) {
+  const nom = NOMS[(index - 1) % NOMS.length]!;
+  const prenom = PRENOMS[(index - 1) % PRENOMS.length]!;
+  const parent = await demoAccount(
+    db,
+    { email: ptitspasDemoEmail(index), prenom: 'Parent', nom, role: 'parent' },
+    passwordHash,
+    // Same transaction as the account: a parent account never exists without its profile.
+    (trx, caller) => insertParents(trx, [[caller.id]]),
+  );
+  const child = await db
+    .selectFrom('ptitspas.enfants_parents')
+    .select('id_enfant')
+    .where('id_parent', '=', parent.id)
+    .orderBy('id_enfant')
+    .executeTakeFirst();
+  const [idEnfant] = child
+    ? [child.id_enfant]
+    : await insertEnfants(db, [
+        {
+          fields: {
+            prenom,
+            nom,
+            genre: index % 2 ? 'F' : 'H',
+            date_naissance: `202${3 + (index % 3)}-0${1 + (index % 9)}-15`,
+          },
+          parentIds: [parent.id],
+        },
+      ]);
+  return { parent, idEnfant: idEnfant!, prenom, nom };
+}
+
+/** A small valid PDF: what file-type reads as application/pdf. */
+function demoPdf(titre: string, enfant: string): Buffer {
+  return Buffer.from(
+    `%PDF-1.4\n% ${titre} de ${enfant} (données de démonstration)\n` +
+      '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n' +
+      '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n' +
+      'trailer << /Root 1 0 R >>\n%%EOF\n',
+  );
+}
+
+function dossierBody(parent: PtitsPasCaller, nom: string, pieces: string[]): DossierBody {
+  return {
+    responsables: [
+      {
+        prenom: parent.prenom,
+        nom,
+        lien: 'mere',
+        telephone: '0601020304',
+        email: parent.email,
+        autorite_parentale: true,
+      },
+    ],
+    contacts_urgence: [{ prenom: 'Jean', nom, lien: 'grand-père', telephone: '0605060708' }],
+    personnes_autorisees: [{ prenom: 'Marc', nom: 'Durand', lien: 'voisin', telephone: '0611223344' }],
+    sante: {
+      medecin_traitant: { nom: 'Dr Martin', telephone: '0140506070' },
+      allergies: [],
+      regime_alimentaire: null,
+      pai: false,
+      vaccinations: [{ vaccin: 'DTP', date: '2024-02-01' }],
+      traitement_en_cours: null,
+    },
+    autorisations: { soins_urgence: true, administration_medicaments: true, droit_image: false, sorties: true },
+    pieces,
+  };
+}
+
+/**
+ * `children` families, each child's dossier brought to its state (demoDossierState) by the steps
+ * the API takes: the parent uploads the pieces and saves the dossier, submits it, a gestionnaire
+ * decides. The pieces' bytes are written to `storage` before their rows, as an upload is.
+ */
+export async function seedDemoDossiers(
+  db: Kysely<Database>,
+  storage: Storage,
+  { children, passwordHash }: { children: number; passwordHash: string },
+): Promise<DemoDossiersSummary> {
+  const summary: DemoDossiersSummary = {
+    dossiers: { brouillon: 0, soumis: 0, valide: 0, a_completer: 0 },
+    inserted: 0,
+    storedPieces: 0,
+  };
+  if (children === 0) return summary;
+  const gestionnaire = await demoAccount(
+    db,
+    { email: PTITSPAS_DEMO_GESTIONNAIRE, prenom: 'Gaëlle', nom: 'Gestion', role: 'gestionnaire' },
+    passwordHash,
+  );
+  for (let index = 1; index <= children; index++) {
+    const { parent, idEnfant, prenom, nom } = await demoFamily(db, index, passwordHash);
+    const existing = await db
+      .selectFrom('ptitspas.dossiers')
+      .select('statut')
+      .where('id_enfant', '=', idEnfant)
+      .executeTakeFirst();
+    if (existing) {
+      summary.dossiers[existing.statut]++;
+      continue;
+    }
+    // Uploads of an earlier, interrupted run are used again rather than doubled.
+    const previous = await db
+      .selectFrom('ptitspas.uploads')
+      .select(['id', 'categorie'])
+      .where('id_enfant', '=', idEnfant)
+      .execute();
+    const pieces: string[] = [];
+    for (const piece of PIECES) {
+      const found = previous.find((u) => u.categorie === piece.categorie);
+      if (found) {
+        pieces.push(found.id);
+        continue;
+      }
+      const { id, key } = newUploadKey();
+      const file = await storeFile(storage, key, Readable.from([demoPdf(piece.titre, prenom)]), UPLOAD_MAX_BYTES);
+      await recordOrRemove(storage, file, () =>
+        recordUpload(db, parent, { id, file, filename: piece.nom, categorie: piece.categorie, id_enfant: idEnfant }),
+      );
+      summary.storedPieces++;
+      pieces.push(id);
+    }
+    const target = demoDossierState(index);
+    await saveDossier(db, parent, idEnfant, dossierBody(parent, nom, pieces));
+    if (target !== 'brouillon') await submitDossier(db, parent, idEnfant);
+    if (target === 'valide') await decideDossier(db, gestionnaire, idEnfant, 'valide', null);
+    if (target === 'a_completer') {
+      await decideDossier(
+        db,
+        gestionnaire,
+        idEnfant,
+        'a_completer',
+        'L’attestation d’assurance est illisible : merci d’en déposer une nouvelle.',
+      );
+    }
+    summary.dossiers[target]++;
+    summary.inserted++;
+  }
+  return summary;
+}
