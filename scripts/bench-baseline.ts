@@ -7,6 +7,11 @@
  *   BASELINE_DATABASE_URL=... BASELINE_JWT_SECRET=... BASELINE_PORT=... tsx scripts/bench-baseline.ts
  */
 import { hkdfSync, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createVerifier } from 'fast-jwt';
 import Fastify, { type FastifyRequest } from 'fastify';
 import pg from 'pg';
@@ -156,6 +161,42 @@ app.get('/bare/dossiers', async (request, reply) => {
   if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
   const { rows } = await pool.query({ ...DOSSIERS, values: [20, 0] });
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
+});
+
+// The same bytes copied into the same backends with a bare stream pipeline: the request body
+// straight into a file or a PutObject (its length is the request's), and back.
+const BLOB_DIR = process.env.BASELINE_BLOB_DIR ?? path.resolve('.bench/data/bare-blobs');
+mkdirSync(BLOB_DIR, { recursive: true });
+const s3 = process.env.BASELINE_S3_ENDPOINT
+  ? new S3Client({
+      endpoint: process.env.BASELINE_S3_ENDPOINT,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    })
+  : undefined;
+const Bucket = process.env.BASELINE_S3_BUCKET ?? 'bench';
+app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
+app.put('/bare/blobs/:store/:key', async (request, reply) => {
+  const { store, key } = request.params as { store: 'local' | 's3'; key: string };
+  const body = request.body as Readable;
+  if (store === 'local') await pipeline(body, createWriteStream(path.join(BLOB_DIR, path.basename(key))));
+  else {
+    const ContentLength = Number(request.headers['content-length']);
+    await s3!.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentLength }));
+  }
+  return reply.code(201).send({ key });
+});
+
+app.get('/bare/blobs/:store/:key', async (request, reply) => {
+  const { store, key } = request.params as { store: 'local' | 's3'; key: string };
+  reply.type('application/octet-stream');
+  if (store === 'local') return reply.send(createReadStream(path.join(BLOB_DIR, path.basename(key))));
+  const object = await s3!.send(new GetObjectCommand({ Bucket, Key: key }));
+  return reply.send(object.Body as Readable);
 });
 
 app.get('/bare/health', async () => ({ status: 'ok' }));

@@ -5,13 +5,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import { mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import argon2 from 'argon2';
 import type pg from 'pg';
 
@@ -135,59 +133,77 @@ export interface Throughput {
   files: number;
 }
 
+/**
+ * One HTTP exchange with node:http (not fetch, whose web streams would cost the client more than
+ * the server): the status and, unless `discard`, the body.
+ */
+function exchange(url: string, options: http.RequestOptions, body?: Buffer, discard = false) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request(url, options, (response) => {
+      if (discard) {
+        pipeline(response, drain()).then(() => resolve({ status: response.statusCode!, body: '' }), reject);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => resolve({ status: response.statusCode!, body: Buffer.concat(chunks).toString() }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 /** Uploads then downloads a 5 MB file through the API, `files` times, 4 at once; MB/s of bytes moved both ways. */
 async function apiRoundTrips(api: string, token: string, files: number): Promise<Throughput> {
   const { body, type, file } = uploadBody(5 * MB);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const authorization = `Bearer ${token}`;
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       while (next++ < files) {
-        const res = await fetch(`${api}/api/v1/uploads`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': type },
-          body,
-        });
-        if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-        const { id } = (await res.json()) as { id: string };
-        const download = await fetch(`${api}/api/v1/uploads/${id}/contenu`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        if (!download.ok || !download.body) throw new Error(`download: ${download.status}`);
-        await pipeline(Readable.fromWeb(download.body as never), drain());
+        const headers = { authorization, 'content-type': type, 'content-length': body.length };
+        const res = await exchange(`${api}/api/v1/uploads`, { method: 'POST', agent, headers }, body);
+        if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.body}`);
+        const { id } = JSON.parse(res.body) as { id: string };
+        const download = await exchange(
+          `${api}/api/v1/uploads/${id}/contenu`,
+          { agent, headers: { authorization } },
+          undefined,
+          true,
+        );
+        if (download.status !== 200) throw new Error(`download: ${download.status}`);
       }
     }),
   );
+  agent.destroy();
   return { mbPerSecond: (2 * files * file.length) / MB / ((performance.now() - started) / 1000), files };
 }
 
-/** The same copies with a bare stream pipeline into the same backend: a file in a directory, or PutObject/GetObject. */
-async function bareRoundTrips(
-  target: { dir: string } | { s3: S3Client; bucket: string },
-  files: number,
-): Promise<Throughput> {
+/**
+ * The same copies through the bare server (scripts/bench-baseline.ts): the raw bytes PUT into the
+ * same backend with a bare stream pipeline, then read back, by the same client.
+ */
+async function bareRoundTrips(base: string, store: 'local' | 's3', files: number): Promise<Throughput> {
   const { file } = uploadBody(5 * MB);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       while (next++ < files) {
-        const key = `bare-${randomUUID()}`;
-        if ('dir' in target) {
-          const at = path.join(target.dir, key);
-          await pipeline(Readable.from([file]), createWriteStream(at));
-          await pipeline(createReadStream(at), drain());
-          await rm(at);
-        } else {
-          await target.s3.send(
-            new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: file, ContentLength: file.length }),
-          );
-          const object = await target.s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
-          await pipeline(object.Body as Readable, drain());
-        }
+        const url = `${base}/bare/blobs/${store}/bare-${randomUUID()}`;
+        const headers = { 'content-type': 'application/octet-stream', 'content-length': file.length };
+        const put = await exchange(url, { method: 'PUT', agent, headers }, file);
+        if (put.status !== 201) throw new Error(`bare upload: ${put.status} ${put.body}`);
+        const get = await exchange(url, { agent }, undefined, true);
+        if (get.status !== 200) throw new Error(`bare download: ${get.status}`);
       }
     }),
   );
+  agent.destroy();
   return { mbPerSecond: (2 * files * file.length) / MB / ((performance.now() - started) / 1000), files };
 }
 
@@ -228,49 +244,49 @@ export interface UploadRun {
   concurrent: { growthMb: number; created: number };
 }
 
+/** An S3-compatible server in this process (s3rver), for the bench's S3 runs. */
+export async function startS3rver(dir: string) {
+  const { default: S3rver } = await import('s3rver');
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: 'bench' }],
+  });
+  const { port } = (await s3rver.run()) as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async close() {
+      await s3rver.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
- * Upload + download throughput, local and S3 (s3rver in this process, a second server on it),
- * each against its bare pipeline, and the memory of 20 concurrent 10 MB uploads.
+ * Upload + download throughput, local and S3 (a second server on the bench's s3rver), each
+ * against the bare server's pipeline into the same backend, and the memory of 20 concurrent
+ * 10 MB uploads.
  */
 export async function measureUploads(options: {
   api: string;
+  base: string;
   server: ChildProcess;
-  dataDir: string;
+  s3Endpoint: string;
   startServer: (env: Record<string, string>) => Promise<{ url: string; process: ChildProcess }>;
   emails: string[];
 }): Promise<UploadRun> {
   const [token] = await ptitspasTokens(options.api, options.emails.slice(0, 1));
   const files = 40;
-  const bareDir = path.join(options.dataDir, 'bare-copies');
-  await mkdir(bareDir, { recursive: true });
   const local = {
-    bare: await bareRoundTrips({ dir: bareDir }, files),
+    bare: await bareRoundTrips(options.base, 'local', files),
     api: await apiRoundTrips(options.api, token!, files),
   };
   const concurrent = await concurrentUploads(options.api, token!, options.server);
-
-  const { default: S3rver } = await import('s3rver');
-  const directory = path.join(options.dataDir, 's3rver');
-  const s3rver = new S3rver({
-    port: 0,
-    address: '127.0.0.1',
-    silent: true,
-    directory,
-    configureBuckets: [{ name: 'bench' }],
-  });
-  const { port } = (await s3rver.run()) as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
   const onS3 = await options.startServer({
     STORAGE: 's3',
-    S3_ENDPOINT: endpoint,
+    S3_ENDPOINT: options.s3Endpoint,
     S3_BUCKET: 'bench',
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
@@ -279,14 +295,11 @@ export async function measureUploads(options: {
   try {
     const [s3Token] = await ptitspasTokens(onS3.url, options.emails.slice(0, 1));
     const s3 = {
-      bare: await bareRoundTrips({ s3: client, bucket: 'bench' }, files),
+      bare: await bareRoundTrips(options.base, 's3', files),
       api: await apiRoundTrips(onS3.url, s3Token!, files),
     };
     return { local, s3, concurrent };
   } finally {
     onS3.process.kill('SIGTERM');
-    client.destroy();
-    await s3rver.close();
-    await rm(directory, { recursive: true, force: true });
   }
 }

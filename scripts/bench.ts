@@ -25,7 +25,7 @@ import pg from 'pg';
 import { ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
 import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js';
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
-import { DOSSIER_CHILDREN, measureUploads, ptitspasTokens, seedPtitsPas } from './bench-ptitspas.js';
+import { DOSSIER_CHILDREN, measureUploads, ptitspasTokens, seedPtitsPas, startS3rver } from './bench-ptitspas.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Only these scenarios (read, list, user, write, dossiers, sync, export, upload, storm, flood, stop), for a profiling session. */
@@ -116,7 +116,11 @@ async function main() {
   const cluster = await startEmbeddedCluster({
     dir: path.join(ROOT, 'cluster'),
     whenRunning: 'exclusive',
-    settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.max=10000', 'pg_stat_statements.track_planning=on'],
+    settings: [
+      'shared_preload_libraries=pg_stat_statements',
+      'pg_stat_statements.max=10000',
+      'pg_stat_statements.track_planning=on',
+    ],
     logger: { info: log, debug() {} },
   });
   try {
@@ -194,7 +198,10 @@ async function run(ownerUrl: string) {
     SMTP_URL: 'smtp://127.0.0.1:9',
   });
   const server = start(process.execPath, [...profile, 'dist/src/server.js'], serverEnv(apiPort));
+  const s3rver = await startS3rver(path.join(ROOT, 'data', 's3rver'));
   const baseline = start(process.execPath, ['--import', 'tsx', 'scripts/bench-baseline.ts'], {
+    BASELINE_S3_ENDPOINT: s3rver.endpoint,
+    BASELINE_BLOB_DIR: path.join(ROOT, 'data', 'bare-blobs'),
     BASELINE_DATABASE_URL: baselineUrl,
     BASELINE_JWT_SECRET: SECRET,
     BASELINE_PORT: String(basePort),
@@ -202,11 +209,13 @@ async function run(ownerUrl: string) {
   await waitFor(`${api}/ready`);
   await waitFor(`${base}/bare/health`);
 
-  // Every demo user logs in (argon2 at OWASP cost, as in production): one token each.
-  log('logging in every demo user');
+  // Every demo user logs in (argon2 at OWASP cost, as in production): one token each; not when
+  // only PtitsPas scenarios run.
+  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'upload'].includes(key));
+  if (medreport) log('logging in every demo user');
   const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
   const users: Array<{ token: string; org: number }> = [];
-  for (const [index, org] of orgs.entries()) {
+  for (const [index, org] of medreport ? orgs.entries() : []) {
     const tokens = await Promise.all(
       Array.from({ length: DATA.usersPerOrg }, (_, u) => login(api, demoEmail(org.key, u))),
     );
@@ -346,8 +355,9 @@ async function run(ownerUrl: string) {
   const uploads = wanted('upload')
     ? await measureUploads({
         api,
+        base,
         server,
-        dataDir: path.join(ROOT, 'data'),
+        s3Endpoint: s3rver.endpoint,
         emails: gestionnaires,
         async startServer(overrides) {
           const port = await freePort();
@@ -365,6 +375,7 @@ async function run(ownerUrl: string) {
     await new Promise((r) => server.on('exit', r));
   }
   await owner.end();
+  await s3rver.close();
 
   report(results, sync, exportRun, storm, flood, stop, uploads);
 }

@@ -1,10 +1,14 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PtitsPasRole } from '../../db/schema.js';
+import { Dossier } from '../../domain/ptitspas/dossiers/model.js';
+import { closeSchema as closed } from '../../plugins/boundary.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
-import { completeDossier, uploaded } from '../helpers/ptitspas-files.js';
+import { childWithDossier, completeDossier, uploaded } from '../helpers/ptitspas-files.js';
 
 // /api/v1/dossiers (ptitspas-evolutions.md, "Dossiers"): the enrolment dossier of a child, its
 // states and their steps, what a submission needs, whom each step notifies, and lists.
@@ -91,6 +95,25 @@ const recipients = async (id: string, type: string) =>
     .sort();
 
 describe('GET and PUT /dossiers/:id_enfant', () => {
+  it('answers exactly the documented shape (JSON.stringify serializes dossiers, so the schema checks here)', async () => {
+    const id = await childWithDossier(app, parent, 'soumis');
+    const one = await call('GET', `/dossiers/${id}`, parent);
+    const list = await call('GET', '/dossiers?limit=100', parent);
+    expect(one.statusCode).toBe(200);
+    expect(list.statusCode).toBe(200);
+    const answers = [one.json(), ...list.json()];
+    expect(answers.length).toBeGreaterThan(1);
+    // Closed: every field the schema names, of its type and format, and nothing else at any depth.
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    // ajv-formats' CommonJS default export is typed as a module, not the function it is.
+    (addFormats as unknown as (a: Ajv) => void)(ajv);
+    const check = ajv.compile(closed(Dossier));
+    for (const answer of answers) {
+      check(answer);
+      expect(check.errors ?? []).toEqual([]);
+    }
+  });
+
   it('answers 404 before the first PUT, then the whole dossier, created as brouillon by its author', async () => {
     const id = await newChild(parent);
     const before = await call('GET', `/dossiers/${id}`, parent);

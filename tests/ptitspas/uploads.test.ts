@@ -383,6 +383,9 @@ describe('GET /uploads/:id/contenu', () => {
       expect(res.statusCode, range).toBe(416);
       expect(res.headers['content-range']).toBe('bytes */1000');
       expect(res.headers['content-type']).toMatch(/^application\/json/);
+      // An error, not the file: none of the file's headers.
+      expect(res.headers['content-disposition']).toBeUndefined();
+      expect(res.headers.etag).toBeUndefined();
       expect(res.json()).toEqual(error(416, 'Range Not Satisfiable', 'Plage demandée non satisfaisable'));
     }
   });
