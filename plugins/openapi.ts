@@ -45,11 +45,22 @@ const TAGS = [
   },
   {
     name: 'ptitspas-enfants',
-    description: 'PtitsPas : les enfants ; un parent ne voit que les siens et ceux de son co-parent',
+    description:
+      'PtitsPas : les enfants ; un parent ne voit que les siens et ceux de son co-parent, une assistante maternelle ceux de ses contrats signés en cours',
   },
   {
     name: 'ptitspas-assistantes-maternelles',
     description: 'PtitsPas : les assistantes maternelles, leur agrément, leurs places ; NIR chiffré au repos',
+  },
+  {
+    name: 'ptitspas-uploads',
+    description:
+      'PtitsPas : les fichiers déposés (PDF, JPEG, PNG, WebP, 10 Mo au plus), type lu dans le contenu ; contenu avec ETag et Range',
+  },
+  {
+    name: 'ptitspas-dossiers',
+    description:
+      'PtitsPas : le dossier d’inscription de chaque enfant (brouillon, soumis, valide, à compléter), ses pièces et son historique',
   },
 ];
 

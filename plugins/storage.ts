@@ -10,7 +10,9 @@ declare module 'fastify' {
 
 export default fp<{ settings: StorageSettings }>(
   async (app, { settings }) => {
-    const storage = await createStorage(settings);
+    const storage = await createStorage(settings, (removed) =>
+      app.log.info({ removed }, 'removed uploads left unfinished by a stopped process'),
+    );
     app.decorate('storage', storage);
     // After every request has drained: no write is in progress by then.
     app.addHook('onClose', () => storage.close());

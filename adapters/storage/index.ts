@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { localBackend } from './local.js';
+import type { AbandonedReport } from './process-dirs.js';
 import { type S3Settings, s3Backend } from './s3.js';
 import type { ByteRange, ListedObject, StorageBackend, StoredBytes } from './types.js';
 
@@ -92,7 +93,15 @@ export class Storage {
   }
 }
 
-export async function createStorage(settings: StorageSettings): Promise<Storage> {
-  const backend = settings.backend === 's3' ? await s3Backend(settings) : await localBackend(settings.root);
+/**
+ * The storage `settings` name. Opening it removes what writes killed processes left half-done
+ * (`abandoned` is told their directories).
+ */
+export async function createStorage(
+  settings: StorageSettings,
+  abandoned: AbandonedReport = () => {},
+): Promise<Storage> {
+  const backend =
+    settings.backend === 's3' ? await s3Backend(settings, abandoned) : await localBackend(settings.root, abandoned);
   return new Storage(backend);
 }

@@ -4,7 +4,7 @@ import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { deadProcessDir, processDir } from './process-dirs.js';
+import { type AbandonedReport, deadProcessDir, processDir } from './process-dirs.js';
 import { type ByteRange, checkKey, type ListedObject, type StorageBackend, TEMP_PREFIX } from './types.js';
 
 // Medical files, children's records and avatars: readable by the server's own user only.
@@ -21,10 +21,11 @@ const instanceTemp = () => `${TEMP_PREFIX}${processDir()}`;
  * process's temporary directory, then is renamed into place: readers never see half a file, and
  * what a killed process left half-written is removed at the next start.
  */
-export async function localBackend(root: string): Promise<StorageBackend> {
+export async function localBackend(root: string, abandoned: AbandonedReport): Promise<StorageBackend> {
   await mkdir(root, { recursive: true, mode: DIR_MODE });
   await chmod(root, DIR_MODE);
-  await removeAbandonedWrites(root);
+  const removed = await removeAbandonedWrites(root);
+  if (removed.length > 0) abandoned(removed);
   const temp = path.join(root, instanceTemp());
   const resolve = (key: string) => path.join(root, checkKey(key));
 
@@ -104,17 +105,22 @@ async function* walk(root: string, dir: string, prefix: string): AsyncGenerator<
  * Removes writes left half-done by processes that are gone: this host's temporary directories
  * whose process is dead, and anything else under `tmp/` a day old.
  */
-async function removeAbandonedWrites(root: string): Promise<void> {
+async function removeAbandonedWrites(root: string): Promise<string[]> {
+  const removed: string[] = [];
   let entries: Dirent[];
   try {
     entries = await readdir(path.join(root, TEMP_PREFIX), { withFileTypes: true });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return removed;
     throw err;
   }
   for (const entry of entries) {
     const full = path.join(root, TEMP_PREFIX, entry.name);
     const abandoned = deadProcessDir(entry.name) ?? Date.now() - (await stat(full)).mtimeMs > FOREIGN_TEMP_MAX_AGE_MS;
-    if (abandoned) await rm(full, { recursive: true, force: true });
+    if (abandoned) {
+      await rm(full, { recursive: true, force: true });
+      removed.push(entry.name);
+    }
   }
+  return removed;
 }

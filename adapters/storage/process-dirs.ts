@@ -6,6 +6,9 @@ import { hostname } from 'node:os';
  */
 const hostTag = () => hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 
+/** Told the names of the directories of writes left unfinished by dead processes, once removed. */
+export type AbandonedReport = (removed: string[]) => void;
+
 /** The directory name of this process's writes in progress. */
 export const processDir = () => `${hostTag()}-${process.pid}`;
 

@@ -14,7 +14,7 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { deadProcessDir, processDir } from './process-dirs.js';
+import { type AbandonedReport, deadProcessDir, processDir } from './process-dirs.js';
 import { checkKey, type StorageBackend } from './types.js';
 
 export interface S3Settings {
@@ -40,7 +40,7 @@ const PUT_ATTEMPTS = 3;
  * local file first, for PutObject needs the length up front; one PutObject is atomic, so readers
  * never see half an object and a failed write leaves nothing under its key.
  */
-export async function s3Backend(settings: S3Settings): Promise<StorageBackend> {
+export async function s3Backend(settings: S3Settings, abandoned: AbandonedReport = () => {}): Promise<StorageBackend> {
   const { bucket: Bucket, accessKeyId, secretAccessKey } = settings;
   const client = new S3Client({
     endpoint: settings.endpoint,
@@ -67,7 +67,8 @@ export async function s3Backend(settings: S3Settings): Promise<StorageBackend> {
   }
   // Not chmod: spoolDir may be a shared directory; this process's own one is created 0700.
   await mkdir(settings.spoolDir, { recursive: true, mode: DIR_MODE });
-  await removeAbandonedSpools(settings.spoolDir);
+  const removed = await removeAbandonedSpools(settings.spoolDir);
+  if (removed.length > 0) abandoned(removed);
   const spool = path.join(settings.spoolDir, processDir());
 
   const size = async (Key: string) => {
@@ -153,8 +154,12 @@ function errorName(err: unknown): string | undefined {
 }
 
 /** Removes the spool directories of this host's processes that are gone (killed mid-write). */
-async function removeAbandonedSpools(dir: string): Promise<void> {
+async function removeAbandonedSpools(dir: string): Promise<string[]> {
+  const removed: string[] = [];
   for (const entry of await readdir(dir)) {
-    if (deadProcessDir(entry)) await rm(path.join(dir, entry), { recursive: true, force: true });
+    if (!deadProcessDir(entry)) continue;
+    await rm(path.join(dir, entry), { recursive: true, force: true });
+    removed.push(entry);
   }
+  return removed;
 }

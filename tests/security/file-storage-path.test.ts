@@ -8,7 +8,7 @@ import { testDb } from '../helpers/database.js';
 import { multipart } from '../helpers/multipart.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
 
-// Where a file lies in storage (`org_{id}/YYYY/MM/{uuid}.{ext}`) is the server's business: it
+// Where a file lies in storage (`org_{id}/YYYY/MM/{uuid}`) is the server's business: it
 // told every client the organization's internal id and the storage layout (issue 21, item 10b).
 // The column stays; no answer shows it.
 
@@ -132,7 +132,7 @@ describe('issue 21 item 10b: no answer shows where a file is stored', () => {
     expect(Object.keys(file).sort()).toEqual(FILE_KEYS);
     expect(file).not.toHaveProperty('path');
     const { rows } = await owner.pool.query('select path from medreport.files where uuid = $1', [file.uuid]);
-    expect(rows[0].path).toMatch(new RegExp(`^org_${fx.organization.id}/\\d{4}/\\d{2}/${file.uuid}\\.pdf$`));
+    expect(rows[0].path).toMatch(new RegExp(`^org_${fx.organization.id}/\\d{4}/\\d{2}/${file.uuid}$`));
   });
 
   it('GET /api/sync/changes shows files without their path, in a snapshot and from the feed', async () => {
