@@ -218,30 +218,25 @@ function rssMb(pid: number): number {
  */
 async function concurrentUploads(api: string, token: string, server: ChildProcess) {
   const { body, type } = uploadBody(10 * MB - 1024);
+  const agent = new http.Agent({ keepAlive: false, maxSockets: 20 });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': type, 'content-length': body.length };
   const before = rssMb(server.pid!);
   let peak = before;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(server.pid!));
   }, 20);
-  const statuses = await Promise.all(
-    Array.from({ length: 20 }, async () => {
-      const res = await fetch(`${api}/api/v1/uploads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': type },
-        body,
-      });
-      await res.arrayBuffer();
-      return res.status;
-    }),
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => exchange(`${api}/api/v1/uploads`, { method: 'POST', agent, headers }, body)),
   );
   clearInterval(sampler);
-  return { growthMb: peak - before, created: statuses.filter((s) => s === 201).length };
+  agent.destroy();
+  return { beforeMb: before, growthMb: peak - before, created: answers.filter((a) => a.status === 201).length };
 }
 
 export interface UploadRun {
   local: { api: Throughput; bare: Throughput };
   s3: { api: Throughput; bare: Throughput };
-  concurrent: { growthMb: number; created: number };
+  concurrent: { beforeMb: number; growthMb: number; created: number };
 }
 
 /** An S3-compatible server in this process (s3rver), for the bench's S3 runs. */

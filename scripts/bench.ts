@@ -663,7 +663,8 @@ function report(
       row('local directory', uploads.local),
       row('S3 (s3rver in the bench process)', uploads.s3),
       '',
-      `20 concurrent 10 MB uploads: ${uploads.concurrent.created} created, server RSS grew **${f(uploads.concurrent.growthMb, 1)} MB** at its peak.`,
+      `20 concurrent 10 MB uploads: ${uploads.concurrent.created} created; the server's RSS (an upper bound of its heap) grew ` +
+        `**${f(uploads.concurrent.growthMb, 1)} MB** at its peak, from ${f(uploads.concurrent.beforeMb)} MB.`,
     );
   }
   if (storm)
