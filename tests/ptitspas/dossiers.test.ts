@@ -267,6 +267,14 @@ describe('GET and PUT /dossiers/:id_enfant', () => {
     expect((await call('GET', `/dossiers/${id}`, parent)).json()).toEqual(stored);
   });
 
+  it('reads a piece named twice in different cases as one piece', async () => {
+    const id = await newChild(parent);
+    const carnet = await uploaded(app, parent, { idEnfant: id });
+    const res = await call('PUT', `/dossiers/${id}`, parent, completeDossier([carnet.toUpperCase(), carnet]));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().pieces).toEqual([carnet]);
+  });
+
   it('answers 404 to a parent of another family and 403 to a childminder, and creates nothing', async () => {
     const id = await newChild(parent);
     const hidden = await call('PUT', `/dossiers/${id}`, stranger, completeDossier());

@@ -60,9 +60,11 @@ export async function saveDossier(
   idEnfant: string,
   body: DossierBody,
 ): Promise<Dossier> {
+  // Ids are case-insensitive: `uniqueItems` let "A…" and "a…" through, they are one piece.
+  const pieces = [...new Set(body.pieces.map((id) => id.toLowerCase()))];
   await db.transaction().execute(async (trx) => {
     await lockEnfant(trx, caller, idEnfant);
-    await checkPieces(trx, idEnfant, body.pieces);
+    await checkPieces(trx, idEnfant, pieces);
     const parts = {
       responsables: JSON.stringify(body.responsables.map((r) => ({ ...r, email: r.email ?? null }))),
       contacts_urgence: JSON.stringify(body.contacts_urgence),
@@ -94,29 +96,28 @@ export async function saveDossier(
         .execute();
     }
     await trx.deleteFrom('ptitspas.dossiers_pieces').where('id_enfant', '=', idEnfant).execute();
-    if (body.pieces.length > 0) {
+    if (pieces.length > 0) {
       await trx
         .insertInto('ptitspas.dossiers_pieces')
-        .values(body.pieces.map((id, position) => ({ id_enfant: idEnfant, id_upload: id.toLowerCase(), position })))
+        .values(pieces.map((id, position) => ({ id_enfant: idEnfant, id_upload: id, position })))
         .execute();
     }
   });
   return getDossier(db, caller, idEnfant);
 }
 
-/** Pieces are uploads of this child, each once (400 naming the first that is not). */
+/** Pieces (lower-case ids) are uploads of this child (400 naming the first that is not). */
 async function checkPieces(trx: Kysely<Database>, idEnfant: string, pieces: readonly string[]) {
   if (pieces.length === 0) return;
-  const ids = pieces.map((id) => id.toLowerCase());
   const found = await trx
     .selectFrom('ptitspas.uploads')
     .select('id')
-    .where('id', 'in', ids)
+    .where('id', 'in', pieces)
     .where('id_enfant', '=', idEnfant)
     .forKeyShare()
     .execute();
   const ofThisChild = new Set(found.map((r) => r.id));
-  const other = ids.find((id) => !ofThisChild.has(id));
+  const other = pieces.find((id) => !ofThisChild.has(id));
   if (other) {
     throw new Invalid(`La pièce ${other} n'est pas un fichier de cet enfant`, {
       pieces: [`${other} n'est pas un fichier de cet enfant.`],
