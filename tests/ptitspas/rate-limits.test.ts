@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
+import { postUpload } from '../helpers/ptitspas-files.js';
 import { uniqueEmail } from '../helpers/users.js';
 
 // Counters live in the app: each address below is used by one test only.
@@ -49,6 +50,18 @@ describe('PtitsPas rate limits', () => {
       });
     for (let i = 1; i <= 10; i++) expect((await login()).statusCode).toBe(401);
     expectLimited(await login());
+  });
+
+  it('60 uploads an hour per account (storage is shared by everyone); another account still uploads', async () => {
+    const admin = await ptitspasSuperAdmin(app);
+    const parent = await ptitspasAccount(app, admin, 'parent');
+    for (let i = 1; i <= 60; i++) expect((await postUpload(app, parent)).statusCode).toBe(201);
+    expectLimited(await postUpload(app, parent));
+    expect((await postUpload(app, admin)).statusCode).toBe(201);
+    const { rows } = await app.pool.query('select count(*)::int as n from ptitspas.uploads where id_auteur = $1', [
+      parent.id,
+    ]);
+    expect(rows[0].n).toBe(60);
   });
 
   it('RATE_LIMITS=off lifts them', async () => {
