@@ -35,13 +35,11 @@ async function stall(ms: number) {
 }
 
 describe('load shedding (@fastify/under-pressure)', () => {
-  it('answers at once after a slow start, and while the event loop keeps up', async () => {
+  it('answers at once after a slow start: the seconds spent starting are not load', async () => {
     expect((await app.inject('/api/thing')).statusCode).toBe(200);
     const ready = await app.inject('/ready');
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', database: 'up', load: 'normal' });
-    await sleep(300);
-    expect((await app.inject('/api/thing')).statusCode).toBe(200);
   });
 
   it('refuses with 503, Retry-After and the API shape while the loop lags, but still answers /health', async () => {
