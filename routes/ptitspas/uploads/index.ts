@@ -101,10 +101,9 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { upload, read } = await openUpload(app.systemDb, app.storage, request.ptitspasUser, request.params.id);
       const etag = `"${upload.sha256}"`;
+      const notModified = etagMatches(request.headers['if-none-match'], etag);
       // Before any header of the file: a range past its end is answered as an error, not as the file.
-      const range = etagMatches(request.headers['if-none-match'], etag)
-        ? undefined
-        : requestedRange(request.headers.range, upload.taille);
+      const range = notModified ? undefined : requestedRange(request.headers.range, upload.taille);
       reply
         .type(upload.type_mime)
         .header('etag', etag)
@@ -112,7 +111,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .header('cache-control', 'private, no-cache')
         .header('content-disposition', attachment(upload.nom))
         .header('x-content-type-options', 'nosniff');
-      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      if (notModified) return reply.code(304).send(null);
       const bytes = await read(range);
       if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.size}`);
       const length = range ? range.end - range.start + 1 : bytes.size;
