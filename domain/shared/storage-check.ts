@@ -45,6 +45,8 @@ interface Source {
     after: string | undefined,
     limit: number,
   ): Promise<{ references: StorageReference[]; last?: string }>;
+  /** Which of `keys` (all under `prefix`) a row of this table references now. */
+  among(db: Kysely<Database>, keys: string[]): Promise<string[]>;
 }
 
 /**
@@ -78,6 +80,9 @@ const SOURCES: Source[] = [
         last: last && JSON.stringify([Number(last.organization_id), last.uuid]),
       };
     },
+    // medreport.files.path has no index: a scan per batch of keys.
+    among: async (db, keys) =>
+      (await db.selectFrom('medreport.files').select('path').where('path', 'in', keys).execute()).map((r) => r.path),
   },
   {
     // The column holds the name; the object is `avatars/<name>`. Keyset on the name itself, which
@@ -98,6 +103,11 @@ const SOURCES: Source[] = [
         last: rows.at(-1)?.avatar ?? undefined,
       };
     },
+    async among(db, keys) {
+      const names = keys.map((k) => k.slice('avatars/'.length));
+      const rows = await db.selectFrom('medreport.users').select('avatar').where('avatar', 'in', names).execute();
+      return rows.map((r) => `avatars/${r.avatar}`);
+    },
   },
   {
     table: 'ptitspas.uploads',
@@ -111,6 +121,8 @@ const SOURCES: Source[] = [
         last: rows.at(-1)?.id,
       };
     },
+    among: async (db, keys) =>
+      (await db.selectFrom('ptitspas.uploads').select('cle').where('cle', 'in', keys).execute()).map((r) => r.cle),
   },
 ];
 
@@ -243,15 +255,13 @@ export async function fixStorage(db: Kysely<Database>, storage: Storage, report:
   return result;
 }
 
-/** Which of `keys` a row references now (medreport.files.path has no index: a scan per batch). */
+/** Which of `keys` a row references now, each asked of the table whose prefix it has. */
 async function referencedAmong(db: Kysely<Database>, keys: string[]): Promise<Set<string>> {
-  const avatars = keys.filter((k) => k.startsWith('avatars/')).map((k) => k.slice('avatars/'.length));
-  const [files, users, uploads] = await Promise.all([
-    db.selectFrom('medreport.files').select('path as key').where('path', 'in', keys).execute(),
-    avatars.length
-      ? db.selectFrom('medreport.users').select('avatar as key').where('avatar', 'in', avatars).execute()
-      : [],
-    db.selectFrom('ptitspas.uploads').select('cle as key').where('cle', 'in', keys).execute(),
-  ]);
-  return new Set([...files.map((r) => r.key), ...users.map((r) => `avatars/${r.key}`), ...uploads.map((r) => r.key)]);
+  const found = await Promise.all(
+    SOURCES.map((source) => {
+      const mine = keys.filter((key) => key.startsWith(source.prefix));
+      return mine.length > 0 ? source.among(db, mine) : [];
+    }),
+  );
+  return new Set(found.flat());
 }
