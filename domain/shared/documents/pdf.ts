@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Transform } from 'node:stream';
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
+
+/**
+ * The one way either API renders a document (docs/documents.md): A4, DejaVu fonts embedded
+ * (French accents, œ, €, « »), PDF/A-2b metadata, a verification code as text and as a QR code.
+ * Rendering is pure: the same data and creation date give the same bytes.
+ */
+
+const require = createRequire(import.meta.url);
+const fontFile = (name: string) => readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`));
+/** Read once when the module loads; each document embeds the subset of glyphs it uses. */
+const FONTS = { regular: fontFile('DejaVuSans.ttf'), bold: fontFile('DejaVuSans-Bold.ttf') };
+
+export type Pdf = PDFKit.PDFDocument;
+
+export interface DocumentInfo {
+  title: string;
+  author: string;
+  subject: string;
+  /** Defaults to now: the only thing that differs between two renderings of the same data. */
+  creationDate?: Date;
+}
+
+/** Where a reader checks the document: the code printed on it and the public URL of its route. */
+export interface Verification {
+  code: string;
+  url: string;
+}
+
+/** What a rendered document's bytes were: told once the last byte has been produced. */
+export interface Issued {
+  sha256: string;
+  size: number;
+}
+
+const MARGIN = 50;
+
+/**
+ * Renders a document as a stream: `draw` lays it out on a fresh A4 document, the bytes flow as
+ * pdfkit produces them. `onIssued` (optional) runs with the digest of the whole document before its
+ * last bytes leave, so a client holding the complete file can always verify it; if it fails, the
+ * stream fails and no complete copy is handed out.
+ */
+export function renderPdf(info: DocumentInfo, draw: (doc: Pdf) => void, onIssued?: (issued: Issued) => Promise<void>) {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    subset: 'PDF/A-2b',
+    pdfVersion: '1.7',
+    font: null as unknown as string,
+    lang: 'fr-FR',
+    displayTitle: true,
+    info: {
+      Title: info.title,
+      Author: info.author,
+      Subject: info.subject,
+      Creator: 'MedReport / PtitsPas',
+      Producer: 'pdfkit',
+      CreationDate: info.creationDate ?? new Date(),
+    },
+  });
+  doc.registerFont('regular', FONTS.regular);
+  doc.registerFont('bold', FONTS.bold);
+  doc.font('regular').fontSize(10);
+
+  const hash = createHash('sha256');
+  let size = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (!onIssued) return callback();
+      onIssued({ sha256: hash.digest('hex'), size }).then(() => callback(), callback);
+    },
+  });
+  doc.pipe(out);
+  draw(doc);
+  doc.end();
+  return out;
+}
+
+/** The document's title, in bold, with a line under it. */
+export function heading(doc: Pdf, text: string, subtitle?: string) {
+  doc.font('bold').fontSize(16).text(text, { align: 'left' });
+  if (subtitle) doc.font('regular').fontSize(9).fillColor('#555555').text(subtitle).fillColor('black');
+  const y = doc.y + 4;
+  doc.moveTo(MARGIN, y).lineTo(doc.page.width - MARGIN, y).lineWidth(0.5).stroke();
+  doc.y = y + 8;
+  doc.font('regular').fontSize(10);
+}
+
+/** A section title. */
+export function section(doc: Pdf, text: string) {
+  doc.moveDown(0.6).font('bold').fontSize(11).text(text).font('regular').fontSize(10).moveDown(0.2);
+}
+
+/** Label: value lines; a null value prints as « — ». */
+export function fields(doc: Pdf, rows: ReadonlyArray<readonly [string, string | null]>) {
+  for (const [label, value] of rows) {
+    doc.font('bold').text(`${label} : `, { continued: true }).font('regular').text(value ?? '—');
+  }
+}
+
+/** A plain paragraph. */
+export function paragraph(doc: Pdf, text: string) {
+  doc.font('regular').fontSize(10).text(text, { align: 'justify' });
+}
+
+/** A table with fixed column widths (points); the first row is the header. */
+export function table(doc: Pdf, widths: readonly number[], rows: ReadonlyArray<readonly string[]>) {
+  const x0 = MARGIN;
+  for (const [index, row] of rows.entries()) {
+    const y = doc.y;
+    let x = x0;
+    let bottom = y;
+    doc.font(index === 0 ? 'bold' : 'regular');
+    for (const [column, cell] of row.entries()) {
+      const width = widths[column]!;
+      doc.text(cell, x + 2, y + 2, { width: width - 4 });
+      bottom = Math.max(bottom, doc.y + 2);
+      x += width;
+    }
+    doc.rect(x0, y, x - x0, bottom - y).lineWidth(0.5).stroke();
+    doc.x = x0;
+    doc.y = bottom;
+  }
+  doc.font('regular');
+}
+
+/** « BROUILLON » across the current page, for a document that is not final. */
+export function draftMark(doc: Pdf) {
+  const { width, height } = doc.page;
+  const { x, y } = doc;
+  doc.save();
+  doc.rotate(-35, { origin: [width / 2, height / 2] });
+  doc.font('bold').fontSize(90).fillColor('#cc0000').fillOpacity(0.15);
+  doc.text('BROUILLON', 0, height / 2 - 45, { width, align: 'center', lineBreak: false });
+  doc.restore();
+  doc.fillColor('black').fillOpacity(1).font('regular').fontSize(10);
+  Object.assign(doc, { x, y });
+}
+
+/**
+ * The verification block at the bottom of the last page: the QR code of `url` (drawn as vector
+ * squares, so no image and no randomness), the code in clear and the URL, for a reader without a
+ * camera.
+ */
+export function verificationBlock(doc: Pdf, { code, url }: Verification) {
+  const qr = QRCode.create(url, { errorCorrectionLevel: 'M' });
+  const modules = qr.modules.size;
+  const side = 80;
+  const cell = side / modules;
+  if (doc.y + side + 20 > doc.page.height - MARGIN) doc.addPage();
+  const top = doc.page.height - MARGIN - side;
+  const left = MARGIN;
+  doc.save().fillColor('black');
+  for (let row = 0; row < modules; row++) {
+    for (let column = 0; column < modules; column++) {
+      if (qr.modules.get(row, column)) doc.rect(left + column * cell, top + row * cell, cell, cell);
+    }
+  }
+  doc.fill().restore();
+  const textLeft = left + side + 12;
+  const width = doc.page.width - MARGIN - textLeft;
+  doc.font('bold').fontSize(10).text('Vérification du document', textLeft, top + 8, { width });
+  doc.font('regular').fontSize(9).text(`Code : ${code}`, { width });
+  doc.text(url, { width, link: url });
+  doc.font('regular').fontSize(10);
+  doc.x = MARGIN;
+}
+
+/** A date (YYYY-MM-DD or a Date) as « 5 décembre 2026 ». */
+export function frenchDate(value: string | Date): string {
+  const date = typeof value === 'string' ? new Date(`${value.slice(0, 10)}T12:00:00Z`) : value;
+  return new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Paris' })
+    .format(date)
+    .replace(/^1 /, '1er ');
+}
+
+/** Euros (a number or cents) as « 1 234,56 € ». */
+export function euros(value: number, { cents = false } = {}): string {
+  const amount = cents ? value / 100 : value;
+  return new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(amount).replace(/\u202f|\u00a0/g, ' ');
+}
