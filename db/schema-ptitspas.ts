@@ -165,6 +165,48 @@ export interface NotificationsTable {
   lue_le: NullableTimestamp;
 }
 
+type ContratStatut = 'brouillon' | 'propose' | 'signe' | 'termine';
+type VersementCongesPayes = 'juin' | 'prise_principale' | 'au_fur_et_a_mesure';
+
+/** Money in integer cents, hours in integer hundredths (domain/ptitspas/contrats/model.ts shows them). */
+export interface ContratsTable {
+  id: string;
+  statut: Generated<ContratStatut>;
+  id_enfant: string;
+  id_parent_employeur: string;
+  id_assistante_maternelle: string;
+  id_auteur: string;
+  type_contrat: 'cdi' | 'cdd';
+  date_debut: DateOnly;
+  date_fin: DateOnly | null;
+  periode_essai_jours: number | null;
+  annee_complete: boolean;
+  semaines_programmees: number;
+  versement_conges_payes: VersementCongesPayes | null;
+  /** `[{ jour, debut, fin }]` (domain/ptitspas/contrats/pay.ts, Creneau). */
+  planning: ColumnType<unknown, string, string>;
+  taux_horaire_centimes: number;
+  majoration_heures_majorees: number | null;
+  indemnite_entretien_centimes: number;
+  indemnite_repas_centimes: number | null;
+  jour_paiement: number;
+  lieu_accueil: string;
+  heures_hebdo_centiemes: number;
+  heures_mensualisees_centiemes: number;
+  heures_majorees_hebdo_centiemes: number;
+  salaire_mensuel_centimes: number;
+  /** `[{ par, role, le }]`, in the order they were given. */
+  signatures: ColumnType<unknown, string | undefined, unknown>;
+  code_verification: string;
+  signe_le: NullableTimestamp;
+  /** Where the signed document is in storage, and its SHA-256: never in an answer. */
+  document_cle: string | null;
+  document_sha256: string | null;
+  motif_fin: string | null;
+  cree_le: CreatedAt;
+  modifie_le: CreatedAt;
+}
+
 /** The PtitsPas tables, keyed `schema.table`. */
 export interface PtitsPasTables {
   'ptitspas.utilisateurs': UtilisateursTable;
@@ -180,4 +222,5 @@ export interface PtitsPasTables {
   'ptitspas.dossiers': DossiersTable;
   'ptitspas.dossiers_pieces': DossiersPiecesTable;
   'ptitspas.notifications': NotificationsTable;
+  'ptitspas.contrats': ContratsTable;
 }

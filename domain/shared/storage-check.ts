@@ -124,6 +124,28 @@ const SOURCES: Source[] = [
     among: async (db, keys) =>
       (await db.selectFrom('ptitspas.uploads').select('cle').where('cle', 'in', keys).execute()).map((r) => r.cle),
   },
+  {
+    table: 'ptitspas.contrats',
+    prefix: 'ptitspas/contrats/',
+    async page(db, after, limit) {
+      let query = db
+        .selectFrom('ptitspas.contrats')
+        .select(['id', 'document_cle'])
+        .where('document_cle', 'is not', null)
+        .orderBy('id')
+        .limit(limit);
+      if (after !== undefined) query = query.where('id', '>', after);
+      const rows = await query.execute();
+      return {
+        references: rows.map((r) => ({ table: 'ptitspas.contrats', id: r.id, key: r.document_cle! })),
+        last: rows.at(-1)?.id,
+      };
+    },
+    among: async (db, keys) =>
+      (await db.selectFrom('ptitspas.contrats').select('document_cle').where('document_cle', 'in', keys).execute()).map(
+        (r) => r.document_cle!,
+      ),
+  },
 ];
 
 /** The prefixes listed: every source's, and the backends' unfinished writes. */

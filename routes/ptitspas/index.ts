@@ -5,6 +5,8 @@ import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
 import { AssistanteMaternelle, AssistanteMaternelleSummary } from './assistantes-maternelles/schemas.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
 import { LoginResponse, Me, Registered, TokenPair } from './auth/schemas.js';
+import { contratRoutes, verificationRoutes } from './contrats/index.js';
+import { Contrat } from './contrats/schemas.js';
 import dossierRoutes from './dossiers/index.js';
 import { Dossier } from './dossiers/schemas.js';
 import enfantRoutes from './enfants/index.js';
@@ -46,6 +48,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     AssistanteMaternelleSummary,
     Upload,
     Dossier,
+    Contrat,
   ]) {
     app.addSchema(schema);
   }
@@ -54,6 +57,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     scope.addHook('onRequest', scope.limit('ptitspas-public', { ...PER_MINUTE, per: 'ip' }));
     await scope.register(rootRoutes);
     await scope.register(publicAuthRoutes);
+    await scope.register(verificationRoutes);
   });
 
   await app.register(async function authenticatedScope(scope) {
@@ -69,6 +73,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(assistanteMaternelleRoutes);
     await scope.register(uploadRoutes);
     await scope.register(dossierRoutes);
+    await scope.register(contratRoutes);
   });
 };
 

@@ -12,6 +12,7 @@ import {
   ptitspasSuperAdmin,
   uniqueAgrement,
 } from './ptitspas.js';
+import { contratIn, contratTerms, parisToday } from './ptitspas-contrats.js';
 import { childWithDossier, completeDossier, PDF, uploaded } from './ptitspas-files.js';
 import { createOrganization, type Member, type TenantFixture } from './tenants.js';
 import { bearer, createPlatformAdmin, PASSWORD, registerUser, registration, uniqueEmail } from './users.js';
@@ -71,6 +72,10 @@ export interface RecipeFixture {
     upload(): Promise<string>;
     /** A new child of `parent` whose complete dossier is in that state. */
     dossier(statut: 'brouillon' | 'soumis'): Promise<string>;
+    /** A contract of `parent` for a new child with a new childminder, in that state. */
+    contrat(
+      statut: 'brouillon' | 'propose' | 'signe',
+    ): Promise<{ id: string; code_verification: string; assistante: PtitsPasAccount }>;
   };
 }
 
@@ -158,6 +163,12 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
       },
       upload: async () => uploaded(app, parent, { idEnfant: await fx.ptitspas.enfant() }),
       dossier: (statut) => childWithDossier(app, parent, statut),
+      async contrat(statut) {
+        // A childminder of its own: signed contracts take her places, and recipes run many times.
+        const assistante = await fx.ptitspas.account('assistante_maternelle');
+        const idEnfant = await fx.ptitspas.enfant();
+        return { ...(await contratIn(app, { parent, assistante, idEnfant }, statut)), assistante };
+      },
     },
   };
   return fx;
@@ -201,6 +212,12 @@ const dossierUrl =
   (statut: 'brouillon' | 'soumis', suffix = '') =>
   async (fx: RecipeFixture) =>
     `/api/v1/dossiers/${await fx.ptitspas.dossier(statut)}${suffix}`;
+const contratUrl =
+  (statut: 'brouillon' | 'propose' | 'signe', suffix = '') =>
+  async (fx: RecipeFixture) =>
+    `/api/v1/contrats/${(await fx.ptitspas.contrat(statut)).id}${suffix}`;
+/** The proposed contract a signing recipe's caller (its childminder) signs. */
+let toSign: { id: string; assistante: PtitsPasAccount } | undefined;
 /** What a dossier step changes: its state and history (and the notifications it writes). */
 const DOSSIER_STEP = ['dossiers.statut', 'dossiers.historique'];
 /** A valid NIR: 13 digits and their key. */
@@ -514,6 +531,52 @@ export const RECIPES: Record<string, Recipe> = {
     body: () => ({ commentaire: 'Il manque l’attestation d’assurance' }),
     changes: DOSSIER_STEP,
   },
+  'POST /api/v1/contrats': {
+    as: superAdmin,
+    body: async (fx) => ({
+      ...contratTerms(await fx.ptitspas.enfant(), (await fx.ptitspas.account('assistante_maternelle')).id),
+      id_parent_employeur: fx.ptitspas.parent.id,
+    }),
+  },
+  'GET /api/v1/contrats': {
+    as: superAdmin,
+    query: { page: '1', limit: '5', sort: '-date_debut', statut: 'brouillon' },
+  },
+  'GET /api/v1/contrats/:id': { as: superAdmin, url: contratUrl('brouillon') },
+  'GET /api/v1/contrats/:id/pdf': { as: superAdmin, url: contratUrl('brouillon', '/pdf') },
+  'PATCH /api/v1/contrats/:id': {
+    as: superAdmin,
+    url: contratUrl('brouillon'),
+    body: () => ({ taux_horaire_brut: 4.5, jour_paiement: 10 }),
+    changes: ['contrats.modifie_le'],
+  },
+  'PATCH /api/v1/contrats/:id/proposer': {
+    as: superAdmin,
+    url: contratUrl('brouillon', '/proposer'),
+    changes: ['contrats.statut', 'contrats.modifie_le'],
+  },
+  'PATCH /api/v1/contrats/:id/signer': {
+    // Her signature, the first: the contract stays `propose` (the last one is in tests/ptitspas/contrats.test.ts).
+    as: async (fx) => {
+      toSign = await fx.ptitspas.contrat('propose');
+      return toSign.assistante.headers;
+    },
+    url: async (fx) => {
+      const { id } = toSign ?? (await fx.ptitspas.contrat('propose'));
+      toSign = undefined;
+      return `/api/v1/contrats/${id}/signer`;
+    },
+    changes: ['contrats.signatures', 'contrats.modifie_le'],
+  },
+  'PATCH /api/v1/contrats/:id/terminer': {
+    as: superAdmin,
+    url: contratUrl('signe', '/terminer'),
+    body: () => ({ date_fin: parisToday(), motif: 'Fin de l’accueil' }),
+    changes: ['contrats.statut', 'contrats.modifie_le', 'assistantes_maternelles.place_disponible'],
+  },
+  'GET /api/v1/verification/:code': {
+    url: async (fx) => `/api/v1/verification/${(await fx.ptitspas.contrat('brouillon')).code_verification}`,
+  },
   'DELETE /api/v1/assistantes-maternelles/:id': {
     as: superAdmin,
     url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
@@ -571,5 +634,6 @@ export const PUBLIC_ROUTES = {
     'POST /api/v1/auth/register',
     'POST /api/v1/auth/refresh',
     'POST /api/v1/auth/set-password',
+    'GET /api/v1/verification/:code',
   ]),
 };

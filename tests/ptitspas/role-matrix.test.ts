@@ -58,6 +58,16 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/dossiers/:id_enfant/soumettre': ['parent'],
   'PATCH /api/v1/dossiers/:id_enfant/valider': ['super_admin', 'administrateur', 'gestionnaire'],
   'PATCH /api/v1/dossiers/:id_enfant/completer': ['super_admin', 'administrateur', 'gestionnaire'],
+  // "Contrats": the recipes' contracts are the fixture parent's (the employer and author).
+  'POST /api/v1/contrats': ['super_admin', 'administrateur', 'gestionnaire', 'parent'],
+  'GET /api/v1/contrats': 'any',
+  'GET /api/v1/contrats/:id': 'any',
+  'PATCH /api/v1/contrats/:id': ['super_admin', 'administrateur', 'gestionnaire', 'parent'],
+  'PATCH /api/v1/contrats/:id/proposer': ['super_admin', 'administrateur', 'gestionnaire', 'parent'],
+  'PATCH /api/v1/contrats/:id/signer': ['parent', 'assistante_maternelle'],
+  'PATCH /api/v1/contrats/:id/terminer': 'any',
+  'GET /api/v1/contrats/:id/pdf': 'any',
+  'GET /api/v1/verification/:code': 'public',
 };
 
 // Roles the role guard lets through but to whom the recipe's object is not theirs: the rule of
@@ -69,6 +79,11 @@ const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
   'GET /api/v1/uploads/:id/contenu': ['assistante_maternelle'],
   'DELETE /api/v1/uploads/:id': ['assistante_maternelle'],
   'GET /api/v1/dossiers/:id_enfant': ['assistante_maternelle'],
+  // A childminder reads her own contracts only; the recipes' are another's.
+  'GET /api/v1/contrats/:id': ['assistante_maternelle'],
+  'GET /api/v1/contrats/:id/pdf': ['assistante_maternelle'],
+  'PATCH /api/v1/contrats/:id/signer': ['assistante_maternelle'],
+  'PATCH /api/v1/contrats/:id/terminer': ['assistante_maternelle'],
 };
 
 let app: App;

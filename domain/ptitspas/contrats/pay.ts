@@ -50,7 +50,7 @@ export function planningErrors(planning: readonly Creneau[]): string[] {
 }
 
 /** Minutes of care in the week. */
-const weeklyMinutes = (planning: readonly Creneau[]) =>
+export const weeklyMinutes = (planning: readonly Creneau[]) =>
   planning.reduce((sum, { debut, fin }) => sum + minutesOf(fin) - minutesOf(debut), 0);
 
 /** Minutes of care of the longest day (what the daily maintenance allowance is checked against). */

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import type { PtitsPasCaller } from '../caller.js';
 
@@ -57,11 +57,19 @@ function parentOf(eb: EnfantScope, parentId: string) {
 
 /**
  * `e` is under a contract of the childminder `id` in state `signe` whose period covers today
- * (Europe/Paris). Contracts do not exist yet, so no child is: the contracts work fills this in,
- * and every route naming a child follows.
+ * (Europe/Paris): signing gives her the child, ending the contract (`termine`) takes it back at once.
  */
-function underCurrentContract(eb: EnfantScope, _id: string) {
-  return eb.lit(false);
+function underCurrentContract(eb: EnfantScope, id: string) {
+  const today = sql<string>`(now() at time zone 'Europe/Paris')::date`;
+  return eb.exists(
+    eb
+      .selectFrom('ptitspas.contrats as c')
+      .whereRef('c.id_enfant', '=', 'e.id')
+      .where('c.id_assistante_maternelle', '=', id)
+      .where('c.statut', '=', 'signe')
+      .where('c.date_debut', '<=', today)
+      .where((w) => w.or([w('c.date_fin', 'is', null), w('c.date_fin', '>=', today)])),
+  );
 }
 
 /** The accounts that see the child `id` as its parents: whom its steps notify. */

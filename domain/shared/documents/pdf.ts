@@ -92,7 +92,11 @@ export function heading(doc: Pdf, text: string, subtitle?: string) {
   doc.font('bold').fontSize(16).text(text, { align: 'left' });
   if (subtitle) doc.font('regular').fontSize(9).fillColor('#555555').text(subtitle).fillColor('black');
   const y = doc.y + 4;
-  doc.moveTo(MARGIN, y).lineTo(doc.page.width - MARGIN, y).lineWidth(0.5).stroke();
+  doc
+    .moveTo(MARGIN, y)
+    .lineTo(doc.page.width - MARGIN, y)
+    .lineWidth(0.5)
+    .stroke();
   doc.y = y + 8;
   doc.font('regular').fontSize(10);
 }
@@ -105,7 +109,11 @@ export function section(doc: Pdf, text: string) {
 /** Label: value lines; a null value prints as « — ». */
 export function fields(doc: Pdf, rows: ReadonlyArray<readonly [string, string | null]>) {
   for (const [label, value] of rows) {
-    doc.font('bold').text(`${label} : `, { continued: true }).font('regular').text(value ?? '—');
+    doc
+      .font('bold')
+      .text(`${label} : `, { continued: true })
+      .font('regular')
+      .text(value ?? '—');
   }
 }
 
@@ -128,7 +136,10 @@ export function table(doc: Pdf, widths: readonly number[], rows: ReadonlyArray<r
       bottom = Math.max(bottom, doc.y + 2);
       x += width;
     }
-    doc.rect(x0, y, x - x0, bottom - y).lineWidth(0.5).stroke();
+    doc
+      .rect(x0, y, x - x0, bottom - y)
+      .lineWidth(0.5)
+      .stroke();
     doc.x = x0;
     doc.y = bottom;
   }
@@ -170,7 +181,10 @@ export function verificationBlock(doc: Pdf, { code, url }: Verification) {
   doc.fill().restore();
   const textLeft = left + side + 12;
   const width = doc.page.width - MARGIN - textLeft;
-  doc.font('bold').fontSize(10).text('Vérification du document', textLeft, top + 8, { width });
+  doc
+    .font('bold')
+    .fontSize(10)
+    .text('Vérification du document', textLeft, top + 8, { width });
   doc.font('regular').fontSize(9).text(`Code : ${code}`, { width });
   doc.text(url, { width, link: url });
   doc.font('regular').fontSize(10);
@@ -188,5 +202,7 @@ export function frenchDate(value: string | Date): string {
 /** Euros (a number or cents) as « 1 234,56 € ». */
 export function euros(value: number, { cents = false } = {}): string {
   const amount = cents ? value / 100 : value;
-  return new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }).format(amount).replace(/\u202f|\u00a0/g, ' ');
+  return new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' })
+    .format(amount)
+    .replace(/\u202f|\u00a0/g, ' ');
 }

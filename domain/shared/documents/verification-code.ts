@@ -17,11 +17,7 @@ export function newVerificationCode(): string {
  * 1) in its stored form, or undefined when it cannot be a code (a 404 without a query).
  */
 export function normalizeVerificationCode(input: string): string | undefined {
-  const code = input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const code = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return code.length === LENGTH && [...code].every((c) => ALPHABET.includes(c)) ? code : undefined;
 }
 
