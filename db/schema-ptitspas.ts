@@ -175,7 +175,8 @@ export interface ContratsTable {
   id_enfant: string;
   id_parent_employeur: string;
   id_assistante_maternelle: string;
-  id_auteur: string;
+  /** Null once the author's account is deleted. */
+  id_auteur: string | null;
   type_contrat: 'cdi' | 'cdd';
   date_debut: DateOnly;
   date_fin: DateOnly | null;

@@ -7,12 +7,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     create table ptitspas.contrats (
       id uuid primary key,
       statut text not null default 'brouillon' check (statut in ('brouillon', 'propose', 'signe', 'termine')),
-      -- A contract is an employment record: the child and its parties cannot disappear under it.
-      id_enfant uuid not null references ptitspas.enfants (id),
-      id_parent_employeur uuid not null references ptitspas.utilisateurs (id),
-      id_assistante_maternelle uuid not null references ptitspas.utilisateurs (id),
-      -- Who created it: with staff, who may change and propose it.
-      id_auteur uuid not null references ptitspas.utilisateurs (id),
+      -- A contract is an employment record: the child and its parties cannot be deleted under it
+      -- (the deletes answer 409, domain/ptitspas/contrats/rules.ts).
+      id_enfant uuid not null constraint contrats_enfant_fkey references ptitspas.enfants (id),
+      id_parent_employeur uuid not null constraint contrats_employeur_fkey references ptitspas.utilisateurs (id),
+      id_assistante_maternelle uuid not null constraint contrats_assistante_fkey references ptitspas.utilisateurs (id),
+      -- Who created it: with staff, who may change and propose it (staff alone once the account is gone).
+      id_auteur uuid references ptitspas.utilisateurs (id) on delete set null,
       type_contrat text not null check (type_contrat in ('cdi', 'cdd')),
       date_debut date not null,
       date_fin date check (date_fin >= date_debut),

@@ -498,3 +498,26 @@ describe('who reads contracts', () => {
     expect(res.json()).toEqual({ type: 'contrat', statut: 'brouillon', signe_le: null, sha256: null });
   });
 });
+
+describe('a contract is an employment record', () => {
+  it('deleting its child or one of its parties is 409 and deletes nothing; deleting its author leaves it to staff', async () => {
+    const idEnfant = await newChild(parent);
+    const author = await ptitspasAccount(app, admin, 'gestionnaire');
+    const contrat = await created(author, terms(idEnfant, { id_parent_employeur: parent.id }));
+    for (const url of [`/enfants/${idEnfant}`, `/users/${parent.id}`, `/assistantes-maternelles/${childminder.id}`]) {
+      const res = await call('DELETE', url, admin);
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(409);
+      expect(res.json().message).toContain('contrat');
+    }
+    expect((await call('GET', `/enfants/${idEnfant}`, parent)).statusCode).toBe(200);
+    const deleted = await call('DELETE', `/users/${author.id}`, admin);
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    const row = await owner.db
+      .selectFrom('ptitspas.contrats')
+      .select('id_auteur')
+      .where('id', '=', contrat.id)
+      .executeTakeFirstOrThrow();
+    expect(row.id_auteur).toBeNull();
+    await expectOk('PATCH', `/contrats/${contrat.id}/proposer`, gestionnaire);
+  });
+});

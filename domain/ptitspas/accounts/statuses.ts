@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole, PtitsPasStatut } from '../../../db/schema.js';
 import { Conflict, Forbidden, NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';
+import { refuseDeletingUnderContract } from '../contrats/rules.js';
 import { createSetPasswordToken } from './links.js';
 import { revokeUserFamilies } from './tokens.js';
 import { USER_NOT_FOUND } from './users.js';
@@ -104,9 +105,12 @@ export async function deleteUser(
   id: string,
   only?: { role: PtitsPasRole; missing: string },
 ) {
-  await db.transaction().execute(async (trx) => {
-    const user = await lockUser(trx, id, only);
-    assertMayManage(actor, user);
-    await trx.deleteFrom('ptitspas.utilisateurs').where('id', '=', user.id).execute();
-  });
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      const user = await lockUser(trx, id, only);
+      assertMayManage(actor, user);
+      await trx.deleteFrom('ptitspas.utilisateurs').where('id', '=', user.id).execute();
+    })
+    .catch(refuseDeletingUnderContract);
 }

@@ -1,4 +1,5 @@
-import { type FieldErrors, Invalid } from '../../errors.js';
+import { isForeignKeyViolation } from '../../../db/errors.js';
+import { Conflict, type FieldErrors, Invalid } from '../../errors.js';
 import { minimumEntretien, minimumEntretienDisplayed, minimumHourlyRate } from './minimums.js';
 import type { Terms } from './model.js';
 import { computePay, longestDayMinutes, type Pay, planningErrors, weeklyMinutes } from './pay.js';
@@ -133,4 +134,19 @@ export function assertEndDate(dateDebut: string, dateFin: string) {
       date_fin: ['La date de fin ne peut pas précéder la date de début du contrat.'],
     });
   }
+}
+
+/**
+ * A contract is an employment record, kept: deleting its child or one of its parties is refused
+ * by the foreign keys (migration 0016), and answered 409 here. Rethrows anything else.
+ */
+export function refuseDeletingUnderContract(err: unknown): never {
+  for (const constraint of ['contrats_enfant_fkey', 'contrats_employeur_fkey', 'contrats_assistante_fkey']) {
+    if (isForeignKeyViolation(err, constraint)) {
+      throw new Conflict(
+        'Des contrats le concernent : un contrat de travail est conservé, il ne peut pas être supprimé',
+      );
+    }
+  }
+  throw err;
 }

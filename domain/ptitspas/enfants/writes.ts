@@ -3,6 +3,7 @@ import type { Database } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';
+import { refuseDeletingUnderContract } from '../contrats/rules.js';
 import type { Enfant, EnfantChanges, NewEnfant } from './model.js';
 import { getEnfant } from './queries.js';
 import { checkEnfant, ENFANT_NOT_FOUND } from './rules.js';
@@ -82,15 +83,18 @@ export async function updateEnfant(
  * that no dossier write (which holds it FOR KEY SHARE) lists a piece again in between.
  */
 export async function deleteEnfant(db: Kysely<Database>, id: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const enfant = await trx
-      .selectFrom('ptitspas.enfants')
-      .select('id')
-      .where('id', '=', id)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!enfant) throw new NotFound(ENFANT_NOT_FOUND);
-    await trx.deleteFrom('ptitspas.dossiers_pieces').where('id_enfant', '=', id).execute();
-    await trx.deleteFrom('ptitspas.enfants').where('id', '=', id).execute();
-  });
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      const enfant = await trx
+        .selectFrom('ptitspas.enfants')
+        .select('id')
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!enfant) throw new NotFound(ENFANT_NOT_FOUND);
+      await trx.deleteFrom('ptitspas.dossiers_pieces').where('id_enfant', '=', id).execute();
+      await trx.deleteFrom('ptitspas.enfants').where('id', '=', id).execute();
+    })
+    .catch(refuseDeletingUnderContract);
 }

@@ -118,7 +118,7 @@ const assistanteMaternelleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Supprimer une assistante maternelle et son compte',
         security,
         params: UserIdParams,
-        response: { 200: Message, ...errors(400, 404) },
+        response: { 200: Message, ...errors(400, 404, 409) },
       },
     },
     async (request) => {

@@ -92,7 +92,7 @@ const enfantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Supprimer un enfant',
         security,
         params: UserIdParams,
-        response: { 200: Message, ...errors(400, 404) },
+        response: { 200: Message, ...errors(400, 404, 409) },
       },
     },
     async (request) => {

@@ -154,7 +154,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Supprimer un compte et ce qui n’appartient qu’à lui',
         security,
         params: UserIdParams,
-        response: { 200: Message, ...errors(400, 404) },
+        response: { 200: Message, ...errors(400, 404, 409) },
       },
     },
     async (request) => {
