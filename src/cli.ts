@@ -12,7 +12,14 @@ import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
-import { PTITSPAS_DEMO_DOMAIN, PTITSPAS_DEMO_GESTIONNAIRE, seedDemoDossiers } from '../domain/ptitspas/demo.js';
+import { contratDocuments } from '../domain/ptitspas/contrats/writes.js';
+import {
+  PTITSPAS_DEMO_ASSISTANTE,
+  PTITSPAS_DEMO_DOMAIN,
+  PTITSPAS_DEMO_GESTIONNAIRE,
+  seedDemoContrats,
+  seedDemoDossiers,
+} from '../domain/ptitspas/demo.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
 import { checkStorage, fixStorage, type StorageReference } from '../domain/shared/storage-check.js';
@@ -282,14 +289,23 @@ program
           `(${summary.insertedPatients} added by this run)`,
       );
       // The pieces' bytes go to the server's storage (STORAGE), as an upload's do.
-      const ptitspas = await withStorage((storage) =>
-        seedDemoDossiers(db, storage, { children: options.dossiers, passwordHash }),
-      );
+      const { ptitspas, contrats } = await withStorage(async (storage) => ({
+        ptitspas: await seedDemoDossiers(db, storage, { children: options.dossiers, passwordHash }),
+        // Signed contracts' documents are rendered and stored as a signature through the API would.
+        contrats: await seedDemoContrats(db, contratDocuments(storage, config.publicUrl), {
+          families: options.dossiers,
+          passwordHash,
+        }),
+      }));
       const states = Object.entries(ptitspas.dossiers).map(([statut, n]) => `${statut} ${n}`);
       console.log(
         `${options.dossiers} PtitsPas dossiers (${states.join(', ')}; ${ptitspas.inserted} added by this run, ` +
           `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${PTITSPAS_DEMO_DOMAIN}, ` +
           `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE} (same password)`,
+      );
+      console.log(
+        `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${PTITSPAS_DEMO_ASSISTANTE} ` +
+          `(${contrats.inserted} added by this run)`,
       );
     }),
   );

@@ -266,15 +266,17 @@ describe('npm run cli -- seed:demo', () => {
     const firstDir = await dataDir();
     const created = await seed(first, firstDir);
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout.split('\n').slice(-2)).toEqual([
+    expect(created.stdout.split('\n').slice(-3)).toEqual([
       '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
       '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test (same password)',
+      '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
     ]);
     const again = await seed(first, firstDir);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.split('\n').slice(-2)).toEqual([
+    expect(again.stdout.split('\n').slice(-3)).toEqual([
       expect.stringContaining('32 patients (0 added by this run)'),
       expect.stringContaining('(brouillon 2, soumis 1, valide 1, a_completer 1; 0 added by this run, 0 pieces stored)'),
+      '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (0 added by this run)',
     ]);
 
     const second = await emptyDatabaseUrl();
@@ -302,8 +304,9 @@ describe('npm run cli -- seed:demo', () => {
     const dir = await dataDir();
     const res = await seed(databaseUrl, dir, '--dossiers', '4');
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout.split('\n').at(-1)).toContain(
-      '4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;',
+    expect(res.stdout).toContain('4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;');
+    expect(res.stdout.split('\n').at(-1)).toBe(
+      '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
     );
 
     // Every piece's bytes are in the storage under its key: a PDF, the size and hash its row says.
@@ -326,9 +329,12 @@ describe('npm run cli -- seed:demo', () => {
       databaseUrl,
       `select n.type, u.role, count(*)::int as n
          from ptitspas.notifications n join ptitspas.utilisateurs u on u.id = n.id_destinataire
-        group by n.type, u.role order by n.type`,
+        group by n.type, u.role order by n.type, u.role`,
     );
     expect(notifications).toEqual([
+      { type: 'contrat_propose', role: 'assistante_maternelle', n: 3 },
+      { type: 'contrat_signe', role: 'assistante_maternelle', n: 2 },
+      { type: 'contrat_signe', role: 'parent', n: 2 },
       { type: 'dossier_a_completer', role: 'parent', n: 1 },
       { type: 'dossier_soumis', role: 'gestionnaire', n: 3 },
       { type: 'dossier_valide', role: 'parent', n: 1 },
@@ -375,6 +381,33 @@ describe('npm run cli -- seed:demo', () => {
         const row = uploads.find((u) => u.sha256 === createHash('sha256').update(content.rawPayload).digest('hex'));
         expect(row, piece).toBeDefined();
       }
+      // The signed demo contracts: their childminder sees their children, their documents verify.
+      const assistante = await ptitspasLogin(demo, 'assistante@demo.ptitspas.test', 'demo passphrase');
+      const signed = await demo.inject({
+        method: 'GET',
+        url: '/api/v1/contrats?statut=signe',
+        headers: assistante.headers,
+      });
+      expect(signed.headers['x-total-count']).toBe('2');
+      for (const contrat of signed.json() as Array<{ id: string; id_enfant: string; code_verification: string }>) {
+        const pdf = await demo.inject({
+          method: 'GET',
+          url: `/api/v1/contrats/${contrat.id}/pdf`,
+          headers: assistante.headers,
+        });
+        expect(pdf.statusCode).toBe(200);
+        const verified = await demo.inject({ method: 'GET', url: `/api/v1/verification/${contrat.code_verification}` });
+        expect(verified.json()).toMatchObject({
+          statut: 'signe',
+          sha256: createHash('sha256').update(pdf.rawPayload).digest('hex'),
+        });
+        const child = await demo.inject({
+          method: 'GET',
+          url: `/api/v1/enfants/${contrat.id_enfant}`,
+          headers: assistante.headers,
+        });
+        expect(child.statusCode, child.body).toBe(200);
+      }
     } finally {
       await demo.close();
     }
@@ -382,7 +415,8 @@ describe('npm run cli -- seed:demo', () => {
     // The storage and the rows agree, as storage:check sees them.
     const check = await runCli(['storage:check'], { env: { DATABASE_URL: databaseUrl, DATA_DIR: dir } });
     expect(check.code, check.stdout).toBe(0);
-    expect(check.stdout).toContain(': 8 objects listed, 8 rows pointing at objects;');
+    // 8 pieces and the 2 signed contracts' documents.
+    expect(check.stdout).toContain(': 10 objects listed, 10 rows pointing at objects;');
     expect(check.stdout.split('\n').at(-1)).toBe(
       'storage is consistent: every object has its row, every row its object',
     );

@@ -5,7 +5,9 @@ import type { Database } from '../../db/schema.js';
 import type { DossierStatut } from '../../db/schema-ptitspas.js';
 import { recordOrRemove, storeFile } from '../shared/stored-files.js';
 import { findUserByEmail, insertUser } from './accounts/users.js';
+import { insertAssistantesMaternelles } from './assistantes-maternelles/writes.js';
 import type { PtitsPasCaller } from './caller.js';
+import { type ContratDocuments, createContrat, proposeContrat, signContrat } from './contrats/writes.js';
 import type { DossierBody } from './dossiers/model.js';
 import { decideDossier, saveDossier, submitDossier } from './dossiers/writes.js';
 import { insertEnfants } from './enfants/writes.js';
@@ -51,7 +53,7 @@ export interface DemoDossiersSummary {
 /** The account of `email` (created `actif` with `passwordHash` when absent), as the caller it acts as. */
 async function demoAccount(
   db: Kysely<Database>,
-  account: { email: string; prenom: string; nom: string; role: 'parent' | 'gestionnaire' },
+  account: { email: string; prenom: string; nom: string; role: 'parent' | 'gestionnaire' | 'assistante_maternelle' },
   passwordHash: string,
   created?: (trx: Kysely<Database>, caller: PtitsPasCaller) => Promise<void>,
 ): Promise<PtitsPasCaller> {
@@ -73,7 +75,13 @@ async function demoAccount(
   return db.transaction().execute(async (trx) => {
     const row = await insertUser(
       trx,
-      { email: account.email, prenom: account.prenom, nom: account.nom, telephone: '0601020304' },
+      {
+        email: account.email,
+        prenom: account.prenom,
+        nom: account.nom,
+        telephone: '0601020304',
+        adresse: '8 rue des Écoles, 69007 Lyon',
+      },
       { role: account.role, statut: 'actif', passwordHash },
     );
     const caller = asCaller(row);
@@ -219,6 +227,80 @@ export async function seedDemoDossiers(
       );
     }
     summary.dossiers[target]++;
+    summary.inserted++;
+  }
+  return summary;
+}
+
+export const PTITSPAS_DEMO_ASSISTANTE = `assistante@${PTITSPAS_DEMO_DOMAIN}`;
+
+/** The contracts of the first demo families with the demo childminder: signed, signed, proposed. */
+const CONTRAT_STATES = ['signe', 'signe', 'propose'] as const;
+
+/**
+ * Contracts of the first demo families (seedDemoDossiers made them) with one demo childminder,
+ * through the API's functions: created and proposed by the parent, signed by both (the signed
+ * document rendered and stored), so a reader can open them. Idempotent: a child that has a
+ * contract is left as it is. Returns how many are signed and proposed now.
+ */
+export async function seedDemoContrats(
+  db: Kysely<Database>,
+  documents: ContratDocuments,
+  { families, passwordHash }: { families: number; passwordHash: string },
+) {
+  const summary = { signe: 0, propose: 0, inserted: 0 };
+  const count = Math.min(families, CONTRAT_STATES.length);
+  if (count === 0) return summary;
+  const assistante = await demoAccount(
+    db,
+    { email: PTITSPAS_DEMO_ASSISTANTE, prenom: 'Hélène', nom: 'Garçon', role: 'assistante_maternelle' },
+    passwordHash,
+    (trx, caller) =>
+      insertAssistantesMaternelles(trx, [
+        {
+          userId: caller.id,
+          fields: { numero_agrement: 'AM-DEMO-0001', date_agrement: '2018-09-01', nb_max_enfants: 4 },
+        },
+      ]),
+  );
+  for (let index = 1; index <= count; index++) {
+    const target = CONTRAT_STATES[index - 1]!;
+    const { parent, idEnfant } = await demoFamily(db, index, passwordHash);
+    const existing = await db
+      .selectFrom('ptitspas.contrats')
+      .select('statut')
+      .where('id_enfant', '=', idEnfant)
+      .executeTakeFirst();
+    if (existing) {
+      if (existing.statut === 'signe' || existing.statut === 'propose') summary[existing.statut]++;
+      continue;
+    }
+    const contrat = await createContrat(db, parent, {
+      id_enfant: idEnfant,
+      id_assistante_maternelle: assistante.id,
+      type_contrat: 'cdi',
+      date_debut: '2026-09-01',
+      periode_essai_jours: 30,
+      annee_complete: index !== 2,
+      semaines_programmees: index === 2 ? 40 : undefined,
+      versement_conges_payes: index === 2 ? 'juin' : undefined,
+      planning: (['lundi', 'mardi', 'jeudi', 'vendredi'] as const).map((jour) => ({
+        jour,
+        debut: '08:15',
+        fin: '17:45',
+      })),
+      taux_horaire_brut: 4.1,
+      indemnite_entretien_jour: 4.3,
+      indemnite_repas_jour: 4,
+      jour_paiement: 5,
+      lieu_accueil: '8 rue des Écoles, 69007 Lyon (domicile de l’assistante maternelle)',
+    });
+    await proposeContrat(db, parent, contrat.id);
+    if (target === 'signe') {
+      await signContrat(db, documents, assistante, contrat.id);
+      await signContrat(db, documents, parent, contrat.id);
+    }
+    summary[target]++;
     summary.inserted++;
   }
   return summary;

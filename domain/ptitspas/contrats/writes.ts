@@ -19,6 +19,12 @@ export interface ContratDocuments {
   verificationUrl(code: string): string;
 }
 
+/** The documents of a server whose public address is `publicUrl` (PUBLIC_URL): its verification route is printed on them. */
+export const contratDocuments = (storage: Storage, publicUrl: string): ContratDocuments => ({
+  storage,
+  verificationUrl: (code) => `${publicUrl.replace(/\/$/, '')}/api/v1/verification/${code}`,
+});
+
 const cents = (euros: number) => Math.round(euros * 100);
 const cents0 = (euros: number | null) => (euros === null ? null : cents(euros));
 const hundredths = (hours: number) => Math.round(hours * 100);

@@ -9,7 +9,7 @@ import {
   verifyContrat,
 } from '../../../domain/ptitspas/contrats/queries.js';
 import {
-  type ContratDocuments,
+  contratDocuments,
   createContrat,
   proposeContrat,
   signContrat,
@@ -36,17 +36,13 @@ const tags = ['ptitspas-contrats'];
 const EVERY_ROLE = ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle', 'parent'] as const;
 const STAFF = ['super_admin', 'administrateur', 'gestionnaire'] as const;
 
-/** The public URL of a contract's verification, printed on it as text and QR code. */
-const verificationUrl = (publicUrl: string) => (code: string) =>
-  `${publicUrl.replace(/\/$/, '')}/api/v1/verification/${code}`;
-
 /**
  * /contrats: childminding contracts between a parent (the employer) and a childminder for one
  * child. Who reads one is in domain/ptitspas/contrats/queries.ts; the states, signatures and
  * places in domain/ptitspas/contrats/writes.ts; the pay in pay.ts and rules.ts.
  */
 export const contratRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const documents: ContratDocuments = { storage: app.storage, verificationUrl: verificationUrl(app.config.publicUrl) };
+  const documents = contratDocuments(app.storage, app.config.publicUrl);
 
   app.post(
     '/contrats',
