@@ -12,7 +12,7 @@ import {
   renderPdf,
   section,
   table,
-  verificationBlock,
+  verificationFooter,
 } from '../../shared/documents/pdf.js';
 import { groupedCode } from '../../shared/documents/verification-code.js';
 import type { Contrat } from './model.js';
@@ -65,6 +65,8 @@ const PAID_LEAVE: Record<NonNullable<Contrat['versement_conges_payes']>, string>
 
 const hours = (value: number) => `${value.toFixed(2).replace('.', ',')} h`;
 const name = (p: { prenom: string; nom: string }) => `${p.prenom} ${p.nom}`;
+/** Name, address, phone and e-mail on one line, those known. */
+const contact = (p: Person) => [name(p), p.adresse, p.telephone, p.email].filter(Boolean).join(' — ');
 
 const SIGNER_ROLE = { parent: 'le parent employeur', assistante_maternelle: 'l’assistante maternelle' } as const;
 
@@ -101,19 +103,12 @@ export function renderContrat(
         'Assistant maternel agréé — Convention collective nationale de la branche du secteur des particuliers employeurs et de l’emploi à domicile (IDCC 3239)',
       );
       if (draft) draftMark(doc);
+      verificationFooter(doc, { code: groupedCode(contrat.code_verification), url: verificationUrl });
 
       section(doc, 'Entre les parties');
       fields(doc, [
-        ['Employeur (parent)', name(employeur)],
-        ['Adresse', employeur.adresse],
-        ['Téléphone', employeur.telephone],
-        ['Courriel', employeur.email],
-      ]);
-      doc.moveDown(0.3);
-      fields(doc, [
-        ['Salariée (assistante maternelle)', name(assistante)],
-        ['Adresse', assistante.adresse],
-        ['Téléphone', assistante.telephone],
+        ['Employeur (parent)', contact(employeur)],
+        ['Salariée (assistante maternelle)', contact(assistante)],
         ['Agrément', `n° ${assistante.numero_agrement}, délivré le ${frenchDate(assistante.date_agrement)}`],
       ]);
 
@@ -185,8 +180,6 @@ export function renderContrat(
           `Signé électroniquement par ${SIGNER_ROLE[s.role as keyof typeof SIGNER_ROLE] ?? s.role}, ${s.par === contrat.id_parent_employeur ? name(employeur) : name(assistante)}, le ${frenchDate(new Date(s.le))} à ${new Date(s.le).toLocaleTimeString('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' })}`,
       );
       paragraph(doc, signers.length > 0 ? signers.join('\n') : 'Pas encore signé.');
-
-      verificationBlock(doc, { code: groupedCode(contrat.code_verification), url: verificationUrl });
     },
     onIssued,
   );

@@ -39,6 +39,10 @@ export interface Issued {
 }
 
 const MARGIN = 50;
+/** The side of the QR code, in points. */
+const QR_SIDE = 72;
+/** Room kept at the bottom of every page for the verification footer. */
+const FOOTER = QR_SIDE + 20;
 
 /**
  * Renders a document as a stream: `draw` lays it out on a fresh A4 document, the bytes flow as
@@ -49,7 +53,7 @@ const MARGIN = 50;
 export function renderPdf(info: DocumentInfo, draw: (doc: Pdf) => void, onIssued?: (issued: Issued) => Promise<void>) {
   const doc = new PDFDocument({
     size: 'A4',
-    margin: MARGIN,
+    margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER },
     subset: 'PDF/A-2b',
     pdfVersion: '1.7',
     font: null as unknown as string,
@@ -160,35 +164,36 @@ export function draftMark(doc: Pdf) {
 }
 
 /**
- * The verification block at the bottom of the last page: the QR code of `url` (drawn as vector
- * squares, so no image and no randomness), the code in clear and the URL, for a reader without a
- * camera.
+ * The verification footer of the first page: the QR code of `url` (drawn as vector squares, so no
+ * image and no randomness), the code in clear and the URL, for a reader without a camera. Drawn in
+ * the room every page keeps at its bottom (renderPdf's margin), so it never moves the text.
  */
-export function verificationBlock(doc: Pdf, { code, url }: Verification) {
+export function verificationFooter(doc: Pdf, { code, url }: Verification) {
+  const { x, y } = doc;
+  const bottom = doc.page.margins.bottom;
+  doc.page.margins.bottom = 0; // drawing in the margin must not start a new page
   const qr = QRCode.create(url, { errorCorrectionLevel: 'M' });
   const modules = qr.modules.size;
-  const side = 80;
-  const cell = side / modules;
-  if (doc.y + side + 20 > doc.page.height - MARGIN) doc.addPage();
-  const top = doc.page.height - MARGIN - side;
-  const left = MARGIN;
+  const cell = QR_SIDE / modules;
+  const top = doc.page.height - MARGIN - QR_SIDE;
   doc.save().fillColor('black');
   for (let row = 0; row < modules; row++) {
     for (let column = 0; column < modules; column++) {
-      if (qr.modules.get(row, column)) doc.rect(left + column * cell, top + row * cell, cell, cell);
+      if (qr.modules.get(row, column)) doc.rect(MARGIN + column * cell, top + row * cell, cell, cell);
     }
   }
   doc.fill().restore();
-  const textLeft = left + side + 12;
+  const textLeft = MARGIN + QR_SIDE + 12;
   const width = doc.page.width - MARGIN - textLeft;
   doc
     .font('bold')
-    .fontSize(10)
-    .text('Vérification du document', textLeft, top + 8, { width });
-  doc.font('regular').fontSize(9).text(`Code : ${code}`, { width });
+    .fontSize(9)
+    .text('Vérification du document', textLeft, top + 10, { width });
+  doc.font('regular').fontSize(8).text(`Code : ${code}`, { width });
   doc.text(url, { width, link: url });
+  doc.page.margins.bottom = bottom;
   doc.font('regular').fontSize(10);
-  doc.x = MARGIN;
+  Object.assign(doc, { x, y });
 }
 
 /** A date (YYYY-MM-DD or a Date) as « 5 décembre 2026 ». */
