@@ -24,11 +24,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
 import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js';
+import { measurePdfs, seedContrats } from './bench-documents.js';
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
 import { DOSSIER_CHILDREN, measureUploads, ptitspasTokens, seedPtitsPas, startS3rver } from './bench-ptitspas.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, dossiers, sync, export, upload, storm, flood, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, dossiers, sync, export, upload, pdf, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -173,6 +174,7 @@ async function run(ownerUrl: string) {
   await owner.query('grant select on all tables in schema ptitspas to bench_baseline');
   log(`PtitsPas: ${DOSSIER_CHILDREN} children with their dossiers, 20 gestionnaires`);
   const gestionnaires = await seedPtitsPas(owner, 20);
+  const contrats = await seedContrats(owner);
   const baselineUrl = Object.assign(new URL(ownerUrl), {
     username: 'bench_baseline',
     password: baselinePassword,
@@ -211,7 +213,7 @@ async function run(ownerUrl: string) {
 
   // Every demo user logs in (argon2 at OWASP cost, as in production): one token each; not when
   // only PtitsPas scenarios run.
-  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'upload'].includes(key));
+  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'upload', 'pdf'].includes(key));
   if (medreport) log('logging in every demo user');
   const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
   const users: Array<{ token: string; org: number }> = [];
@@ -367,6 +369,25 @@ async function run(ownerUrl: string) {
         },
       })
     : undefined;
+  const pdfs = wanted('pdf')
+    ? await measurePdfs({
+        ownerUrl,
+        api,
+        server,
+        ids: contrats,
+        tokens: () => ptitspasTokens(api, gestionnaires),
+        seconds: SECONDS,
+        rounds: ROUNDS,
+        async loadApi(tokens) {
+          const requests = contrats.map((id, i) => ({
+            path: `/api/v1/contrats/${id}/pdf`,
+            token: tokens[i % tokens.length],
+          }));
+          const [result] = await load([{ url: api, method: 'GET', connections: 10, seconds: SECONDS, requests }]);
+          return result!;
+        },
+      })
+    : undefined;
   const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
   const flood = wanted('flood') ? await hashFlood(api, users) : undefined;
   const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
@@ -377,7 +398,7 @@ async function run(ownerUrl: string) {
   await owner.end();
   await s3rver.close();
 
-  report(results, sync, exportRun, storm, flood, stop, uploads);
+  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs);
 }
 
 async function printStatements(owner: pg.Client, role: number) {
@@ -619,6 +640,7 @@ function report(
   flood?: Awaited<ReturnType<typeof hashFlood>>,
   stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
   uploads?: Awaited<ReturnType<typeof measureUploads>>,
+  pdfs?: Awaited<ReturnType<typeof measurePdfs>>,
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
@@ -667,6 +689,17 @@ function report(
         `**${f(uploads.concurrent.growthMb, 1)} MB** at its peak, from ${f(uploads.concurrent.beforeMb)} MB.`,
     );
   }
+  if (pdfs)
+    lines.push(
+      '',
+      '| one-page PDF (a draft contract), 10 at once | PDFs/s | median ms per PDF | p99 ms | ÷ bare |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| bare: renderContrat in the bench process, no HTTP, no database | ${f(pdfs.bare.pdfsPerSecond)} | ${f(pdfs.bare.medianMs, 1)} (alone) | – | 1.00 |`,
+      `| \`GET /api/v1/contrats/:id/pdf\` (${pdfs.api.failed} failed) | ${f(pdfs.api.pdfsPerSecond)} | ${f(pdfs.api.p50, 1)} (p50 at 10) | ${f(pdfs.api.p99, 1)} | **${f(pdfs.api.pdfsPerSecond / pdfs.bare.pdfsPerSecond, 2)}** |`,
+      '',
+      `${1000} PDFs through the API, 10 at once (${pdfs.memory.failed} failed): the server's RSS (an upper bound of its heap) ` +
+        `grew **${f(pdfs.memory.growthMb, 1)} MB** (peak +${f(pdfs.memory.peakGrowthMb, 1)} MB), from ${f(pdfs.memory.beforeMb)} MB.`,
+    );
   if (storm)
     lines.push(
       '',

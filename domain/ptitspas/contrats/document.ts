@@ -6,6 +6,7 @@ import {
   euros,
   fields,
   frenchDate,
+  frenchTime,
   heading,
   type Issued,
   paragraph,
@@ -56,6 +57,10 @@ export async function partiesOf(db: Kysely<Database>, contrat: Contrat): Promise
   ]);
   return { employeur, assistante: { ...assistante, ...agrement }, enfant };
 }
+
+/** The public URL of a contract's verification, printed on it as text and QR code. */
+export const verificationUrlOf = (publicUrl: string, code: string) =>
+  `${publicUrl.replace(/\/$/, '')}/api/v1/verification/${code}`;
 
 const PAID_LEAVE: Record<NonNullable<Contrat['versement_conges_payes']>, string> = {
   juin: 'en une fois, au mois de juin',
@@ -177,7 +182,7 @@ export function renderContrat(
       section(doc, 'Signatures');
       const signers = contrat.signatures.map(
         (s) =>
-          `Signé électroniquement par ${SIGNER_ROLE[s.role as keyof typeof SIGNER_ROLE] ?? s.role}, ${s.par === contrat.id_parent_employeur ? name(employeur) : name(assistante)}, le ${frenchDate(new Date(s.le))} à ${new Date(s.le).toLocaleTimeString('fr-FR', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' })}`,
+          `Signé électroniquement par ${SIGNER_ROLE[s.role as keyof typeof SIGNER_ROLE] ?? s.role}, ${s.par === contrat.id_parent_employeur ? name(employeur) : name(assistante)}, le ${frenchDate(new Date(s.le))} à ${frenchTime(new Date(s.le))}`,
       );
       paragraph(doc, signers.length > 0 ? signers.join('\n') : 'Pas encore signé.');
     },

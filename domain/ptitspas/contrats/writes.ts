@@ -8,7 +8,7 @@ import type { PtitsPasCaller } from '../caller.js';
 import { ENFANT_NOT_FOUND } from '../enfants/rules.js';
 import { isStaff, parentsOf, visibleEnfants } from '../enfants/visibility.js';
 import { notify } from '../notifications/notify.js';
-import { partiesOf, renderContrat } from './document.js';
+import { partiesOf, renderContrat, verificationUrlOf } from './document.js';
 import type { Contrat, ContratBody, ContratChanges, Signature, TerminerBody, Terms } from './model.js';
 import { type ContratRow, getContrat, shown, visibleContrats } from './queries.js';
 import { assertEndDate, CONTRAT_NOT_FOUND, checkedPay } from './rules.js';
@@ -22,7 +22,7 @@ export interface ContratDocuments {
 /** The documents of a server whose public address is `publicUrl` (PUBLIC_URL): its verification route is printed on them. */
 export const contratDocuments = (storage: Storage, publicUrl: string): ContratDocuments => ({
   storage,
-  verificationUrl: (code) => `${publicUrl.replace(/\/$/, '')}/api/v1/verification/${code}`,
+  verificationUrl: (code) => verificationUrlOf(publicUrl, code),
 });
 
 const cents = (euros: number) => Math.round(euros * 100);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
+import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 
@@ -12,8 +13,14 @@ import QRCode from 'qrcode';
  */
 
 const require = createRequire(import.meta.url);
-const fontFile = (name: string) => readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`));
-/** Read once when the module loads; each document embeds the subset of glyphs it uses. */
+/**
+ * Read and parsed once when the module loads, and shared by every document, which embeds the
+ * subset of glyphs it uses. (Given the file's bytes, pdfkit parses the 750 kB font again for each
+ * document: most of a one-page document's time.) A parsed font only caches glyphs, at most its
+ * own few thousand.
+ */
+const fontFile = (name: string) =>
+  fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`))) as fontkit.Font;
 const FONTS = { regular: fontFile('DejaVuSans.ttf'), bold: fontFile('DejaVuSans-Bold.ttf') };
 
 export type Pdf = PDFKit.PDFDocument;
@@ -43,6 +50,8 @@ const MARGIN = 50;
 const QR_SIDE = 72;
 /** Room kept at the bottom of every page for the verification footer. */
 const FOOTER = QR_SIDE + 20;
+/** Bytes gathered before they are passed on. */
+const BLOCK = 64 * 1024;
 
 /**
  * Renders a document as a stream: `draw` lays it out on a fresh A4 document, the bytes flow as
@@ -68,21 +77,32 @@ export function renderPdf(info: DocumentInfo, draw: (doc: Pdf) => void, onIssued
       CreationDate: info.creationDate ?? new Date(),
     },
   });
-  doc.registerFont('regular', FONTS.regular);
-  doc.registerFont('bold', FONTS.bold);
+  // pdfkit takes a parsed fontkit font (its types know only paths and bytes).
+  doc.registerFont('regular', FONTS.regular as unknown as Buffer);
+  doc.registerFont('bold', FONTS.bold as unknown as Buffer);
   doc.font('regular').fontSize(10);
 
   const hash = createHash('sha256');
   let size = 0;
+  // pdfkit writes each PDF object as a chunk of its own (150 for a page): gathered into blocks,
+  // so that a response is a few socket writes, not hundreds.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   const out = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
       size += chunk.length;
-      callback(null, chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < BLOCK) return callback();
+      const block = Buffer.concat(pending);
+      [pending, pendingBytes] = [[], 0];
+      callback(null, block);
     },
     flush(callback) {
-      if (!onIssued) return callback();
-      onIssued({ sha256: hash.digest('hex'), size }).then(() => callback(), callback);
+      const rest = Buffer.concat(pending);
+      if (!onIssued) return callback(null, rest);
+      onIssued({ sha256: hash.digest('hex'), size }).then(() => callback(null, rest), callback);
     },
   });
   doc.pipe(out);
@@ -196,18 +216,26 @@ export function verificationFooter(doc: Pdf, { code, url }: Verification) {
   Object.assign(doc, { x, y });
 }
 
+// Built once: an Intl formatter costs more to make than a page of text to lay out.
+const DATE = new Intl.DateTimeFormat('fr-FR', {
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'Europe/Paris',
+});
+const TIME = new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' });
+const EUROS = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
+
 /** A date (YYYY-MM-DD or a Date) as « 5 décembre 2026 ». */
 export function frenchDate(value: string | Date): string {
   const date = typeof value === 'string' ? new Date(`${value.slice(0, 10)}T12:00:00Z`) : value;
-  return new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/Paris' })
-    .format(date)
-    .replace(/^1 /, '1er ');
+  return DATE.format(date).replace(/^1 /, '1er ');
 }
+
+/** The time of day in Paris, « 09:45 ». */
+export const frenchTime = (date: Date) => TIME.format(date);
 
 /** Euros (a number or cents) as « 1 234,56 € ». */
 export function euros(value: number, { cents = false } = {}): string {
-  const amount = cents ? value / 100 : value;
-  return new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' })
-    .format(amount)
-    .replace(/\u202f|\u00a0/g, ' ');
+  return EUROS.format(cents ? value / 100 : value).replace(/\u202f|\u00a0/g, ' ');
 }
