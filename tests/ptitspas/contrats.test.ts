@@ -454,6 +454,19 @@ describe('draft, proposal, signatures', () => {
 });
 
 describe('who reads contracts', () => {
+  it('a signed contract that starts tomorrow does not show her the child yet', async () => {
+    const idEnfant = await newChild(parent);
+    const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const contrat = await created(parent, terms(idEnfant, { date_debut: tomorrow }));
+    await expectOk('PATCH', `/contrats/${contrat.id}/proposer`, parent);
+    await expectOk('PATCH', `/contrats/${contrat.id}/signer`, childminder);
+    expect((await expectOk('PATCH', `/contrats/${contrat.id}/signer`, parent)).statut).toBe('signe');
+    expect((await call('GET', `/enfants/${idEnfant}`, childminder)).statusCode).toBe(404);
+    // Her contracts are hers to read all the same.
+    await expectOk('GET', `/contrats/${contrat.id}`, childminder);
+    await expectOk('PATCH', `/contrats/${contrat.id}/terminer`, parent, { date_fin: tomorrow, motif: 'Annulé' });
+  });
+
   it('parties and staff read a contract and its PDF; anyone else gets 404; lists show each their own', async () => {
     const idEnfant = await newChild(parent);
     const contrat = await created(parent, terms(idEnfant));
