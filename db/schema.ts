@@ -105,6 +105,7 @@ interface PrescriptionsTable extends RecordColumns {
   validity_period: number | null;
   file_uuid: string | null;
   date_issued: ColumnType<DateOnly, DateOnly | undefined, DateOnly>;
+  verification_code: DocumentCode;
 }
 
 interface InvoicesTable extends RecordColumns {
@@ -116,6 +117,20 @@ interface InvoicesTable extends RecordColumns {
   total_amount: number;
   file_uuid: string | null;
   date_issued: ColumnType<DateOnly, DateOnly | undefined, DateOnly>;
+  verification_code: DocumentCode;
+}
+
+/** A record's verification code (migration 0017): made by a column default, never written by the code. */
+type DocumentCode = ColumnType<string, never, never>;
+
+/** The last PDF issued of each prescription and invoice (docs/documents.md): not part of the record. */
+interface DocumentIssuesTable {
+  organization_id: ColumnType<number, number | undefined, never>;
+  record_type: 'prescription' | 'invoice';
+  record_uuid: string;
+  sha256: string;
+  size: number;
+  issued_at: Timestamp;
 }
 
 export interface FilesTable extends RecordColumns {
@@ -197,6 +212,7 @@ export interface Database extends PtitsPasTables {
   'medreport.invoices': InvoicesTable;
   'medreport.files': FilesTable;
   'medreport.activity_log': ActivityLogTable;
+  'medreport.document_issues': DocumentIssuesTable;
   'medreport.changes': ChangesTable;
   'medreport.sync_horizons': SyncHorizonsTable;
   'medreport.sync_devices': SyncDevicesTable;

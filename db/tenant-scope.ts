@@ -40,6 +40,7 @@ const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
   'medreport.sync_horizons',
   'medreport.sync_devices',
   'medreport.sync_errors',
+  'medreport.document_issues',
 ]);
 
 const COLUMN = 'organization_id';
