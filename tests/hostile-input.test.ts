@@ -21,6 +21,8 @@ import {
 // (and fails here until it has a recipe in tests/helpers/route-recipes.ts).
 
 const SENTINEL = '2001-02-03T04:05:06.000Z';
+/** A verification code in the right format: a prescription or invoice must never take it from a client. */
+const HOSTILE_CODE = 'ZZZZZZZZZZZZZZZZZZZZ';
 const HOSTILE_UUID = '01890000-dead-7000-8000-00000000beef';
 
 let app: App;
@@ -70,6 +72,7 @@ function hostileOwned(): Record<string, unknown> {
     checksum: 'hostile',
     file_version: 99,
     total_amount: 1,
+    verification_code: HOSTILE_CODE,
     statut: 'suspendu',
     cree_le: SENTINEL,
     modifie_le: SENTINEL,
@@ -100,8 +103,14 @@ const OWNED: Record<string, { schema?: 'ptitspas'; key: string; columns: string[
   organizations: { key: 'id', columns: ['uuid', 'owner_user_id', 'code', 'created_at'] },
   sessions: { key: 'id', columns: ['user_id', 'expires_at', 'created_at'] },
   patients: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
-  prescriptions: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
-  invoices: { key: 'uuid', columns: ['organization_id', 'created_by', 'created_at', 'deleted_at'] },
+  prescriptions: {
+    key: 'uuid',
+    columns: ['organization_id', 'created_by', 'created_at', 'deleted_at', 'verification_code'],
+  },
+  invoices: {
+    key: 'uuid',
+    columns: ['organization_id', 'created_by', 'created_at', 'deleted_at', 'verification_code'],
+  },
   files: {
     key: 'uuid',
     columns: ['organization_id', 'created_by', 'created_at', 'deleted_at', 'path', 'checksum', 'size', 'file_version'],
@@ -187,6 +196,11 @@ async function expectNoSentinel(label: string) {
       `select uuid from medreport.files where path like '%passwd%' or checksum = 'hostile' or file_version = 99`,
       [],
     ],
+    ...['prescriptions', 'invoices'].map((t): [string, string, unknown[]] => [
+      t,
+      `select uuid from medreport.${t} where verification_code = $1`,
+      [HOSTILE_CODE],
+    ]),
     [
       'activity_log',
       'select id from medreport.activity_log where created_at = $1 or organization_id = $2 or user_id = $3',

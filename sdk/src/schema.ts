@@ -901,6 +901,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contrats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Les contrats dont on est partie (tous pour le personnel), paginée, total dans X-Total-Count */
+        get: operations["ptitspasListContrats"];
+        put?: never;
+        /** Créer un contrat (brouillon) : un parent de l’enfant, le personnel ; la rémunération est calculée */
+        post: operations["ptitspasCreateContrat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contrats/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Un contrat : ses parties (parent employeur, l’autre parent, l’assistante maternelle), le personnel */
+        get: operations["ptitspasGetContrat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Modifier un brouillon (409 sinon) : son auteur, le personnel */
+        patch: operations["ptitspasUpdateContrat"];
+        trace?: never;
+    };
+    "/api/v1/contrats/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Le contrat en PDF : « BROUILLON » avant signature, puis le document signé archivé */
+        get: operations["ptitspasGetContratPdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contrats/{id}/proposer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Proposer le brouillon à la signature (409 sinon) ; l’autre partie est notifiée */
+        patch: operations["ptitspasProposeContrat"];
+        trace?: never;
+    };
+    "/api/v1/contrats/{id}/signer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Signer (le parent employeur, l’assistante maternelle) ; signé par les deux : « signe », document signé archivé ; 409 au-delà de nb_max_enfants */
+        patch: operations["ptitspasSignContrat"];
+        trace?: never;
+    };
+    "/api/v1/contrats/{id}/terminer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Mettre fin à un contrat signé (409 sinon) : une partie, le personnel ; la place est rendue */
+        patch: operations["ptitspasTerminateContrat"];
+        trace?: never;
+    };
     "/api/v1/dossiers": {
         parameters: {
             query?: never;
@@ -1236,6 +1340,23 @@ export interface paths {
         patch: operations["ptitspasValidateUser"];
         trace?: never;
     };
+    "/api/v1/verification/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Vérifier un contrat par son code : statut, date de signature, SHA-256 du document signé ; rien de personnel */
+        get: operations["ptitspasVerifyDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1556,6 +1677,8 @@ export interface components {
             updated_at: string;
             /** Format: uuid */
             uuid: string;
+            /** @description The code printed on the record’s PDF (grouped by five), for GET /api/verify/{code}; set by the server */
+            verification_code: string;
         };
         JoinOrganizationBody: {
             organization_code: string;
@@ -1706,6 +1829,8 @@ export interface components {
             /** Format: uuid */
             uuid: string;
             validity_period: number | null;
+            /** @description The code printed on the record’s PDF (grouped by five), for GET /api/verify/{code}; set by the server */
+            verification_code: string;
         };
         PtitspasAskDossierCompletionBody: {
             commentaire: string;
@@ -1817,6 +1942,68 @@ export interface components {
             };
             ville_residence: string | null;
         };
+        PtitsPasContrat: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
         PtitspasCreateAssistanteMaternelleBody: {
             adresse?: string;
             annee_experience?: number;
@@ -1865,6 +2052,103 @@ export interface components {
                 telephone: string | null;
             };
             ville_residence: string | null;
+        };
+        PtitspasCreateContratBody: {
+            annee_complete: boolean;
+            /** Format: date */
+            date_debut: string;
+            date_fin?: string | null;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur?: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour?: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees?: number | null;
+            periode_essai_jours?: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            semaines_programmees?: number | null;
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes?: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
+        PtitspasCreateContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
         PtitsPasCreatedUser: {
             email: string;
@@ -2135,6 +2419,70 @@ export interface components {
             };
             ville_residence: string | null;
         };
+        /** Format: binary */
+        PtitspasGetContratPdfResponse: Blob;
+        PtitspasGetContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
         PtitspasGetDossierResponse: {
             autorisations: {
                 administration_medicaments: boolean | null;
@@ -2315,6 +2663,68 @@ export interface components {
                 prenom: string;
             };
             ville_residence: string | null;
+        }[];
+        PtitspasListContratsResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         }[];
         PtitspasListDossiersResponse: {
             autorisations: {
@@ -2546,6 +2956,68 @@ export interface components {
                 telephone: string | null;
             };
         };
+        PtitspasProposeContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
         PtitspasRefreshBody: {
             refresh_token: string;
         };
@@ -2716,6 +3188,68 @@ export interface components {
         PtitspasSetPasswordResponse: {
             message: string;
         };
+        PtitspasSignContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
         PtitsPasStatusChanged: {
             message: string;
             /** Format: uuid */
@@ -2799,6 +3333,73 @@ export interface components {
             /** Format: uuid */
             userId: string;
         };
+        PtitspasTerminateContratBody: {
+            /** Format: date */
+            date_fin: string;
+            motif: string;
+        };
+        PtitspasTerminateContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
         PtitsPasTokenPair: {
             access_token: string;
             refresh_token: string;
@@ -2842,6 +3443,101 @@ export interface components {
                 telephone: string | null;
             };
             ville_residence: string | null;
+        };
+        PtitspasUpdateContratBody: {
+            annee_complete?: boolean;
+            /** Format: date */
+            date_debut?: string;
+            date_fin?: string | null;
+            /** Format: uuid */
+            id_assistante_maternelle?: string;
+            /** Format: uuid */
+            id_parent_employeur?: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour?: number;
+            indemnite_repas_jour?: number | null;
+            /** @description Jour du mois */
+            jour_paiement?: number;
+            lieu_accueil?: string;
+            majoration_heures_majorees?: number | null;
+            periode_essai_jours?: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning?: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            semaines_programmees?: number | null;
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut?: number;
+            /** @enum {string} */
+            type_contrat?: "cdi" | "cdd";
+            versement_conges_payes?: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
+        PtitspasUpdateContratResponse: {
+            annee_complete: boolean;
+            /** @description Code de vérification du document (GET /verification/:code) */
+            code_verification: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: date */
+            date_debut: string;
+            date_fin: string | null;
+            heures_hebdo: number;
+            /** @description Heures au-delà de 45 par semaine */
+            heures_majorees_hebdo: number;
+            heures_mensualisees: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            id_assistante_maternelle: string;
+            /** Format: uuid */
+            id_enfant: string;
+            /** Format: uuid */
+            id_parent_employeur: string;
+            /** @description € par jour, au moins le minimum pour la plus longue journée */
+            indemnite_entretien_jour: number;
+            indemnite_repas_jour: number | null;
+            /** @description Jour du mois */
+            jour_paiement: number;
+            lieu_accueil: string;
+            majoration_heures_majorees: number | null;
+            /** Format: date-time */
+            modifie_le: string;
+            periode_essai_jours: number | null;
+            /** @description Pas de chevauchement dans un jour */
+            planning: {
+                /** @description HH:MM */
+                debut: string;
+                /** @description HH:MM */
+                fin: string;
+                /** @enum {string} */
+                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
+            }[];
+            /** @description € brut par mois, mensualisé */
+            salaire_mensuel_brut: number;
+            semaines_programmees: number;
+            signatures: {
+                /** Format: date-time */
+                le: string;
+                /** Format: uuid */
+                par: string;
+                /**
+                 * @description Rôle, du plus élevé au plus restreint
+                 * @enum {string}
+                 */
+                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+            }[];
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
+            taux_horaire_brut: number;
+            /** @enum {string} */
+            type_contrat: "cdi" | "cdd";
+            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
         PtitspasUpdateEnfantBody: {
             consentement_photo?: boolean;
@@ -3079,6 +3775,14 @@ export interface components {
             message: string;
             /** Format: uuid */
             userId: string;
+        };
+        PtitspasVerifyDocumentResponse: {
+            sha256: string | null;
+            signe_le: string | null;
+            /** @enum {string} */
+            statut: "brouillon" | "propose" | "signe" | "termine";
+            /** @enum {string} */
+            type: "contrat";
         };
         ReadyResponse: {
             /** @enum {string} */
@@ -8376,6 +9080,15 @@ export interface operations {
                     "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -8882,6 +9595,720 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasListContrats: {
+        parameters: {
+            query?: {
+                id_assistante_maternelle?: string;
+                id_enfant?: string;
+                limit?: number;
+                page?: number;
+                /** @description Champ de tri, `-` devant pour l’ordre décroissant */
+                sort?: "cree_le" | "modifie_le" | "date_debut" | "statut" | "-cree_le" | "-modifie_le" | "-date_debut" | "-statut";
+                statut?: "brouillon" | "propose" | "signe" | "termine";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Nombre total de résultats */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListContratsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCreateContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasCreateContratBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCreateContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasUpdateContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasUpdateContratBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasUpdateContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetContratPdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Le contrat en PDF (« BROUILLON » avant la dernière signature ; ensuite le document signé, toujours le même) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": components["schemas"]["PtitspasGetContratPdfResponse"];
+                };
+            };
+            /** @description Non modifié (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasProposeContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasProposeContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasSignContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasSignContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasTerminateContrat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasTerminateContratBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasTerminateContratResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9771,6 +11198,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11296,6 +12732,15 @@ export interface operations {
                     "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -11601,6 +13046,64 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasVerifyDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasVerifyDocumentResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

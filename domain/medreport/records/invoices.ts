@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Invalid } from '../../errors.js';
 import { Nullable } from '../../shared/schemas.js';
 import type { RecordDefinition } from './definition.js';
-import { Clearable, DateOnly, RecordMeta, Uuid } from './schemas.js';
+import { Clearable, DateOnly, RecordMeta, Uuid, VerificationCode } from './schemas.js';
 
 // Amounts are integers in the smallest unit of the practice's currency (centimes; francs CFA
 // have none). The bounds keep unit_price × quantity an exact JavaScript number.
@@ -20,6 +20,7 @@ export const Invoice = Type.Object(
     total_amount: Type.Integer({ description: 'unit_price × quantity, computed by the server' }),
     file_uuid: Nullable(Uuid),
     date_issued: DateOnly,
+    verification_code: VerificationCode,
   },
   { $id: 'Invoice' },
 );

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable } from '../../shared/schemas.js';
 import type { RecordDefinition } from './definition.js';
-import { Clearable, DateOnly, LongText, RecordMeta, ShortText, Uuid } from './schemas.js';
+import { Clearable, DateOnly, LongText, RecordMeta, ShortText, Uuid, VerificationCode } from './schemas.js';
 
 export const Prescription = Type.Object(
   {
@@ -15,6 +15,7 @@ export const Prescription = Type.Object(
     validity_period: Nullable(Type.Integer({ description: 'Days the prescription stays valid' })),
     file_uuid: Nullable(Uuid),
     date_issued: DateOnly,
+    verification_code: VerificationCode,
   },
   { $id: 'Prescription' },
 );

@@ -9,6 +9,11 @@ export const DateOnly = Type.String({ format: 'date' });
 export const Timestamp = Type.String({ format: 'date-time' });
 export const ShortText = Type.String({ maxLength: 255 });
 export const LongText = Type.String({ maxLength: 10_000 });
+/** Server-owned, for the record's life: printed on its PDF, checked at GET /api/verify/{code} (docs/documents.md). */
+export const VerificationCode = Type.String({
+  pattern: '^[0-9A-HJKMNP-TV-Z]{20}$',
+  description: 'The code printed on the record’s PDF (grouped by five), for GET /api/verify/{code}; set by the server',
+});
 
 /** Fields every record answers with. */
 export const RecordMeta = {
