@@ -18,6 +18,11 @@ const TAGS = [
   { name: 'prescriptions', description: 'MedReport: prescriptions of the organization’s patients' },
   { name: 'invoices', description: 'MedReport: invoices of the organization’s patients (amounts in minor units)' },
   { name: 'files', description: 'MedReport: documents attached to patients, prescriptions and invoices' },
+  {
+    name: 'documents',
+    description:
+      'MedReport: public verification of the PDFs of prescriptions and invoices by their code (no personal data)',
+  },
   { name: 'reports', description: 'MedReport: overview counts and the organization’s activity log' },
   {
     name: 'sync',

@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type InvoiceDocument, renderInvoice } from '../domain/medreport/documents/invoice.js';
+import { type PrescriptionDocument, renderPrescription } from '../domain/medreport/documents/prescription.js';
 import { type ContratParties, renderContrat } from '../domain/ptitspas/contrats/document.js';
 import type { Contrat } from '../domain/ptitspas/contrats/model.js';
 import { computePay } from '../domain/ptitspas/contrats/pay.js';
@@ -71,7 +73,52 @@ const parties: ContratParties = {
 };
 const contratUrl = `${BASE}/api/v1/verification/${contrat.code_verification}`;
 
+const practitioner = {
+  name: 'Dr Hélène Françoise Bœuf',
+  speciality: 'Médecine générale',
+  medical_order_number: '10003456789',
+  address: '3 place de la Bastille, 75011 Paris',
+  phone: '01 45 67 89 01',
+};
+const patient = {
+  name: 'Zoé Lefèvre-Cœur',
+  birth_date: '1984-02-29',
+  gender: 'female' as const,
+  address: '12 rue de l’Église, 75004 Paris',
+};
+const prescription: PrescriptionDocument = {
+  verification_code: '8CZ7Q263FRE16PNZ6DFV',
+  practice: 'Cabinet médical Sainte-Cécile',
+  practitioner,
+  patient,
+  prescription: {
+    medication: 'Amoxicilline 1 g, comprimés dispersibles — boîte de 12',
+    dosage: '1 comprimé matin et soir',
+    duration: '6 jours',
+    notes: 'À prendre au début du repas. Arrêter et consulter en cas d’éruption cutanée.',
+    validity_period: 90,
+    date_issued: '2026-09-01',
+  },
+};
+const invoice: InvoiceDocument = {
+  uuid: '0192f0a0-0000-7000-8000-000000000010',
+  verification_code: 'M3T8W1QZ5KD2R9XBN4HJ',
+  practice: prescription.practice,
+  practitioner,
+  patient,
+  invoice: {
+    designation: 'Consultation — échographie abdominale',
+    unit_price: 5600,
+    quantity: 1,
+    total_amount: 5600,
+    date_issued: '2026-09-01',
+  },
+};
+const medreportUrl = (code: string) => `${BASE}/api/verify/${code}`;
+
 const SAMPLES: Record<string, () => Readable> = {
+  'ordonnance.pdf': () => renderPrescription(prescription, { verificationUrl: medreportUrl, creationDate: CREATED }),
+  'facture.pdf': () => renderInvoice(invoice, { verificationUrl: medreportUrl, creationDate: CREATED }),
   'contrat-signe.pdf': () => renderContrat(contrat, parties, contratUrl, { draft: false, creationDate: CREATED }),
   'contrat-brouillon.pdf': () =>
     renderContrat({ ...contrat, statut: 'propose', signatures: contrat.signatures.slice(0, 1) }, parties, contratUrl, {

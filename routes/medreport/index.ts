@@ -5,6 +5,7 @@ import tenant from '../../plugins/medreport/tenant.js';
 import activityLogRoutes from './activity-log/index.js';
 import adminRoutes from './admin/index.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
+import { verificationRoutes } from './documents/index.js';
 import fileRoutes from './files/index.js';
 import { FileResource } from './files/schemas.js';
 import invoiceRoutes, { Invoice } from './invoices/index.js';
@@ -35,6 +36,8 @@ const medreport: FastifyPluginAsync = async (app) => {
     await scope.register(publicAuthRoutes);
     await scope.register(registrationRoutes);
     await scope.register(oauthRoutes);
+    // Anyone holding a prescription's or invoice's PDF may check it (its own limit per address).
+    await scope.register(verificationRoutes);
   });
 
   await app.register(async function authenticatedScope(scope) {

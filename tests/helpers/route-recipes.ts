@@ -240,6 +240,13 @@ export const RECIPES: Record<string, Recipe> = {
   },
   'POST /api/register-owner': { body: () => ({ ...registration(), organization_name: 'Clinique Recette' }) },
   'POST /api/register-doctor': { body: async (fx) => ({ ...registration(), organization_code: await fx.code() }) },
+  'GET /api/verify/:code': {
+    url: async (fx) => {
+      const url = `/api/prescriptions/${await fx.prescription()}`;
+      const res = await fx.app.inject({ method: 'GET', url, headers: fx.a.doctor.headers });
+      return `/api/verify/${res.json().verification_code}`;
+    },
+  },
   'GET /api/auth/google': {},
   'GET /api/auth/google/callback': { query: { code: 'abc', state: 'def' }, status: 401 },
 
@@ -333,6 +340,10 @@ export const RECIPES: Record<string, Recipe> = {
     url: async (fx) => `/api/prescriptions/${await fx.prescription()}`,
     body: () => ({ dosage: '2x/jour', validity_period: 10 }),
   },
+  'GET /api/prescriptions/:uuid/pdf': {
+    as: doctor,
+    url: async (fx) => `/api/prescriptions/${await fx.prescription()}/pdf`,
+  },
   'DELETE /api/prescriptions/:uuid': {
     as: doctor,
     url: async (fx) => `/api/prescriptions/${await fx.prescription()}`,
@@ -354,6 +365,7 @@ export const RECIPES: Record<string, Recipe> = {
     url: async (fx) => `/api/invoices/${await fx.invoice()}`,
     body: () => ({ quantity: 3 }),
   },
+  'GET /api/invoices/:uuid/pdf': { as: doctor, url: async (fx) => `/api/invoices/${await fx.invoice()}/pdf` },
   'DELETE /api/invoices/:uuid': {
     as: doctor,
     url: async (fx) => `/api/invoices/${await fx.invoice()}`,
@@ -624,6 +636,7 @@ export const PUBLIC_ROUTES = {
     'POST /api/login',
     'POST /api/forgot-password',
     'POST /api/reset-password',
+    'GET /api/verify/:code',
     ...['google', 'facebook', 'github'].flatMap((p) => [`GET /api/auth/${p}`, `GET /api/auth/${p}/callback`]),
   ]),
   ptitspas: new Set([

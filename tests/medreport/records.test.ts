@@ -518,6 +518,7 @@ describe('tenancy of the records', () => {
       byId: [
         { method: 'GET' as const, url: (id: string) => `/api/prescriptions/${id}` },
         { method: 'PATCH' as const, url: (id: string) => `/api/prescriptions/${id}`, payload: { dosage: 'x' } },
+        { method: 'GET' as const, url: (id: string) => `/api/prescriptions/${id}/pdf` },
         { method: 'DELETE' as const, url: (id: string) => `/api/prescriptions/${id}` },
       ],
       list: { url: '/api/prescriptions?limit=100', id: (row: Record<string, unknown>) => row.uuid as string },
@@ -541,6 +542,7 @@ describe('tenancy of the records', () => {
       byId: [
         { method: 'GET' as const, url: (id: string) => `/api/invoices/${id}` },
         { method: 'PATCH' as const, url: (id: string) => `/api/invoices/${id}`, payload: { quantity: 9 } },
+        { method: 'GET' as const, url: (id: string) => `/api/invoices/${id}/pdf` },
         { method: 'DELETE' as const, url: (id: string) => `/api/invoices/${id}` },
       ],
       list: { url: '/api/invoices?limit=100', id: (row: Record<string, unknown>) => row.uuid as string },

@@ -183,6 +183,18 @@ export function draftMark(doc: Pdf) {
   Object.assign(doc, { x, y });
 }
 
+/** An empty frame under a label, at the right of the page, for a handwritten signature or a stamp. */
+export function signatureBox(doc: Pdf, label: string, { width = 200, height = 70 } = {}) {
+  const left = doc.page.width - MARGIN - width;
+  doc.moveDown(1);
+  if (doc.y + height + 20 > doc.page.height - doc.page.margins.bottom) doc.addPage();
+  doc.font('bold').fontSize(10).text(label, left, doc.y, { width });
+  const top = doc.y + 4;
+  doc.rect(left, top, width, height).lineWidth(0.5).stroke();
+  doc.font('regular');
+  Object.assign(doc, { x: MARGIN, y: top + height + 8 });
+}
+
 /**
  * The verification footer of the first page: the QR code of `url` (drawn as vector squares, so no
  * image and no randomness), the code in clear and the URL, for a reader without a camera. Drawn in
