@@ -513,6 +513,27 @@ describe('rendering', () => {
     }
   });
 
+  it('keeps every character readable whatever the documents rendered before (the A of À)', async () => {
+    // A fresh module, so the shared fonts have met no glyph yet: the ordonnance prints A only as
+    // part of À, then the invoice prints A itself.
+    vi.resetModules();
+    const fresh = {
+      prescription: await import('../../domain/medreport/documents/prescription.js'),
+      invoice: await import('../../domain/medreport/documents/invoice.js'),
+    };
+    const db = app.tenantPool.forOrganization(a.organization.id);
+    const verificationUrl = (code: string) => `https://example.test/api/verify/${code}`;
+    const rx = await loadPrescription(db, (await prescriptionOf(a.doctor)).uuid);
+    const inv = await loadInvoice(db, (await invoiceOf(a.doctor)).uuid);
+    await bytesOf(
+      fresh.prescription.renderPrescription({ ...rx, verification_code: '8CZ7Q263FRE16PNZ6DFV' }, { verificationUrl }),
+    );
+    const text = await textOf(
+      await bytesOf(fresh.invoice.renderInvoice({ ...inv, verification_code: 'A'.repeat(20) }, { verificationUrl })),
+    );
+    expect(text).toContain('Code : AAAAA-AAAAA-AAAAA-AAAAA');
+  });
+
   it('loads nothing of another organization', async () => {
     const prescription = await prescriptionOf(a.doctor);
     await expect(

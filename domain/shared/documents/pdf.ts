@@ -19,8 +19,15 @@ const require = createRequire(import.meta.url);
  * document: most of a one-page document's time.) A parsed font only caches glyphs, at most its
  * own few thousand.
  */
-const fontFile = (name: string) =>
-  fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`))) as fontkit.Font;
+const fontFile = (name: string) => {
+  const font = fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`))) as fontkit.Font;
+  // fontkit keeps each glyph with the characters it was first met with, and pdfkit maps it back to
+  // those (ToUnicode). Met first as a part of a composite glyph (the A of À, when a document is
+  // subset), a glyph would keep none, and every later document sharing the font would print it as
+  // no text: not found, not copied, not read aloud. Met first through its own character, it keeps it.
+  for (const codePoint of font.characterSet) font.glyphForCodePoint(codePoint);
+  return font;
+};
 const FONTS = { regular: fontFile('DejaVuSans.ttf'), bold: fontFile('DejaVuSans-Bold.ttf') };
 
 export type Pdf = PDFKit.PDFDocument;
