@@ -67,6 +67,11 @@ const TAGS = [
     description:
       'PtitsPas : le dossier d’inscription de chaque enfant (brouillon, soumis, valide, à compléter), ses pièces et son historique',
   },
+  {
+    name: 'ptitspas-contrats',
+    description:
+      'PtitsPas : les contrats d’accueil (brouillon, proposé, signé, terminé), rémunération calculée, signatures, PDF et vérification publique',
+  },
 ];
 
 /**
