@@ -1,26 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { NotFound } from '../../errors.js';
-import {
-  euros,
-  fields,
-  frenchDate,
-  heading,
-  renderPdf,
-  section,
-  table,
-  verificationFooter,
-} from '../../shared/documents/pdf.js';
-import { groupedCode } from '../../shared/documents/verification-code.js';
+import { euros, fields, frenchDate, renderPdf, section, table } from '../../shared/documents/pdf.js';
 import { issuePdf, type PdfRequest, type RenderOptions } from './issues.js';
-import {
-  PARTY_COLUMNS,
-  type Patient,
-  type Practitioner,
-  partiesOf,
-  patientFields,
-  practitionerFields,
-} from './practice.js';
+import { PARTY_COLUMNS, type Patient, type Practitioner, partiesOf, practiceHeader } from './practice.js';
 
 /** Everything an invoice prints. Amounts are integer cents, as stored. */
 export interface InvoiceDocument {
@@ -87,15 +70,7 @@ export function renderInvoice(data: InvoiceDocument, options: RenderOptions) {
       creationDate: options.creationDate,
     },
     (doc) => {
-      heading(doc, 'Facture', data.practice);
-      verificationFooter(doc, {
-        code: groupedCode(data.verification_code),
-        url: options.verificationUrl(data.verification_code),
-      });
-      practitionerFields(doc, data.practice, practitioner);
-
-      section(doc, 'Patient');
-      patientFields(doc, patient, { address: true });
+      practiceHeader(doc, 'Facture', data, options.verificationUrl, { address: true });
 
       doc.moveDown(0.6);
       fields(doc, [

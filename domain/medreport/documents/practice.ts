@@ -1,4 +1,5 @@
-import { fields, frenchDate, type Pdf } from '../../shared/documents/pdf.js';
+import { fields, frenchDate, heading, type Pdf, section, verificationFooter } from '../../shared/documents/pdf.js';
+import { groupedCode } from '../../shared/documents/verification-code.js';
 
 /**
  * What a MedReport document says of the practice, the practitioner and the patient: what is
@@ -27,7 +28,7 @@ const GENDER = { male: 'masculin', female: 'féminin', other: 'autre' } as const
 const stored = (rows: ReadonlyArray<readonly [string, string | null]>) => rows.filter(([, value]) => value !== null);
 
 /** The practitioner and their practice. */
-export function practitionerFields(doc: Pdf, practice: string, practitioner: Practitioner) {
+function practitionerFields(doc: Pdf, practice: string, practitioner: Practitioner) {
   fields(
     doc,
     stored([
@@ -42,7 +43,7 @@ export function practitionerFields(doc: Pdf, practice: string, practitioner: Pra
 }
 
 /** The patient; `address` for an invoice, where it is the billing address. */
-export function patientFields(doc: Pdf, patient: Patient, { address = false } = {}) {
+function patientFields(doc: Pdf, patient: Patient, { address = false } = {}) {
   fields(
     doc,
     stored([
@@ -101,4 +102,22 @@ export function partiesOf(row: PartyRow): { practice: string; practitioner: Prac
       address: row.patient_address,
     },
   };
+}
+
+/**
+ * The top of a practice's document: its title and practice, the verification footer, the
+ * practitioner, then the patient (with their address on an invoice, the billing address).
+ */
+export function practiceHeader(
+  doc: Pdf,
+  title: string,
+  data: { practice: string; practitioner: Practitioner; patient: Patient; verification_code: string },
+  verificationUrl: (code: string) => string,
+  { address = false } = {},
+) {
+  heading(doc, title, data.practice);
+  verificationFooter(doc, { code: groupedCode(data.verification_code), url: verificationUrl(data.verification_code) });
+  practitionerFields(doc, data.practice, data.practitioner);
+  section(doc, 'Patient');
+  patientFields(doc, data.patient, { address });
 }

@@ -1,26 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { NotFound } from '../../errors.js';
-import {
-  fields,
-  frenchDate,
-  heading,
-  paragraph,
-  renderPdf,
-  section,
-  signatureBox,
-  verificationFooter,
-} from '../../shared/documents/pdf.js';
-import { groupedCode } from '../../shared/documents/verification-code.js';
+import { fields, frenchDate, paragraph, renderPdf, section, signatureBox } from '../../shared/documents/pdf.js';
 import { issuePdf, type PdfRequest, type RenderOptions } from './issues.js';
-import {
-  PARTY_COLUMNS,
-  type Patient,
-  type Practitioner,
-  partiesOf,
-  patientFields,
-  practitionerFields,
-} from './practice.js';
+import { PARTY_COLUMNS, type Patient, type Practitioner, partiesOf, practiceHeader } from './practice.js';
 
 /** Everything an ordonnance prints. */
 export interface PrescriptionDocument {
@@ -90,15 +73,7 @@ export function renderPrescription(data: PrescriptionDocument, options: RenderOp
       creationDate: options.creationDate,
     },
     (doc) => {
-      heading(doc, 'Ordonnance', data.practice);
-      verificationFooter(doc, {
-        code: groupedCode(data.verification_code),
-        url: options.verificationUrl(data.verification_code),
-      });
-      practitionerFields(doc, data.practice, practitioner);
-
-      section(doc, 'Patient');
-      patientFields(doc, patient);
+      practiceHeader(doc, 'Ordonnance', data, options.verificationUrl);
 
       doc.moveDown(0.6);
       fields(doc, [['Fait le', frenchDate(prescription.date_issued)]]);
