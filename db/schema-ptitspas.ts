@@ -208,6 +208,13 @@ export interface ContratsTable {
   modifie_le: CreatedAt;
 }
 
+/** A WebSocket ticket: its SHA-256 only; single use, 30 seconds, for the login that asked. */
+interface TicketsWsTable {
+  ticket_hash: Buffer;
+  id_famille: string;
+  expire_le: Timestamp;
+}
+
 /** The PtitsPas tables, keyed `schema.table`. */
 export interface PtitsPasTables {
   'ptitspas.utilisateurs': UtilisateursTable;
@@ -224,4 +231,5 @@ export interface PtitsPasTables {
   'ptitspas.dossiers_pieces': DossiersPiecesTable;
   'ptitspas.notifications': NotificationsTable;
   'ptitspas.contrats': ContratsTable;
+  'ptitspas.tickets_ws': TicketsWsTable;
 }

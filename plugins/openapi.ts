@@ -72,6 +72,11 @@ const TAGS = [
     description:
       'PtitsPas : les contrats d’accueil (brouillon, proposé, signé, terminé), rémunération calculée, signatures, PDF et vérification publique',
   },
+  {
+    name: 'ptitspas-notifications',
+    description:
+      'PtitsPas : ses notifications (écrites avec ce qui les cause), non lues, lecture, ticket du flux temps réel',
+  },
 ];
 
 /**

@@ -16,6 +16,7 @@ import * as medreportSyncHorizonTime from './0014_medreport_sync_horizon_time.js
 import * as ptitspasUploadsDossiers from './0015_ptitspas_uploads_dossiers.js';
 import * as ptitspasContrats from './0016_ptitspas_contrats.js';
 import * as medreportDocuments from './0017_medreport_documents.js';
+import * as ptitspasNotificationsDelivery from './0018_ptitspas_notifications_delivery.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0015_ptitspas_uploads_dossiers': ptitspasUploadsDossiers,
   '0016_ptitspas_contrats': ptitspasContrats,
   '0017_medreport_documents': medreportDocuments,
+  '0018_ptitspas_notifications_delivery': ptitspasNotificationsDelivery,
 };

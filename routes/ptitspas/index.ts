@@ -12,6 +12,8 @@ import { Dossier } from './dossiers/schemas.js';
 import enfantRoutes from './enfants/index.js';
 import { Enfant } from './enfants/schemas.js';
 import gestionnaireRoutes from './gestionnaires/index.js';
+import notificationRoutes from './notifications/index.js';
+import { Notification } from './notifications/schemas.js';
 import parentRoutes from './parents/index.js';
 import { Parent } from './parents/schemas.js';
 import rootRoutes from './root/index.js';
@@ -49,6 +51,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     Upload,
     Dossier,
     Contrat,
+    Notification,
   ]) {
     app.addSchema(schema);
   }
@@ -74,6 +77,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(uploadRoutes);
     await scope.register(dossierRoutes);
     await scope.register(contratRoutes);
+    await scope.register(notificationRoutes);
   });
 };
 

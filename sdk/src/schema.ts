@@ -1215,6 +1215,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ses notifications, les plus récentes d’abord (paginée, total dans X-Total-Count) */
+        get: operations["ptitspasListNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/lue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Marquer une de ses notifications comme lue (404 pour celle d’un autre) */
+        patch: operations["ptitspasReadNotification"];
+        trace?: never;
+    };
+    "/api/v1/notifications/compteur": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Le nombre de ses notifications non lues */
+        get: operations["ptitspasCountNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/lues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Marquer toutes ses notifications comme lues */
+        patch: operations["ptitspasReadAllNotifications"];
+        trace?: never;
+    };
+    "/api/v1/notifications/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Un ticket à usage unique (30 s) pour ouvrir le flux temps réel depuis un navigateur */
+        post: operations["ptitspasCreateNotificationTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/parents": {
         parameters: {
             query?: never;
@@ -2059,6 +2144,9 @@ export interface components {
             type_contrat: "cdi" | "cdd";
             versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
+        PtitspasCountNotificationsResponse: {
+            non_lues: number;
+        };
         PtitspasCreateAssistanteMaternelleBody: {
             adresse?: string;
             annee_experience?: number;
@@ -2267,6 +2355,12 @@ export interface components {
              * @enum {string}
              */
             role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
+        };
+        PtitspasCreateNotificationTicketResponse: {
+            /** Format: date-time */
+            expire_le: string;
+            /** @description À passer une fois, dans les 30 secondes : GET /notifications/ws?ticket= */
+            ticket: string;
         };
         PtitspasCreateParentBody: {
             adresse?: string;
@@ -2883,6 +2977,23 @@ export interface components {
             /** @enum {string} */
             statut: "en_attente" | "actif" | "suspendu";
         }[];
+        PtitspasListNotificationsResponse: {
+            corps: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            lien: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
+            };
+            lue_le: string | null;
+            titre: string;
+            /** @enum {string} */
+            type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
+        }[];
         PtitspasListParentsResponse: {
             id_co_parent: string | null;
             /** Format: uuid */
@@ -2986,6 +3097,23 @@ export interface components {
         PtitsPasMessage: {
             message: string;
         };
+        PtitsPasNotification: {
+            corps: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            lien: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
+            };
+            lue_le: string | null;
+            titre: string;
+            /** @enum {string} */
+            type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
+        };
         PtitspasOverviewResponse: {
             endpoints: {
                 "assistantes-maternelles": string;
@@ -3072,6 +3200,26 @@ export interface components {
             /** @enum {string} */
             type_contrat: "cdi" | "cdd";
             versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
+        PtitspasReadAllNotificationsResponse: {
+            modifiees: number;
+        };
+        PtitspasReadNotificationResponse: {
+            corps: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            lien: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
+            };
+            lue_le: string | null;
+            titre: string;
+            /** @enum {string} */
+            type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
         };
         PtitspasRefreshBody: {
             refresh_token: string;
@@ -11931,6 +12079,322 @@ export interface operations {
                 };
                 content: {
                     "text/plain": components["schemas"]["PtitspasHelloResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasListNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description true : seulement les non lues */
+                non_lues?: boolean;
+                page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Nombre total de résultats */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListNotificationsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasReadNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasReadNotificationResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCountNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCountNotificationsResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasReadAllNotifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasReadAllNotificationsResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCreateNotificationTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCreateNotificationTicketResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Too Many Requests */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RouteOptions } from 'fastify';
 import { expect } from 'vitest';
 import type { PtitsPasRole } from '../../db/schema.js';
+import { notify } from '../../domain/ptitspas/notifications/notify.js';
 import type { App } from '../../src/app.js';
 import { type FilePart, multipart } from './multipart.js';
 import {
@@ -76,6 +77,8 @@ export interface RecipeFixture {
     contrat(
       statut: 'brouillon' | 'propose' | 'signe',
     ): Promise<{ id: string; code_verification: string; assistante: PtitsPasAccount }>;
+    /** A new notification of `parent`. */
+    notification(): Promise<string>;
   };
 }
 
@@ -168,6 +171,23 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
         const assistante = await fx.ptitspas.account('assistante_maternelle');
         const idEnfant = await fx.ptitspas.enfant();
         return { ...(await contratIn(app, { parent, assistante, idEnfant }, statut)), assistante };
+      },
+      async notification() {
+        const id = await fx.ptitspas.enfant();
+        const dossier = { type: 'dossier', id } as const;
+        await notify(app.systemDb, [parent.id], {
+          type: 'dossier_valide',
+          titre: 'Dossier validé',
+          corps: '…',
+          lien: dossier,
+        });
+        const row = await app.systemDb
+          .selectFrom('ptitspas.notifications')
+          .select('id')
+          .where('id_destinataire', '=', parent.id)
+          .where('lien_id', '=', id)
+          .executeTakeFirstOrThrow();
+        return row.id;
       },
     },
   };
@@ -429,7 +449,8 @@ export const RECIPES: Record<string, Recipe> = {
   'DELETE /api/v1/users/:id': {
     as: superAdmin,
     url: ptitspasUser('parent'),
-    changes: ['utilisateurs.*', 'parents.*', 'refresh_families.*', 'historique_statuts.*'],
+    // The account's own notifications (its compte_valide) go with it.
+    changes: ['utilisateurs.*', 'parents.*', 'refresh_families.*', 'historique_statuts.*', 'notifications.*'],
   },
   'GET /api/v1/gestionnaires': { as: superAdmin, query: ptitspasListQuery },
   'GET /api/v1/gestionnaires/:id': {
@@ -586,13 +607,31 @@ export const RECIPES: Record<string, Recipe> = {
     body: () => ({ date_fin: parisToday(), motif: 'Fin de l’accueil' }),
     changes: ['contrats.statut', 'contrats.modifie_le', 'assistantes_maternelles.place_disponible'],
   },
+  'GET /api/v1/notifications': {
+    as: (fx) => fx.ptitspas.parent.headers,
+    query: { page: '1', limit: '5', non_lues: 'true' },
+  },
+  'GET /api/v1/notifications/compteur': { as: (fx) => fx.ptitspas.parent.headers },
+  'PATCH /api/v1/notifications/:id/lue': {
+    as: (fx) => fx.ptitspas.parent.headers,
+    url: async (fx) => `/api/v1/notifications/${await fx.ptitspas.notification()}/lue`,
+    changes: ['notifications.lue_le'],
+  },
+  'PATCH /api/v1/notifications/lues': { as: (fx) => fx.ptitspas.parent.headers, changes: ['notifications.lue_le'] },
+  'POST /api/v1/notifications/ticket': { as: (fx) => fx.ptitspas.parent.headers, changes: ['tickets_ws.*'] },
   'GET /api/v1/verification/:code': {
     url: async (fx) => `/api/v1/verification/${(await fx.ptitspas.contrat('brouillon')).code_verification}`,
   },
   'DELETE /api/v1/assistantes-maternelles/:id': {
     as: superAdmin,
     url: ptitspasAccountUrl('/api/v1/assistantes-maternelles', 'assistante_maternelle'),
-    changes: ['utilisateurs.*', 'assistantes_maternelles.*', 'refresh_families.*', 'historique_statuts.*'],
+    changes: [
+      'utilisateurs.*',
+      'assistantes_maternelles.*',
+      'refresh_families.*',
+      'historique_statuts.*',
+      'notifications.*',
+    ],
   },
 };
 

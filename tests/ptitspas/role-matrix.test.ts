@@ -68,6 +68,12 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/contrats/:id/terminer': 'any',
   'GET /api/v1/contrats/:id/pdf': 'any',
   'GET /api/v1/verification/:code': 'public',
+  // "Notifications": each account its own.
+  'GET /api/v1/notifications': 'any',
+  'GET /api/v1/notifications/compteur': 'any',
+  'PATCH /api/v1/notifications/:id/lue': 'any',
+  'PATCH /api/v1/notifications/lues': 'any',
+  'POST /api/v1/notifications/ticket': 'any',
 };
 
 // Roles the role guard lets through but to whom the recipe's object is not theirs: the rule of
@@ -84,6 +90,8 @@ const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
   'GET /api/v1/contrats/:id/pdf': ['assistante_maternelle'],
   'PATCH /api/v1/contrats/:id/signer': ['assistante_maternelle'],
   'PATCH /api/v1/contrats/:id/terminer': ['assistante_maternelle'],
+  // The recipe's notification is the fixture parent's: anyone else's is not found.
+  'PATCH /api/v1/notifications/:id/lue': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
 };
 
 let app: App;

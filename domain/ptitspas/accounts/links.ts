@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../../db/schema.js';
+import { secretDigest as digest, newSecret } from './secrets.js';
 
 /**
  * Set-password links (v1.3): an account created without a password receives one when it is
@@ -8,8 +8,6 @@ import type { Database } from '../../../db/schema.js';
  * link replaces the previous unused one.
  */
 const SET_PASSWORD_LINK_DAYS = 7;
-
-const digest = (token: string) => createHash('sha256').update(token).digest();
 
 /** A new link token for the user; every earlier unused one stops working. */
 export async function createSetPasswordToken(trx: Transaction<Database>, userId: string): Promise<string> {
@@ -19,7 +17,7 @@ export async function createSetPasswordToken(trx: Transaction<Database>, userId:
     .where('id_utilisateur', '=', userId)
     .where('utilise_le', 'is', null)
     .execute();
-  const token = randomBytes(32).toString('base64url');
+  const token = newSecret();
   await trx
     .insertInto('ptitspas.liens_mot_de_passe')
     .values({

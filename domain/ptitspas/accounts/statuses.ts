@@ -3,6 +3,7 @@ import type { Database, PtitsPasRole, PtitsPasStatut } from '../../../db/schema.
 import { Conflict, Forbidden, NotFound } from '../../errors.js';
 import type { PtitsPasCaller } from '../caller.js';
 import { refuseDeletingUnderContract } from '../contrats/rules.js';
+import { notify } from '../notifications/notify.js';
 import { createSetPasswordToken } from './links.js';
 import { revokeUserFamilies } from './tokens.js';
 import { USER_NOT_FOUND } from './users.js';
@@ -72,6 +73,14 @@ export async function validateUser(db: Kysely<Database>, actor: PtitsPasCaller, 
     const user = await lockUser(trx, id);
     assertMayManage(actor, user);
     if (user.statut === 'actif' && user.password_hash) throw new Conflict('Ce compte est déjà actif.');
+    if (user.statut !== 'actif') {
+      await notify(trx, [user.id], {
+        type: 'compte_valide',
+        titre: 'Compte validé',
+        corps: 'Votre compte PtitsPas est validé : bienvenue !',
+        lien: { type: 'utilisateur', id: user.id },
+      });
+    }
     await changeStatut(trx, user, 'actif', actor.id, comment);
     const token = user.password_hash ? undefined : await createSetPasswordToken(trx, user.id);
     return { user, token };

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, PtitsPasRole } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
+import { secretDigest as digest, newSecret as newToken } from './secrets.js';
 
 /**
  * Refresh tokens (docs/ptitspas.md): opaque, random, stored as SHA-256 hashes, valid 30 days,
@@ -17,8 +17,6 @@ const REFRESH_GRACE_SECONDS = 10;
 
 export type RevocationReason = 'logout' | 'reuse' | 'suspension';
 
-const digest = (token: string) => createHash('sha256').update(token).digest();
-const newToken = () => randomBytes(32).toString('base64url');
 const expiry = () => new Date(Date.now() + REFRESH_TOKEN_TTL_DAYS * 86_400_000);
 
 /** A new login of the user: its family and first refresh token, in one statement. */
