@@ -208,6 +208,34 @@ export interface ContratsTable {
   modifie_le: CreatedAt;
 }
 
+export type EvenementType =
+  | 'arrivee'
+  | 'depart'
+  | 'repas'
+  | 'biberon'
+  | 'sieste'
+  | 'change'
+  | 'activite'
+  | 'humeur'
+  | 'temperature'
+  | 'medicament'
+  | 'incident'
+  | 'photo'
+  | 'note';
+
+export interface EvenementsTable {
+  id: string;
+  id_enfant: string;
+  id_auteur: string | null;
+  type: EvenementType;
+  survenu_le: Timestamp;
+  /** Per type: domain/ptitspas/evenements/details.ts. */
+  details: ColumnType<unknown, string, string>;
+  note: string | null;
+  id_upload: string | null;
+  cree_le: CreatedAt;
+}
+
 /** A WebSocket ticket: its SHA-256 only; single use, 30 seconds, for the login that asked. */
 interface TicketsWsTable {
   ticket_hash: Buffer;
@@ -232,4 +260,5 @@ export interface PtitsPasTables {
   'ptitspas.notifications': NotificationsTable;
   'ptitspas.contrats': ContratsTable;
   'ptitspas.tickets_ws': TicketsWsTable;
+  'ptitspas.evenements': EvenementsTable;
 }

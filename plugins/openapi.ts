@@ -73,6 +73,10 @@ const TAGS = [
       'PtitsPas : les contrats d’accueil (brouillon, proposé, signé, terminé), rémunération calculée, signatures, PDF et vérification publique',
   },
   {
+    name: 'ptitspas-evenements',
+    description: 'PtitsPas : la journée d’un enfant (arrivée, repas, sieste, change, ...) et son journal du jour',
+  },
+  {
     name: 'ptitspas-notifications',
     description:
       'PtitsPas : ses notifications (écrites avec ce qui les cause), non lues, lecture, ticket du flux temps réel',

@@ -241,7 +241,7 @@ async function prepared(route: ApiRoute, recipe: Recipe) {
 function withQuery(url: string, query: Record<string, string>, extra = ''): string {
   const qs = new URLSearchParams(query).toString();
   const all = [qs, extra].filter(Boolean).join('&');
-  return all ? `${url}?${all}` : url;
+  return all ? `${url}${url.includes('?') ? '&' : '?'}${all}` : url;
 }
 
 /** A route's body schema: its properties, or one schema per media type. */

@@ -17,6 +17,7 @@ import * as ptitspasUploadsDossiers from './0015_ptitspas_uploads_dossiers.js';
 import * as ptitspasContrats from './0016_ptitspas_contrats.js';
 import * as medreportDocuments from './0017_medreport_documents.js';
 import * as ptitspasNotificationsDelivery from './0018_ptitspas_notifications_delivery.js';
+import * as ptitspasEvenements from './0019_ptitspas_evenements.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0016_ptitspas_contrats': ptitspasContrats,
   '0017_medreport_documents': medreportDocuments,
   '0018_ptitspas_notifications_delivery': ptitspasNotificationsDelivery,
+  '0019_ptitspas_evenements': ptitspasEvenements,
 };

@@ -11,6 +11,8 @@ import dossierRoutes from './dossiers/index.js';
 import { Dossier } from './dossiers/schemas.js';
 import enfantRoutes from './enfants/index.js';
 import { Enfant } from './enfants/schemas.js';
+import evenementRoutes from './evenements/index.js';
+import { Evenement } from './evenements/schemas.js';
 import gestionnaireRoutes from './gestionnaires/index.js';
 import notificationRoutes from './notifications/index.js';
 import { Notification } from './notifications/schemas.js';
@@ -52,6 +54,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     Dossier,
     Contrat,
     Notification,
+    Evenement,
   ]) {
     app.addSchema(schema);
   }
@@ -78,6 +81,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(dossierRoutes);
     await scope.register(contratRoutes);
     await scope.register(notificationRoutes);
+    await scope.register(evenementRoutes);
   });
 };
 

@@ -1162,6 +1162,60 @@ export interface paths {
         patch: operations["ptitspasUpdateEnfant"];
         trace?: never;
     };
+    "/api/v1/enfants/{id}/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** La journée d’un enfant : arrivée, départ, siestes, biberons, repas et tous ses événements */
+        get: operations["ptitspasGetJournal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evenements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Les événements, du plus ancien au plus récent (id_enfant obligatoire sauf pour le personnel) */
+        get: operations["ptitspasListEvenements"];
+        put?: never;
+        /** Noter un événement de la journée d’un enfant (son assistante maternelle, le personnel) */
+        post: operations["ptitspasCreateEvenement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evenements/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Un événement d’un enfant que l’on voit */
+        get: operations["ptitspasGetEvenement"];
+        put?: never;
+        post?: never;
+        /** Supprimer un événement : son auteur dans les 24 heures, le personnel */
+        delete: operations["ptitspasDeleteEvenement"];
+        options?: never;
+        head?: never;
+        /** Corriger un événement : son auteur dans les 24 heures, le personnel */
+        patch: operations["ptitspasUpdateEvenement"];
+        trace?: never;
+    };
     "/api/v1/gestionnaires": {
         parameters: {
             query?: never;
@@ -2336,6 +2390,38 @@ export interface components {
             /** @enum {string} */
             statut: "actif" | "scolarise" | "inactif";
         };
+        PtitspasCreateEvenementBody: {
+            /** @description Selon le type (voir la documentation) ; {} pour arrivee, depart, photo, note */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload?: string | null;
+            note?: string | null;
+            /** Format: date-time */
+            survenu_le?: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+        };
+        PtitspasCreateEvenementResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload: string | null;
+            note: string | null;
+            /** Format: date-time */
+            survenu_le: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+        };
         PtitspasCreateGestionnaireBody: {
             adresse?: string;
             /** Format: email */
@@ -2447,6 +2533,9 @@ export interface components {
         PtitspasDeleteEnfantResponse: {
             message: string;
         };
+        PtitspasDeleteEvenementResponse: {
+            message: string;
+        };
         PtitspasDeleteUploadResponse: {
             message: string;
         };
@@ -2544,6 +2633,24 @@ export interface components {
             error: string;
             message: string;
             statusCode: number;
+        };
+        PtitsPasEvenement: {
+            /** Format: date-time */
+            cree_le: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload: string | null;
+            note: string | null;
+            /** Format: date-time */
+            survenu_le: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
         };
         PtitspasGetAssistanteMaternelleResponse: {
             annee_experience: number | null;
@@ -2718,6 +2825,24 @@ export interface components {
             /** @enum {string} */
             statut: "actif" | "scolarise" | "inactif";
         };
+        PtitspasGetEvenementResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload: string | null;
+            note: string | null;
+            /** Format: date-time */
+            survenu_le: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+        };
         PtitspasGetGestionnaireResponse: {
             adresse: string | null;
             /** Format: date-time */
@@ -2735,6 +2860,51 @@ export interface components {
             /** @enum {string} */
             statut: "en_attente" | "actif" | "suspendu";
             telephone: string | null;
+        };
+        /** @description La journée d’un enfant (Europe/Paris) */
+        PtitspasGetJournalResponse: {
+            arrivee: string | null;
+            biberons_ml: number;
+            /** Format: date */
+            date: string;
+            depart: string | null;
+            evenements: {
+                /** Format: date-time */
+                cree_le: string;
+                details: {
+                    [key: string]: unknown;
+                };
+                /** Format: uuid */
+                id: string;
+                id_auteur: string | null;
+                /** Format: uuid */
+                id_enfant: string;
+                id_upload: string | null;
+                note: string | null;
+                /** Format: date-time */
+                survenu_le: string;
+                /** @enum {string} */
+                type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+            }[];
+            repas: {
+                /** Format: date-time */
+                cree_le: string;
+                details: {
+                    [key: string]: unknown;
+                };
+                /** Format: uuid */
+                id: string;
+                id_auteur: string | null;
+                /** Format: uuid */
+                id_enfant: string;
+                id_upload: string | null;
+                note: string | null;
+                /** Format: date-time */
+                survenu_le: string;
+                /** @enum {string} */
+                type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+            }[];
+            sieste_minutes: number;
         };
         PtitspasGetParentResponse: {
             id_co_parent: string | null;
@@ -2960,6 +3130,24 @@ export interface components {
             prenom: string;
             /** @enum {string} */
             statut: "actif" | "scolarise" | "inactif";
+        }[];
+        PtitspasListEvenementsResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload: string | null;
+            note: string | null;
+            /** Format: date-time */
+            survenu_le: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
         }[];
         PtitspasListGestionnairesResponse: {
             /** Format: date-time */
@@ -3774,6 +3962,34 @@ export interface components {
             prenom: string;
             /** @enum {string} */
             statut: "actif" | "scolarise" | "inactif";
+        };
+        PtitspasUpdateEvenementBody: {
+            /** @description Selon le type (voir la documentation) ; {} pour arrivee, depart, photo, note */
+            details?: {
+                [key: string]: unknown;
+            };
+            id_upload?: string | null;
+            note?: string | null;
+            /** Format: date-time */
+            survenu_le?: string;
+        };
+        PtitspasUpdateEvenementResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_enfant: string;
+            id_upload: string | null;
+            note: string | null;
+            /** Format: date-time */
+            survenu_le: string;
+            /** @enum {string} */
+            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
         };
         PtitspasUpdateGestionnaireBody: {
             adresse?: string | null;
@@ -11642,6 +11858,516 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PtitspasUpdateEnfantResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetJournal: {
+        parameters: {
+            query: {
+                /** @description Le jour (Europe/Paris) */
+                date: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description La journée d’un enfant (Europe/Paris) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetJournalResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasListEvenements: {
+        parameters: {
+            query?: {
+                /** @description Un jour (Europe/Paris) */
+                date?: string;
+                depuis?: string;
+                id_enfant?: string;
+                jusqua?: string;
+                limit?: number;
+                page?: number;
+                type?: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Nombre total de résultats */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListEvenementsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCreateEvenement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasCreateEvenementBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCreateEvenementResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasGetEvenement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasGetEvenementResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasDeleteEvenement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasDeleteEvenementResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasUpdateEvenement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasUpdateEvenementBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasUpdateEvenementResponse"];
                 };
             };
             /** @description Bad Request */

@@ -79,6 +79,8 @@ export interface RecipeFixture {
     ): Promise<{ id: string; code_verification: string; assistante: PtitsPasAccount }>;
     /** A new notification of `parent`. */
     notification(): Promise<string>;
+    /** A new event (by the super admin) of a new child of `parent`. */
+    evenement(): Promise<{ id: string; idEnfant: string }>;
   };
 }
 
@@ -172,6 +174,17 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
         const idEnfant = await fx.ptitspas.enfant();
         return { ...(await contratIn(app, { parent, assistante, idEnfant }, statut)), assistante };
       },
+      async evenement() {
+        const idEnfant = await fx.ptitspas.enfant();
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/v1/evenements',
+          headers: superAdmin.headers,
+          payload: { id_enfant: idEnfant, type: 'repas', details: { quantite: 'moitie' } },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        return { id: res.json().id as string, idEnfant };
+      },
       async notification() {
         const id = await fx.ptitspas.enfant();
         const dossier = { type: 'dossier', id } as const;
@@ -236,6 +249,7 @@ const contratUrl =
   (statut: 'brouillon' | 'propose' | 'signe', suffix = '') =>
   async (fx: RecipeFixture) =>
     `/api/v1/contrats/${(await fx.ptitspas.contrat(statut)).id}${suffix}`;
+const evenementUrl = async (fx: RecipeFixture) => `/api/v1/evenements/${(await fx.ptitspas.evenement()).id}`;
 /** The proposed contract a signing recipe's caller (its childminder) signs. */
 let toSign: { id: string; assistante: PtitsPasAccount } | undefined;
 /** What a dossier step changes: its state and history (and the notifications it writes). */
@@ -606,6 +620,28 @@ export const RECIPES: Record<string, Recipe> = {
     url: contratUrl('signe', '/terminer'),
     body: () => ({ date_fin: parisToday(), motif: 'Fin de l’accueil' }),
     changes: ['contrats.statut', 'contrats.modifie_le', 'assistantes_maternelles.place_disponible'],
+  },
+  'POST /api/v1/evenements': {
+    as: superAdmin,
+    body: async (fx) => ({ id_enfant: await fx.ptitspas.enfant(), type: 'biberon', details: { quantite_ml: 120 } }),
+  },
+  'GET /api/v1/evenements': {
+    as: superAdmin,
+    // Parents and childminders must name the child: in the URL, as the query is static.
+    url: async (fx) => `/api/v1/evenements?id_enfant=${(await fx.ptitspas.evenement()).idEnfant}`,
+    query: { page: '1', limit: '5', type: 'repas' },
+  },
+  'GET /api/v1/evenements/:id': { as: superAdmin, url: evenementUrl },
+  'PATCH /api/v1/evenements/:id': {
+    as: superAdmin,
+    url: evenementUrl,
+    body: () => ({ details: { quantite: 'tout' }, note: 'A tout mangé' }),
+  },
+  'DELETE /api/v1/evenements/:id': { as: superAdmin, url: evenementUrl, changes: ['evenements.*'] },
+  'GET /api/v1/enfants/:id/journal': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/enfants/${(await fx.ptitspas.evenement()).idEnfant}/journal`,
+    query: { date: parisToday() },
   },
   'GET /api/v1/notifications': {
     as: (fx) => fx.ptitspas.parent.headers,

@@ -68,6 +68,13 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/contrats/:id/terminer': 'any',
   'GET /api/v1/contrats/:id/pdf': 'any',
   'GET /api/v1/verification/:code': 'public',
+  // "Événements": the recipes' children are the fixture parent's; written by staff.
+  'POST /api/v1/evenements': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
+  'GET /api/v1/evenements': 'any',
+  'GET /api/v1/evenements/:id': 'any',
+  'PATCH /api/v1/evenements/:id': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
+  'DELETE /api/v1/evenements/:id': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
+  'GET /api/v1/enfants/:id/journal': 'any',
   // "Notifications": each account its own.
   'GET /api/v1/notifications': 'any',
   'GET /api/v1/notifications/compteur': 'any',
@@ -90,6 +97,13 @@ const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
   'GET /api/v1/contrats/:id/pdf': ['assistante_maternelle'],
   'PATCH /api/v1/contrats/:id/signer': ['assistante_maternelle'],
   'PATCH /api/v1/contrats/:id/terminer': ['assistante_maternelle'],
+  // A childminder without a contract does not see the recipes' children.
+  'POST /api/v1/evenements': ['assistante_maternelle'],
+  'GET /api/v1/evenements': ['assistante_maternelle'],
+  'GET /api/v1/evenements/:id': ['assistante_maternelle'],
+  'PATCH /api/v1/evenements/:id': ['assistante_maternelle'],
+  'DELETE /api/v1/evenements/:id': ['assistante_maternelle'],
+  'GET /api/v1/enfants/:id/journal': ['assistante_maternelle'],
   // The recipe's notification is the fixture parent's: anyone else's is not found.
   'PATCH /api/v1/notifications/:id/lue': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
 };
@@ -116,7 +130,7 @@ async function send(key: string, headers: Record<string, string>) {
   const recipe = RECIPES[key]!;
   const [method, route] = key.split(' ') as [string, string];
   const url = (await recipe.url?.(fx)) ?? route;
-  const query = recipe.query ? `?${new URLSearchParams(recipe.query).toString()}` : '';
+  const query = recipe.query ? `${url.includes('?') ? '&' : '?'}${new URLSearchParams(recipe.query).toString()}` : '';
   if (recipe.multipart) {
     const form = multipart(await recipe.multipart(fx));
     return app.inject({
