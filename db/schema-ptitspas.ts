@@ -236,6 +236,30 @@ export interface EvenementsTable {
   cree_le: CreatedAt;
 }
 
+interface ConversationsTable {
+  id: string;
+  sujet: string;
+  id_enfant: string | null;
+  id_createur: string | null;
+  cree_le: CreatedAt;
+  modifie_le: CreatedAt;
+}
+
+interface ConversationsParticipantsTable {
+  id_conversation: string;
+  id_utilisateur: string;
+  lu_jusqua: string | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  id_conversation: string;
+  id_auteur: string | null;
+  contenu: string;
+  id_upload: string | null;
+  cree_le: CreatedAt;
+}
+
 /** A WebSocket ticket: its SHA-256 only; single use, 30 seconds, for the login that asked. */
 interface TicketsWsTable {
   ticket_hash: Buffer;
@@ -261,4 +285,7 @@ export interface PtitsPasTables {
   'ptitspas.contrats': ContratsTable;
   'ptitspas.tickets_ws': TicketsWsTable;
   'ptitspas.evenements': EvenementsTable;
+  'ptitspas.conversations': ConversationsTable;
+  'ptitspas.conversations_participants': ConversationsParticipantsTable;
+  'ptitspas.messages': MessagesTable;
 }

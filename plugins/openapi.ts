@@ -77,6 +77,11 @@ const TAGS = [
     description: 'PtitsPas : la journée d’un enfant (arrivée, repas, sieste, change, ...) et son journal du jour',
   },
   {
+    name: 'ptitspas-messages',
+    description:
+      'PtitsPas : conversations entre parents, assistantes maternelles et personnel ; non lus et marques de lecture',
+  },
+  {
     name: 'ptitspas-notifications',
     description:
       'PtitsPas : ses notifications (écrites avec ce qui les cause), non lues, lecture, ticket du flux temps réel',

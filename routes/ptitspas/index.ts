@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Conversation, Message as ConversationMessage } from '../../domain/ptitspas/messages/model.js';
 import { installApiBoundary } from '../../plugins/boundary.js';
 import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas/auth.js';
 import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
@@ -14,6 +15,7 @@ import { Enfant } from './enfants/schemas.js';
 import evenementRoutes from './evenements/index.js';
 import { Evenement } from './evenements/schemas.js';
 import gestionnaireRoutes from './gestionnaires/index.js';
+import messageRoutes from './messages/index.js';
 import notificationRoutes from './notifications/index.js';
 import { Notification } from './notifications/schemas.js';
 import parentRoutes from './parents/index.js';
@@ -55,6 +57,8 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     Contrat,
     Notification,
     Evenement,
+    Conversation,
+    ConversationMessage,
   ]) {
     app.addSchema(schema);
   }
@@ -82,6 +86,7 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     await scope.register(contratRoutes);
     await scope.register(notificationRoutes);
     await scope.register(evenementRoutes);
+    await scope.register(messageRoutes);
   });
 };
 

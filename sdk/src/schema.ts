@@ -1269,6 +1269,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ses conversations, la plus récemment active d’abord, avec ses non lus */
+        get: operations["ptitspasListConversations"];
+        put?: never;
+        /** Ouvrir une conversation (403 si deux membres ne peuvent pas échanger) */
+        post: operations["ptitspasCreateConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/conversations/{id}/lu": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Marquer lu tout ce qui précède un message (inclus) */
+        patch: operations["ptitspasReadConversation"];
+        trace?: never;
+    };
+    "/api/v1/messages/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Les messages, du plus récent au plus ancien ; `avant` pour la page suivante */
+        get: operations["ptitspasListMessages"];
+        put?: never;
+        /** Écrire dans une conversation ; les autres membres sont notifiés */
+        post: operations["ptitspasPostMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -2198,6 +2251,20 @@ export interface components {
             type_contrat: "cdi" | "cdd";
             versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
+        PtitsPasConversation: {
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_enfant: string | null;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Messages des autres après sa marque de lecture */
+            non_lus: number;
+            /** @description Chaque membre, le créateur compris */
+            participants: string[];
+            sujet: string;
+        };
         PtitspasCountNotificationsResponse: {
             non_lues: number;
         };
@@ -2346,6 +2413,26 @@ export interface components {
             /** @enum {string} */
             type_contrat: "cdi" | "cdd";
             versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
+        };
+        PtitspasCreateConversationBody: {
+            id_enfant?: string | null;
+            /** @description Les autres comptes ; le créateur est ajouté (et peut y figurer) */
+            participants: string[];
+            sujet: string;
+        };
+        PtitspasCreateConversationResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_enfant: string | null;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Messages des autres après sa marque de lecture */
+            non_lus: number;
+            /** @description Chaque membre, le créateur compris */
+            participants: string[];
+            sujet: string;
         };
         PtitsPasCreatedUser: {
             email: string;
@@ -3045,6 +3132,20 @@ export interface components {
             type_contrat: "cdi" | "cdd";
             versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         }[];
+        PtitspasListConversationsResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_enfant: string | null;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Messages des autres après sa marque de lecture */
+            non_lus: number;
+            /** @description Chaque membre, le créateur compris */
+            participants: string[];
+            sujet: string;
+        }[];
         PtitspasListDossiersResponse: {
             autorisations: {
                 administration_medicaments: boolean | null;
@@ -3164,6 +3265,17 @@ export interface components {
             role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
             /** @enum {string} */
             statut: "en_attente" | "actif" | "suspendu";
+        }[];
+        PtitspasListMessagesResponse: {
+            contenu: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_conversation: string;
+            id_upload: string | null;
         }[];
         PtitspasListNotificationsResponse: {
             corps: string;
@@ -3285,6 +3397,17 @@ export interface components {
         PtitsPasMessage: {
             message: string;
         };
+        PtitsPasMessageConversation: {
+            contenu: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_conversation: string;
+            id_upload: string | null;
+        };
         PtitsPasNotification: {
             corps: string;
             /** Format: date-time */
@@ -3326,6 +3449,21 @@ export interface components {
                 statut: "en_attente" | "actif" | "suspendu";
                 telephone: string | null;
             };
+        };
+        PtitspasPostMessageBody: {
+            contenu: string;
+            id_upload?: string | null;
+        };
+        PtitspasPostMessageResponse: {
+            contenu: string;
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_auteur: string | null;
+            /** Format: uuid */
+            id_conversation: string;
+            id_upload: string | null;
         };
         PtitspasProposeContratResponse: {
             annee_complete: boolean;
@@ -3391,6 +3529,27 @@ export interface components {
         };
         PtitspasReadAllNotificationsResponse: {
             modifiees: number;
+        };
+        PtitspasReadConversationBody: {
+            /**
+             * Format: uuid
+             * @description Un message de la conversation : tout jusqu’à lui est lu
+             */
+            jusqua: string;
+        };
+        PtitspasReadConversationResponse: {
+            /** Format: date-time */
+            cree_le: string;
+            /** Format: uuid */
+            id: string;
+            id_enfant: string | null;
+            /** Format: date-time */
+            modifie_le: string;
+            /** @description Messages des autres après sa marque de lecture */
+            non_lus: number;
+            /** @description Chaque membre, le créateur compris */
+            participants: string[];
+            sujet: string;
         };
         PtitspasReadNotificationResponse: {
             corps: string;
@@ -12805,6 +12964,434 @@ export interface operations {
                 };
                 content: {
                     "text/plain": components["schemas"]["PtitspasHelloResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasListConversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListConversationsResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasCreateConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasCreateConversationBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasCreateConversationResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasReadConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasReadConversationBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasReadConversationResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasListMessages: {
+        parameters: {
+            query?: {
+                /** @description Les messages plus anciens que celui-ci */
+                avant?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasListMessagesResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasPostMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PtitspasPostMessageBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasPostMessageResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Too Many Requests */

@@ -81,6 +81,8 @@ export interface RecipeFixture {
     notification(): Promise<string>;
     /** A new event (by the super admin) of a new child of `parent`. */
     evenement(): Promise<{ id: string; idEnfant: string }>;
+    /** A new conversation of `parent` with the super admin, and its first message (by `parent`). */
+    conversation(): Promise<{ id: string; idMessage: string }>;
   };
 }
 
@@ -185,6 +187,24 @@ export async function recipeFixture(app: App): Promise<RecipeFixture> {
         expect(res.statusCode, res.body).toBe(201);
         return { id: res.json().id as string, idEnfant };
       },
+      async conversation() {
+        const opened = await app.inject({
+          method: 'POST',
+          url: '/api/v1/messages/conversations',
+          headers: parent.headers,
+          payload: { participants: [superAdmin.id], sujet: 'Rentrée' },
+        });
+        expect(opened.statusCode, opened.body).toBe(201);
+        const id = opened.json().id as string;
+        const posted = await app.inject({
+          method: 'POST',
+          url: `/api/v1/messages/conversations/${id}/messages`,
+          headers: parent.headers,
+          payload: { contenu: 'Bonjour' },
+        });
+        expect(posted.statusCode, posted.body).toBe(201);
+        return { id, idMessage: posted.json().id as string };
+      },
       async notification() {
         const id = await fx.ptitspas.enfant();
         const dossier = { type: 'dossier', id } as const;
@@ -250,6 +270,14 @@ const contratUrl =
   async (fx: RecipeFixture) =>
     `/api/v1/contrats/${(await fx.ptitspas.contrat(statut)).id}${suffix}`;
 const evenementUrl = async (fx: RecipeFixture) => `/api/v1/evenements/${(await fx.ptitspas.evenement()).id}`;
+const conversationUrl = (suffix: string) => async (fx: RecipeFixture) =>
+  `/api/v1/messages/conversations/${(await fx.ptitspas.conversation()).id}${suffix}`;
+/** One conversation per fixture for the read-mark recipe: its url and body name the same one, in any order. */
+const toRead = new WeakMap<RecipeFixture, Promise<{ id: string; idMessage: string }>>();
+const conversationToRead = (fx: RecipeFixture) => {
+  if (!toRead.has(fx)) toRead.set(fx, fx.ptitspas.conversation());
+  return toRead.get(fx)!;
+};
 /** The proposed contract a signing recipe's caller (its childminder) signs. */
 let toSign: { id: string; assistante: PtitsPasAccount } | undefined;
 /** What a dossier step changes: its state and history (and the notifications it writes). */
@@ -642,6 +670,28 @@ export const RECIPES: Record<string, Recipe> = {
     as: superAdmin,
     url: async (fx) => `/api/v1/enfants/${(await fx.ptitspas.evenement()).idEnfant}/journal`,
     query: { date: parisToday() },
+  },
+  'POST /api/v1/messages/conversations': {
+    as: superAdmin,
+    // With a gestionnaire: staff talk with anyone, so the recipe holds for every caller.
+    body: async (fx) => ({ participants: [(await fx.ptitspas.account('gestionnaire')).id], sujet: 'Adaptation' }),
+  },
+  'GET /api/v1/messages/conversations': { as: superAdmin },
+  'GET /api/v1/messages/conversations/:id/messages': {
+    as: superAdmin,
+    url: conversationUrl('/messages'),
+    query: { limit: '5' },
+  },
+  'POST /api/v1/messages/conversations/:id/messages': {
+    as: superAdmin,
+    url: conversationUrl('/messages'),
+    body: () => ({ contenu: 'Merci, à demain.' }),
+  },
+  'PATCH /api/v1/messages/conversations/:id/lu': {
+    as: superAdmin,
+    url: async (fx) => `/api/v1/messages/conversations/${(await conversationToRead(fx)).id}/lu`,
+    body: async (fx) => ({ jusqua: (await conversationToRead(fx)).idMessage }),
+    changes: ['conversations_participants.lu_jusqua'],
   },
   'GET /api/v1/notifications': {
     as: (fx) => fx.ptitspas.parent.headers,

@@ -75,6 +75,12 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/evenements/:id': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
   'DELETE /api/v1/evenements/:id': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
   'GET /api/v1/enfants/:id/journal': 'any',
+  // "Messages": staff talk with anyone, so every role may write to the super admin.
+  'POST /api/v1/messages/conversations': 'any',
+  'GET /api/v1/messages/conversations': 'any',
+  'GET /api/v1/messages/conversations/:id/messages': 'any',
+  'POST /api/v1/messages/conversations/:id/messages': 'any',
+  'PATCH /api/v1/messages/conversations/:id/lu': 'any',
   // "Notifications": each account its own.
   'GET /api/v1/notifications': 'any',
   'GET /api/v1/notifications/compteur': 'any',
@@ -86,6 +92,7 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
 // Roles the role guard lets through but to whom the recipe's object is not theirs: the rule of
 // "who sees a child" answers 404 (a childminder sees only the children of her current contracts,
 // and the recipes' children have none).
+const NON_MEMBERS = ['administrateur', 'gestionnaire', 'assistante_maternelle'] as const;
 const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
   'GET /api/v1/enfants/:id': ['assistante_maternelle'],
   'GET /api/v1/uploads/:id': ['assistante_maternelle'],
@@ -104,6 +111,10 @@ const NOT_THEIRS: Record<string, readonly PtitsPasRole[]> = {
   'PATCH /api/v1/evenements/:id': ['assistante_maternelle'],
   'DELETE /api/v1/evenements/:id': ['assistante_maternelle'],
   'GET /api/v1/enfants/:id/journal': ['assistante_maternelle'],
+  // The recipes' conversations are between the fixture parent and the super admin.
+  'GET /api/v1/messages/conversations/:id/messages': NON_MEMBERS,
+  'POST /api/v1/messages/conversations/:id/messages': NON_MEMBERS,
+  'PATCH /api/v1/messages/conversations/:id/lu': NON_MEMBERS,
   // The recipe's notification is the fixture parent's: anyone else's is not found.
   'PATCH /api/v1/notifications/:id/lue': ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle'],
 };

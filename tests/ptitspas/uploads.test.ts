@@ -457,7 +457,7 @@ describe('DELETE /uploads/:id', () => {
       const res = await call('DELETE', `/uploads/${id}`, who);
       expect(res.statusCode).toBe(409);
       expect(res.json()).toEqual(
-        error(409, 'Conflict', 'Fichier utilisé par un dossier ou un événement : retirez-le avant'),
+        error(409, 'Conflict', 'Fichier utilisé par un dossier, un événement ou un message : retirez-le avant'),
       );
     }
     expect(await uploadRow(id)).toBeDefined();

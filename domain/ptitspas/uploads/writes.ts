@@ -98,7 +98,7 @@ export async function deleteUpload(db: Kysely<Database>, storage: Storage, calle
     await db.deleteFrom('ptitspas.uploads').where('id', '=', id).execute();
   } catch (err) {
     if (isForeignKeyViolation(err))
-      throw new Conflict('Fichier utilisé par un dossier ou un événement : retirez-le avant');
+      throw new Conflict('Fichier utilisé par un dossier, un événement ou un message : retirez-le avant');
     throw err;
   }
   // After the commit: a crash here leaves an object without a row, which storage:check removes.
