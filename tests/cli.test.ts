@@ -182,7 +182,8 @@ describe('npm run cli -- migrate down', () => {
     } finally {
       await owner.end();
     }
-  });
+    // One CLI process per reverted migration: about twenty of them, two seconds each on a busy machine.
+  }, 180_000);
 });
 
 describe('npm run cli -- seed:demo', () => {
