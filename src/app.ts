@@ -19,6 +19,7 @@ import exportsPlugin from '../plugins/medreport/exports.js';
 import sessionCache from '../plugins/medreport/session-cache.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
+import ptitspasLive from '../plugins/ptitspas/live.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
 import storage from '../plugins/storage.js';
@@ -91,6 +92,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(exportsPlugin, { url: config.databaseUrl, ...config.exports });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(sessionCache, { databaseUrl: config.databaseUrl });
+  await app.register(ptitspasLive, { databaseUrl: config.databaseUrl, limits: config.live });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });

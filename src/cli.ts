@@ -19,6 +19,7 @@ import {
   PTITSPAS_DEMO_GESTIONNAIRE,
   seedDemoContrats,
   seedDemoDossiers,
+  seedDemoJournal,
 } from '../domain/ptitspas/demo.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
@@ -27,6 +28,7 @@ import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
 import { provisionDatabase } from './provision.js';
+import { watchNotifications } from './watch-notifications.js';
 
 /**
  * Runs `task` against the server's database: DATABASE_URL, or the embedded cluster under DATA_DIR
@@ -243,6 +245,28 @@ const count = (value: string) => {
   return Number(value);
 };
 
+program
+  .command('ptitspas:watch')
+  .description(
+    'log in to a running server as a PtitsPas account and print its notifications as they arrive (the live socket)',
+  )
+  .requiredOption('--email <email>', 'the account')
+  .option('--password <password>', 'its password; omit it to type it at a prompt or pipe it on stdin')
+  .option('--url <url>', 'the server (default: PUBLIC_URL, as `npm start` serves it)')
+  .option('--depuis <id>', 'first replay the notifications after this one')
+  .option('--count <n>', 'stop after this many', count)
+  .action(async (options: { email: string; password?: string; url?: string; depuis?: string; count?: number }) => {
+    loadDotEnv();
+    await watchNotifications({
+      url: (options.url ?? loadConfig().publicUrl).replace(/\/+$/, ''),
+      email: options.email,
+      password: options.password ?? (await readSecret('Password: ')),
+      depuis: options.depuis,
+      count: options.count,
+      print: (line) => console.log(line),
+    });
+  });
+
 interface SeedOptions {
   orgs: number;
   usersPerOrg: number;
@@ -306,6 +330,11 @@ program
       console.log(
         `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${PTITSPAS_DEMO_ASSISTANTE} ` +
           `(${contrats.inserted} added by this run)`,
+      );
+      const journal = await seedDemoJournal(db, { passwordHash });
+      console.log(
+        `${journal.evenements} events (the week before today) in the journal of parent.1@${PTITSPAS_DEMO_DOMAIN}'s ` +
+          `child and ${journal.messages} messages between that parent and ${PTITSPAS_DEMO_ASSISTANTE} added by this run`,
       );
     }),
   );

@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { StorageSettings } from '../adapters/storage/index.js';
 import type { NirKey } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import type { CorsOrigins } from '../plugins/cors.js';
+import type { HubLimits } from '../plugins/ptitspas/notification-hub.js';
 import {
   OAUTH_PROVIDERS,
   type OAuthProviderConfig,
@@ -73,6 +74,8 @@ const EnvSchema = Type.Object({
   EXPORT_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
   EXPORT_CONCURRENCY_PER_ORGANIZATION: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   EXPORT_STALL_TIMEOUT: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '30s' }),
+  LIVE_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  LIVE_MAX_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   ACCESS_TOKEN_TTL: Type.String({ pattern: '^[1-9][0-9]*[smhd]?$', default: '1d' }),
   PASSWORD_RESET_URL: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
   OAUTH_SUCCESS_REDIRECT: Type.Optional(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' })),
@@ -143,6 +146,8 @@ export interface Config {
    * many of them one organization may hold, and how long one may go without the client reading.
    */
   exports: { concurrency: number; perOrganization: number; stallTimeoutMs: number };
+  /** PtitsPas live notifications (plugins/ptitspas/notification-hub.ts): sockets per instance and per account, ping, replay, send buffer. */
+  live: HubLimits;
 }
 
 /**
@@ -178,6 +183,8 @@ const HINTS: Record<string, string> = {
   SYNC_RETENTION_DAYS: 'a number of days between 1 and 3650',
   EXPORT_CONCURRENCY: 'an integer between 1 and 100',
   EXPORT_CONCURRENCY_PER_ORGANIZATION: 'an integer between 1 and 100',
+  LIVE_MAX_CONNECTIONS: 'an integer between 1 and 1000000',
+  LIVE_MAX_PER_ACCOUNT: 'an integer between 1 and 100',
   EXPORT_STALL_TIMEOUT: 'a duration such as 30, 30s or 2m',
   CORS_ORIGINS: 'origins such as https://app.example.com separated by commas, * or none',
   PASSWORD_RESET_URL: 'an absolute URL (https://... or an app scheme such as medreport://...)',
@@ -275,6 +282,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.EXPORT_CONCURRENCY,
       perOrganization: Math.min(e.EXPORT_CONCURRENCY_PER_ORGANIZATION, e.EXPORT_CONCURRENCY),
       stallTimeoutMs: parseDuration(e.EXPORT_STALL_TIMEOUT) * 1000,
+    },
+    live: {
+      total: e.LIVE_MAX_CONNECTIONS,
+      perAccount: e.LIVE_MAX_PER_ACCOUNT,
+      pingMs: 30_000,
+      replay: 1_000,
+      // A full replay (1 000 short notifications, ~0.5 MB) must fit at once.
+      maxBufferedBytes: 1024 * 1024,
     },
   });
 }

@@ -267,17 +267,19 @@ describe('npm run cli -- seed:demo', () => {
     const firstDir = await dataDir();
     const created = await seed(first, firstDir);
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout.split('\n').slice(-3)).toEqual([
+    expect(created.stdout.split('\n').slice(-4)).toEqual([
       '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
       '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test (same password)',
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
+      "30 events (the week before today) in the journal of parent.1@demo.ptitspas.test's child and 3 messages between that parent and assistante@demo.ptitspas.test added by this run",
     ]);
     const again = await seed(first, firstDir);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.split('\n').slice(-3)).toEqual([
+    expect(again.stdout.split('\n').slice(-4)).toEqual([
       expect.stringContaining('32 patients (0 added by this run)'),
       expect.stringContaining('(brouillon 2, soumis 1, valide 1, a_completer 1; 0 added by this run, 0 pieces stored)'),
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (0 added by this run)',
+      expect.stringMatching(/^0 events .* and 0 messages /),
     ]);
 
     const second = await emptyDatabaseUrl();
@@ -306,9 +308,10 @@ describe('npm run cli -- seed:demo', () => {
     const res = await seed(databaseUrl, dir, '--dossiers', '4');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;');
-    expect(res.stdout.split('\n').at(-1)).toBe(
+    expect(res.stdout.split('\n').slice(-2)).toEqual([
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
-    );
+      expect.stringMatching(/^30 events .* and 3 messages /),
+    ]);
 
     // Every piece's bytes are in the storage under its key: a PDF, the size and hash its row says.
     const uploads = await query<{ cle: string; taille: string; sha256: string; id_auteur: string; role: string }>(
@@ -339,6 +342,9 @@ describe('npm run cli -- seed:demo', () => {
       { type: 'dossier_a_completer', role: 'parent', n: 1 },
       { type: 'dossier_soumis', role: 'gestionnaire', n: 3 },
       { type: 'dossier_valide', role: 'parent', n: 1 },
+      { type: 'evenement', role: 'parent', n: 30 },
+      { type: 'message', role: 'assistante_maternelle', n: 2 },
+      { type: 'message', role: 'parent', n: 1 },
     ]);
     const [decided] = await query<{ historique: Array<{ statut: string; commentaire: string | null }> }>(
       databaseUrl,
@@ -409,6 +415,34 @@ describe('npm run cli -- seed:demo', () => {
         });
         expect(child.statusCode, child.body).toBe(200);
       }
+      // The demo week: the first family's parent reads five days of six events, and the conversation.
+      const parent1 = await ptitspasLogin(demo, 'parent.1@demo.ptitspas.test', 'demo passphrase');
+      const dossiers1 = await demo.inject({ method: 'GET', url: '/api/v1/dossiers', headers: parent1.headers });
+      expect(dossiers1.statusCode, dossiers1.body).toBe(200);
+      const idEnfant1 = (dossiers1.json() as Array<{ id_enfant: string }>)[0]!.id_enfant;
+      const week = await demo.inject({
+        method: 'GET',
+        url: `/api/v1/evenements?id_enfant=${idEnfant1}&limit=100`,
+        headers: parent1.headers,
+      });
+      expect(week.statusCode, week.body).toBe(200);
+      const events = week.json() as Array<{ type: string; survenu_le: string }>;
+      expect(events).toHaveLength(30);
+      expect(events.slice(0, 6).map((e) => e.type)).toEqual([
+        'arrivee',
+        'activite',
+        'repas',
+        'change',
+        'humeur',
+        'depart',
+      ]);
+      expect(new Set(events.map((e) => e.survenu_le.slice(0, 10))).size).toBe(5);
+      const conversations = await demo.inject({
+        method: 'GET',
+        url: '/api/v1/messages/conversations',
+        headers: parent1.headers,
+      });
+      expect(conversations.json()).toEqual([expect.objectContaining({ sujet: 'Semaine de Lina', non_lus: 1 })]);
     } finally {
       await demo.close();
     }

@@ -19,6 +19,7 @@ import * as medreportDocuments from './0017_medreport_documents.js';
 import * as ptitspasNotificationsDelivery from './0018_ptitspas_notifications_delivery.js';
 import * as ptitspasEvenements from './0019_ptitspas_evenements.js';
 import * as ptitspasMessages from './0020_ptitspas_messages.js';
+import * as ptitspasLive from './0021_ptitspas_live.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '0018_ptitspas_notifications_delivery': ptitspasNotificationsDelivery,
   '0019_ptitspas_evenements': ptitspasEvenements,
   '0020_ptitspas_messages': ptitspasMessages,
+  '0021_ptitspas_live': ptitspasLive,
 };

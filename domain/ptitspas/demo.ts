@@ -11,6 +11,9 @@ import { type ContratDocuments, createContrat, proposeContrat, signContrat } fro
 import type { DossierBody } from './dossiers/model.js';
 import { decideDossier, saveDossier, submitDossier } from './dossiers/writes.js';
 import { insertEnfants } from './enfants/writes.js';
+import type { EvenementBody } from './evenements/model.js';
+import { createEvenement } from './evenements/writes.js';
+import { createConversation, postMessage } from './messages/conversations.js';
 import { insertParents } from './parents/co-parents.js';
 import type { Categorie } from './uploads/model.js';
 import { UPLOAD_MAX_BYTES } from './uploads/model.js';
@@ -50,6 +53,17 @@ export interface DemoDossiersSummary {
   storedPieces: number;
 }
 
+// No login here: the seed acts as the account without a token, so there is no refresh family.
+const asCaller = (row: Omit<PtitsPasCaller, 'familyId'>): PtitsPasCaller => ({
+  id: row.id,
+  email: row.email,
+  role: row.role,
+  prenom: row.prenom,
+  nom: row.nom,
+  statut: row.statut,
+  familyId: '',
+});
+
 /** The account of `email` (created `actif` with `passwordHash` when absent), as the caller it acts as. */
 async function demoAccount(
   db: Kysely<Database>,
@@ -61,16 +75,6 @@ async function demoAccount(
   if (existing && existing.role !== account.role) {
     throw new Error(`${account.email} is already a PtitsPas ${existing.role}; seed:demo leaves it alone`);
   }
-  // No login here: the seed acts as the account without a token, so there is no refresh family.
-  const asCaller = (row: Omit<PtitsPasCaller, 'familyId'>): PtitsPasCaller => ({
-    id: row.id,
-    email: row.email,
-    role: row.role,
-    prenom: row.prenom,
-    nom: row.nom,
-    statut: row.statut,
-    familyId: '',
-  });
   if (existing) return asCaller(existing);
   return db.transaction().execute(async (trx) => {
     const row = await insertUser(
@@ -302,6 +306,85 @@ export async function seedDemoContrats(
     }
     summary[target]++;
     summary.inserted++;
+  }
+  return summary;
+}
+
+/** Days of the demo week: the seven before today (Europe/Paris), weekdays only, oldest first. */
+function demoWeek(now = new Date()): string[] {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris' }).format(now);
+  const days: string[] = [];
+  for (let back = 7; back >= 1; back--) {
+    const day = new Date(`${today}T12:00:00Z`);
+    day.setUTCDate(day.getUTCDate() - back);
+    if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) days.push(day.toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+/** The instant `time` (HH:MM) of `day` in Paris. */
+function parisInstant(day: string, time: string): string {
+  const guess = new Date(`${day}T${time}:00Z`);
+  const shown = new Date(guess.toLocaleString('en-US', { timeZone: 'Europe/Paris' }));
+  const asUtc = new Date(guess.toLocaleString('en-US', { timeZone: 'UTC' }));
+  return new Date(guess.getTime() - (shown.getTime() - asUtc.getTime())).toISOString();
+}
+
+/** One day at the childminder's, as she notes it. */
+const DEMO_DAY: ReadonlyArray<{ at: string; event: Pick<EvenementBody, 'type' | 'details' | 'note'> }> = [
+  { at: '08:20', event: { type: 'arrivee', details: {}, note: 'Bien réveillé, petit-déjeuner pris à la maison.' } },
+  { at: '09:45', event: { type: 'activite', details: { libelle: 'Pâte à modeler' } } },
+  { at: '11:50', event: { type: 'repas', details: { quantite: 'tout' } } },
+  { at: '13:00', event: { type: 'change', details: { selle: false } } },
+  { at: '15:00', event: { type: 'humeur', details: { humeur: 'joyeux' } } },
+  { at: '17:30', event: { type: 'depart', details: {} } },
+];
+
+/**
+ * The week before today in the journal of the first demo family's child (under a signed contract
+ * with the demo childminder, seedDemoContrats), and a conversation between its parent and her,
+ * through the API's functions (rules checked, parents notified). Idempotent: a child that has
+ * events, a parent who has a conversation, is left as it is.
+ */
+export async function seedDemoJournal(db: Kysely<Database>, { passwordHash }: { passwordHash: string }) {
+  const summary = { evenements: 0, messages: 0 };
+  const account = await findUserByEmail(db, PTITSPAS_DEMO_ASSISTANTE);
+  if (!account) return summary;
+  const assistante = asCaller(account);
+  const { parent, idEnfant, prenom } = await demoFamily(db, 1, passwordHash);
+  const hasEvents = await db
+    .selectFrom('ptitspas.evenements')
+    .select('id')
+    .where('id_enfant', '=', idEnfant)
+    .executeTakeFirst();
+  if (!hasEvents) {
+    for (const day of demoWeek()) {
+      for (const { at, event } of DEMO_DAY) {
+        await createEvenement(db, assistante, { id_enfant: idEnfant, survenu_le: parisInstant(day, at), ...event });
+        summary.evenements++;
+      }
+    }
+  }
+  const hasConversation = await db
+    .selectFrom('ptitspas.conversations_participants')
+    .select('id_conversation')
+    .where('id_utilisateur', '=', parent.id)
+    .executeTakeFirst();
+  if (!hasConversation) {
+    const conversation = await createConversation(db, parent, {
+      participants: [assistante.id],
+      sujet: `Semaine de ${prenom}`,
+      id_enfant: idEnfant,
+    });
+    const lines: Array<[PtitsPasCaller, string]> = [
+      [parent, `Bonjour, ${prenom} a mal dormi cette nuit, il sera peut-être fatigué.`],
+      [assistante, 'Merci de me prévenir, je le coucherai un peu plus tôt pour la sieste.'],
+      [parent, 'Parfait, merci ! Je viens le chercher à 17 h 30.'],
+    ];
+    for (const [who, contenu] of lines) {
+      await postMessage(db, who, conversation.id, { contenu });
+      summary.messages++;
+    }
   }
   return summary;
 }

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin';
 import { DeleteQueryNode, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from 'kysely';
+import { ChannelListener } from '../../db/listener.js';
 import type { AuthUser } from './auth.js';
-import { AuthCache, AuthInvalidations } from './auth-cache.js';
+import { AuthCache } from './auth-cache.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,8 +44,12 @@ class ForgetOnAuthWrites implements KyselyPlugin {
 export default fp<{ databaseUrl: string }>(
   async (app, { databaseUrl }) => {
     const cache = new AuthCache<AuthUser>();
-    const invalidations = new AuthInvalidations(databaseUrl, AUTH_CHANNEL, [cache], (err) =>
-      app.log.warn({ err }, 'session cache off until the notification connection is back'),
+    // Enabled only while listening: a lost connection could hide a revocation.
+    const invalidations = new ChannelListener(
+      databaseUrl,
+      [AUTH_CHANNEL],
+      { message: (_channel, tag) => cache.forget(tag), up: () => cache.enable(), down: () => cache.disable() },
+      (err) => app.log.warn({ err }, 'session cache off until the notification connection is back'),
     );
     await invalidations.ready();
     app.addHook('onClose', () => invalidations.close());

@@ -5,15 +5,20 @@ import fp from 'fastify-plugin';
 import type { PtitsPasRole } from '../../db/schema.js';
 import { callerOfLogin } from '../../domain/ptitspas/accounts/sessions.js';
 import type { PtitsPasCaller } from '../../domain/ptitspas/caller.js';
+import { spendTicket } from '../../domain/ptitspas/notifications/tickets.js';
 import { forbidden, unauthorized } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     ptitspasUser: PtitsPasCaller;
+    /** When the caller's access ends (ms since the epoch): the token's expiry, or a ticket's socket lifetime. */
+    ptitspasAccessEnds: number;
   }
   interface FastifyContextConfig {
     /** PtitsPas: the roles allowed on the route, or 'any' authenticated caller. Required in the authenticated scope. */
     ptitspasRoles?: readonly PtitsPasRole[] | 'any';
+    /** PtitsPas: the route also accepts a WebSocket ticket (`?ticket=`) in place of the Bearer token. */
+    ptitspasTicket?: boolean;
   }
   interface FastifyInstance {
     /** A signed PtitsPas access token (15 minutes) for the user's refresh family. */
@@ -56,13 +61,14 @@ export default fp<{ secret: string }>(
 
     // Fastify's decorateRequest wants an initial value; the auth hook sets the real one before any handler.
     app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
+    app.decorateRequest('ptitspasAccessEnds', 0);
     app.decorate('signPtitsPasAccess', (user: { id: string; role: PtitsPasRole }, familyId: string) =>
       // jti: two tokens issued within the same second still differ.
       sign({ sub: user.id, fid: familyId, role: user.role, jti: randomUUID() }),
     );
 
-    async function callerOf(token: string): Promise<PtitsPasCaller> {
-      let payload: { sub?: unknown; fid?: unknown };
+    async function callerOf(token: string) {
+      let payload: { sub?: unknown; fid?: unknown; exp?: number };
       try {
         payload = verify(token) as typeof payload;
       } catch {
@@ -70,14 +76,24 @@ export default fp<{ secret: string }>(
       }
       if (typeof payload.sub !== 'string' || typeof payload.fid !== 'string') throw unauthorized('Jeton invalide.');
       // A revoked login or an account that is not active: domain/ptitspas/accounts/sessions.ts.
-      return callerOfLogin(app.pool, payload.fid, payload.sub);
+      return { caller: await callerOfLogin(app.pool, payload.fid, payload.sub), endsAt: (payload.exp ?? 0) * 1000 };
+    }
+
+    /** A WebSocket ticket, spent: its login's caller, for an access token's lifetime from now. */
+    async function callerOfTicket(ticket: string) {
+      const login = await spendTicket(app.systemDb, ticket);
+      if (!login) throw unauthorized('Ticket invalide, expiré ou déjà utilisé.');
+      const caller = await callerOfLogin(app.pool, login.familyId, login.userId);
+      return { caller, endsAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 };
     }
 
     app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-      if (!token) return done(unauthorized('Non authentifié.'));
-      callerOf(token).then((caller) => {
+      const ticket = request.routeOptions.config.ptitspasTicket ? ticketOf(request.url) : undefined;
+      if (!token && !ticket) return done(unauthorized('Non authentifié.'));
+      (token ? callerOf(token) : callerOfTicket(ticket!)).then(({ caller, endsAt }) => {
         request.ptitspasUser = caller;
+        request.ptitspasAccessEnds = endsAt;
         done();
       }, done);
     });
@@ -90,6 +106,14 @@ export default fp<{ secret: string }>(
   },
   { name: 'ptitspas-auth', dependencies: ['db'] },
 );
+
+/** `?ticket=` of a URL (onRequest runs before the query string is parsed and validated). */
+function ticketOf(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) return undefined;
+  const ticket = new URLSearchParams(url.slice(query + 1)).get('ticket');
+  return ticket && ticket.length <= 100 ? ticket : undefined;
+}
 
 /**
  * onRoute hook of the authenticated scope: a route that does not say who may call it is refused

@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync } from 'fastify';
 import { Conversation, Message as ConversationMessage } from '../../domain/ptitspas/messages/model.js';
 import { installApiBoundary } from '../../plugins/boundary.js';
@@ -38,6 +39,15 @@ const PER_MINUTE = { max: 100, timeWindow: '1 minute' };
 const ptitspas: FastifyPluginAsync = async (app) => {
   installApiBoundary(app, 'ptitspas');
   await app.register(auth, { secret: app.config.jwtSecret });
+  const { hub } = app.ptitspasLive;
+  await app.register(websocket, {
+    // Clients send nothing: a frame beyond 1 KiB ends the socket.
+    options: { maxPayload: 1024 },
+    // At shutdown the hub closes its sockets with 1001 (reconnect with ?depuis=) before the server goes.
+    preClose(done) {
+      hub.close().then(() => this.websocketServer.close(() => done()), done);
+    },
+  });
   for (const schema of [
     UserSummary,
     UserDetail,

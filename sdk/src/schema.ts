@@ -1407,6 +1407,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Flux temps réel de ses notifications (WebSocket)
+         * @description Ouvre un WebSocket (`GET` avec `Upgrade: websocket`) authentifié avant la mise à niveau :
+         *     `Authorization: Bearer <jeton d’accès>`, ou `?ticket=` (POST /notifications/ticket, 30 s, usage unique) pour un navigateur.
+         *     Sans ou avec un mauvais jeton : 401, avant toute mise à niveau ; trop de connexions : 429 ; sans `Upgrade` : 426.
+         *
+         *     Trames (texte, JSON) : `{ "type": "notification", "data": <Notification> }`, dans l’ordre des id, sans doublon.
+         *     `?depuis=<id>` rejoue d’abord les notifications suivantes (lues ou non, au plus 1 000), puis le direct suit
+         *     sans trou ni répétition. Sans `depuis`, seules les nouvelles arrivent. Le client n’envoie rien (au-delà de 1 Kio : fermeture).
+         *
+         *     Le serveur envoie un ping toutes les 30 s (un client qui n’a pas répondu au précédent est coupé). Codes de fermeture :
+         *     4401 session révoquée, compte suspendu ou jeton expiré (se reconnecter après connexion) ;
+         *     4429 client trop lent (plus de 1 Mio en attente) : se reconnecter avec `depuis` = le dernier id reçu ;
+         *     1001 arrêt du serveur : se reconnecter avec `depuis`.
+         */
+        get: operations["ptitspasNotificationStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/parents": {
         parameters: {
             query?: never;
@@ -3424,6 +3455,28 @@ export interface components {
             titre: string;
             /** @enum {string} */
             type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
+        };
+        /** @description Connexion établie (101) ; chaque trame texte est un objet de cette forme */
+        PtitspasNotificationStreamResponse101: {
+            data: {
+                corps: string;
+                /** Format: date-time */
+                cree_le: string;
+                /** Format: uuid */
+                id: string;
+                lien: {
+                    /** Format: uuid */
+                    id: string;
+                    /** @enum {string} */
+                    type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
+                };
+                lue_le: string | null;
+                titre: string;
+                /** @enum {string} */
+                type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
+            };
+            /** @enum {string} */
+            type: "notification";
         };
         PtitspasOverviewResponse: {
             endpoints: {
@@ -13703,6 +13756,85 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+        };
+    };
+    ptitspasNotificationStream: {
+        parameters: {
+            query?: {
+                /** @description Rejouer d’abord ses notifications après celle-ci (au plus 1 000) */
+                depuis?: string;
+                /** @description Pour un navigateur : le ticket de POST /notifications/ticket */
+                ticket?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Connexion établie (101) ; chaque trame texte est un objet de cette forme */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitspasNotificationStreamResponse101"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Upgrade Required */
+            426: {
                 headers: {
                     [name: string]: unknown;
                 };

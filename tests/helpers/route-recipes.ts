@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RouteOptions } from 'fastify';
 import { expect } from 'vitest';
 import type { PtitsPasRole } from '../../db/schema.js';
+import { uuidv7 } from '../../db/uuid.js';
 import { notify } from '../../domain/ptitspas/notifications/notify.js';
 import type { App } from '../../src/app.js';
 import { type FilePart, multipart } from './multipart.js';
@@ -705,6 +706,8 @@ export const RECIPES: Record<string, Recipe> = {
   },
   'PATCH /api/v1/notifications/lues': { as: (fx) => fx.ptitspas.parent.headers, changes: ['notifications.lue_le'] },
   'POST /api/v1/notifications/ticket': { as: (fx) => fx.ptitspas.parent.headers, changes: ['tickets_ws.*'] },
+  // app.inject cannot upgrade: a plain GET is told to (426); tests/ptitspas/live.test.ts opens real sockets.
+  'GET /api/v1/notifications/ws': { as: (fx) => fx.ptitspas.parent.headers, query: { depuis: uuidv7() }, status: 426 },
   'GET /api/v1/verification/:code': {
     url: async (fx) => `/api/v1/verification/${(await fx.ptitspas.contrat('brouillon')).code_verification}`,
   },

@@ -87,6 +87,7 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'PATCH /api/v1/notifications/:id/lue': 'any',
   'PATCH /api/v1/notifications/lues': 'any',
   'POST /api/v1/notifications/ticket': 'any',
+  'GET /api/v1/notifications/ws': 'any',
 };
 
 // Roles the role guard lets through but to whom the recipe's object is not theirs: the rule of

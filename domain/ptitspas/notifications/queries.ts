@@ -68,3 +68,46 @@ export async function markAllRead(db: Kysely<Database>, recipient: string): Prom
     .executeTakeFirst();
   return { modifiees: Number(result.numUpdatedRows) };
 }
+
+/** A replay: `recipient`'s notifications after id `depuis` (read or not), oldest first, at most `limit`. */
+export async function notificationsAfter(db: Kysely<Database>, recipient: string, depuis: string, limit: number) {
+  const rows = await own(db, recipient)
+    .selectAll('n')
+    .where('n.id', '>', depuis)
+    .orderBy('n.id')
+    .limit(limit)
+    .execute();
+  return rows.map(shown);
+}
+
+/** Live delivery: the announced notifications `ids`, with their recipient, in id order. */
+export async function notificationsByIds(db: Kysely<Database>, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('ptitspas.notifications')
+    .selectAll()
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ recipient: row.id_destinataire, notification: shown(row) }));
+}
+
+/** Of the logins `familyIds`, those still live for an active account (sockets of the others close). */
+export async function liveLogins(db: Kysely<Database>, familyIds: readonly string[]): Promise<Set<string>> {
+  if (familyIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('ptitspas.refresh_families as f')
+    .innerJoin('ptitspas.utilisateurs as u', 'u.id', 'f.id_utilisateur')
+    .select('f.id')
+    .where('f.id', '=', sql<string>`any(${familyIds}::uuid[])`)
+    .where('f.revoque_le', 'is', null)
+    .where('u.statut', '=', 'actif')
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The id of `recipient`'s latest notification: where a socket opened without `depuis` starts. */
+export async function latestNotificationId(db: Kysely<Database>, recipient: string): Promise<string | undefined> {
+  const row = await own(db, recipient).select('n.id').orderBy('n.id', 'desc').limit(1).executeTakeFirst();
+  return row?.id;
+}

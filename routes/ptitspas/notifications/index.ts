@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   countUnread,
   listNotifications,
@@ -6,9 +7,13 @@ import {
   markRead,
 } from '../../../domain/ptitspas/notifications/queries.js';
 import { createTicket } from '../../../domain/ptitspas/notifications/tickets.js';
+import { HttpError } from '../../../plugins/errors.js';
 import { authenticatedErrors as errors, security } from '../responses.js';
 import {
   Counter,
+  LIVE_STREAM,
+  LiveFrame,
+  LiveQuery,
   MarkedRead,
   Notification,
   NotificationList,
@@ -104,6 +109,37 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => reply.code(201).send(await createTicket(app.systemDb, request.ptitspasUser)),
   );
+
+  app.route({
+    method: 'GET',
+    url: '/notifications/ws',
+    config: { ptitspasRoles: EVERY_ROLE, ptitspasTicket: true },
+    schema: {
+      operationId: 'ptitspasNotificationStream',
+      tags,
+      summary: 'Flux temps réel de ses notifications (WebSocket)',
+      description: LIVE_STREAM,
+      security,
+      querystring: LiveQuery,
+      response: { 101: LiveFrame, ...errors(400, 426) },
+    },
+    // Refused before the upgrade, as an HTTP answer: too many sockets (this account's, this server's).
+    preHandler: async (request: FastifyRequest) => {
+      const refusal = app.ptitspasLive.hub.refusal(request.ptitspasUser.id);
+      if (refusal) throw new HttpError(429, refusal);
+    },
+    // A plain GET (no upgrade): say how to open the stream.
+    handler: async () => {
+      throw new HttpError(426, 'Ouvrez cette route en WebSocket (Upgrade: websocket).', {
+        headers: { upgrade: 'websocket', connection: 'Upgrade' },
+      });
+    },
+    wsHandler: (socket, request) => {
+      const { id, familyId } = request.ptitspasUser;
+      const who = { userId: id, familyId, expiresAt: request.ptitspasAccessEnds };
+      app.ptitspasLive.hub.open(socket, who, request.query.depuis?.toLowerCase());
+    },
+  });
 };
 
 export default notificationRoutes;
