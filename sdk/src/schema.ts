@@ -12228,6 +12228,8 @@ export interface operations {
     ptitspasListEvenements: {
         parameters: {
             query?: {
+                /** @description Curseur : les événements qui suivent celui-ci (même ordre), sans page ; X-Total-Count compte alors ceux qui restent */
+                apres?: string;
                 /** @description Un jour (Europe/Paris) */
                 date?: string;
                 depuis?: string;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '../../db/uuid.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
@@ -293,5 +294,51 @@ describe('reading the day', () => {
       repas: [{ type: 'repas', details: { quantite: 'tout' } }],
     });
     expect(journal.json().evenements).toHaveLength(7);
+  });
+
+  it('pages by cursor with apres: the events after one, same order, same filters, whatever was added before it', async () => {
+    const child = await newChild('Lou');
+    const at = (minute: number) => `2026-04-02T08:${String(minute).padStart(2, '0')}:00Z`;
+    // Two events at the same instant: the id breaks the tie, as in the order of the list.
+    for (const minute of [0, 10, 10, 20, 30]) {
+      const res = await call('POST', '/evenements', gestionnaire, {
+        id_enfant: child,
+        type: 'humeur',
+        survenu_le: at(minute),
+        details: { humeur: 'calme' },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const all = (await call('GET', `/evenements?id_enfant=${child}`, parent)).json() as Array<{ id: string }>;
+    expect(all).toHaveLength(5);
+    const pages: string[][] = [];
+    for (let after: string | undefined; ; ) {
+      const res = await call('GET', `/evenements?id_enfant=${child}&limit=2${after ? `&apres=${after}` : ''}`, parent);
+      expect(res.statusCode, res.body).toBe(200);
+      const ids = (res.json() as Array<{ id: string }>).map((e) => e.id);
+      if (ids.length === 0) break;
+      if (after) expect(res.headers['x-total-count']).toBe(String(5 - pages.flat().length));
+      pages.push(ids);
+      after = ids.at(-1);
+    }
+    expect(pages).toEqual([all.slice(0, 2).map((e) => e.id), all.slice(2, 4).map((e) => e.id), [all[4]!.id]]);
+    // An event written earlier in the day than the cursor does not shift the next page.
+    await call('POST', '/evenements', gestionnaire, {
+      id_enfant: child,
+      type: 'note',
+      survenu_le: '2026-04-02T07:00:00Z',
+      details: {},
+      note: 'Arrivée en avance',
+    });
+    const next = await call('GET', `/evenements?id_enfant=${child}&limit=2&apres=${all[1]!.id}`, parent);
+    expect(next.json().map((e: { id: string }) => e.id)).toEqual([all[2]!.id, all[3]!.id]);
+
+    const withPage = await call('GET', `/evenements?id_enfant=${child}&page=2&apres=${all[0]!.id}`, parent);
+    expect(withPage.statusCode).toBe(400);
+    const unknown = await call('GET', `/evenements?id_enfant=${child}&apres=${uuidv7()}`, parent);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().message).toBe('apres doit désigner un événement');
+    // Another family's event is no cursor for this parent either.
+    expect((await call('GET', `/evenements?id_enfant=${child}&apres=${all[0]!.id}`, stranger)).statusCode).toBe(404);
   });
 });

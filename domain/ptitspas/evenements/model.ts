@@ -69,6 +69,13 @@ export const EvenementListOptions = Type.Object({
   type: Type.Optional(TypeEvenement),
   depuis: Type.Optional(Timestamp),
   jusqua: Type.Optional(Timestamp),
+  apres: Type.Optional(
+    Type.String({
+      format: 'uuid',
+      description:
+        'Curseur : les événements qui suivent celui-ci (même ordre), sans page ; X-Total-Count compte alors ceux qui restent',
+    }),
+  ),
 });
 export type EvenementListOptions = Static<typeof EvenementListOptions>;
 

@@ -70,6 +70,19 @@ export async function listEvenements(db: Kysely<Database>, caller: PtitsPasCalle
     const { from, to } = parisDay(options.date);
     query = query.where('v.survenu_le', '>=', from).where('v.survenu_le', '<', to);
   }
+  if (options.apres) {
+    // Keyset: a page deep into a year of events costs what the first one does.
+    if (options.page !== 1) {
+      throw new Invalid('page et apres ne vont pas ensemble', { page: ['Avec apres, ne donnez pas de page.'] });
+    }
+    const cursor = await visibleEvenements(db, caller).where('v.id', '=', options.apres).executeTakeFirst();
+    if (!cursor) {
+      throw new Invalid('apres doit désigner un événement', {
+        apres: ['Le champ apres doit désigner un événement visible.'],
+      });
+    }
+    query = query.where((eb) => eb(eb.refTuple('v.survenu_le', 'v.id'), '>', eb.tuple(cursor.survenu_le, cursor.id)));
+  }
   const { rows, total } = await paginate<EvenementRow>(
     query.orderBy('v.survenu_le', 'asc').orderBy('v.id', 'asc'),
     options,
