@@ -163,6 +163,28 @@ app.get('/bare/dossiers', async (request, reply) => {
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
 });
 
+// GET /api/v1/evenements?id_enfant=&page= for a parent: the login check, then the API's page query
+// (the children the parent sees, the page in time order, and the total).
+const PARENT_SEES = `v.id_enfant in (select e.id from ptitspas.enfants e where exists (
+    select from ptitspas.enfants_parents ep join ptitspas.parents p
+        on ep.id_parent = p.id_utilisateur or ep.id_parent = p.id_co_parent
+     where ep.id_enfant = e.id and p.id_utilisateur = $1)) and v.id_enfant = $2`;
+const EVENEMENTS = {
+  name: 'base_evenements',
+  text: `select v.*, (select count(*) from ptitspas.evenements v where ${PARENT_SEES}) as total_count
+           from ptitspas.evenements v where ${PARENT_SEES}
+          order by v.survenu_le asc, v.id asc limit $3 offset $4`,
+};
+
+app.get('/bare/evenements', async (request, reply) => {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
+  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const { id_enfant, page } = request.query as { id_enfant: string; page: string };
+  const { rows } = await pool.query({ ...EVENEMENTS, values: [sub, id_enfant, 20, (Number(page) - 1) * 20] });
+  return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
+});
+
 // The same bytes copied into the same backends with a bare stream pipeline: the request body
 // straight into a file or a PutObject (its length is the request's), and back.
 const BLOB_DIR = process.env.BASELINE_BLOB_DIR ?? path.resolve('.bench/data/bare-blobs');

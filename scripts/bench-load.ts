@@ -20,6 +20,8 @@ export interface LoadJob {
   connections: number;
   seconds: number;
   requests: LoadRequest[];
+  /** Requests per second over all connections, at most (otherwise: as fast as answered). */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -41,6 +43,7 @@ function run(job: LoadJob): Promise<LoadResult> {
         url: job.url,
         connections: job.connections,
         duration: job.seconds,
+        ...(job.rate ? { overallRate: job.rate } : {}),
         requests: [
           {
             method: job.method,

@@ -81,6 +81,47 @@ export async function seedPtitsPas(owner: pg.Client, count: number): Promise<str
   return emails;
 }
 
+const JOURNAL_PARENT = 'parent.journal@ptitspas.test';
+
+/**
+ * One child's journal over the year before today, 20 events a day (7,300), and its parent (who
+ * logs in with the bench password): written in SQL once. The parent's e-mail and the child's id.
+ */
+export async function seedJournal(owner: pg.Client): Promise<{ parent: string; enfant: string }> {
+  const found = await owner.query(
+    `select ep.id_enfant from ptitspas.enfants_parents ep join ptitspas.utilisateurs u on u.id = ep.id_parent
+      where u.email = $1`,
+    [JOURNAL_PARENT],
+  );
+  if (found.rows[0]) return { parent: JOURNAL_PARENT, enfant: found.rows[0].id_enfant as string };
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+  await owner.query('begin');
+  const { rows } = await owner.query(
+    `with parent as (
+       insert into ptitspas.utilisateurs (id, email, password_hash, prenom, nom, role, statut)
+       values (gen_random_uuid(), $1, $2, 'Journal', 'Bench', 'parent', 'actif') returning id),
+     profile as (insert into ptitspas.parents (id_utilisateur) select id from parent),
+     enfant as (
+       insert into ptitspas.enfants (id, prenom, nom, genre, date_naissance)
+       values (gen_random_uuid(), 'Journal', 'Bench', 'F', date '2024-03-01') returning id),
+     link as (insert into ptitspas.enfants_parents (id_enfant, id_parent) select enfant.id, parent.id from enfant, parent)
+     select enfant.id as enfant from enfant`,
+    [JOURNAL_PARENT, hash],
+  );
+  const enfant = rows[0].enfant as string;
+  await owner.query(
+    `insert into ptitspas.evenements (id, id_enfant, type, survenu_le, details)
+     select gen_random_uuid(), $1, (array['repas', 'change', 'activite', 'humeur'])[1 + k % 4],
+            date_trunc('day', now()) - d * interval '1 day' + interval '7 hours' + k * interval '30 minutes',
+            (array['{"quantite": "tout"}', '{"selle": false}', '{"libelle": "Jeux"}', '{"humeur": "joyeux"}'])[1 + k % 4]::jsonb
+       from generate_series(1, 365) d, generate_series(0, 19) k`,
+    [enfant],
+  );
+  await owner.query('commit');
+  await owner.query('analyze ptitspas.evenements');
+  return { parent: JOURNAL_PARENT, enfant };
+}
+
 /**
  * An access token of each account (they last 15 minutes: log in right before use), ten logins at
  * a time: one address may have 16 password hashes queued (plugins/passwords.ts).

@@ -25,11 +25,19 @@ import pg from 'pg';
 import { ensureDatabase, startEmbeddedCluster } from '../db/embedded.js';
 import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js';
 import { measurePdfs, seedContrats } from './bench-documents.js';
+import { liveReport, measureLive, readProbe } from './bench-live.js';
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
-import { DOSSIER_CHILDREN, measureUploads, ptitspasTokens, seedPtitsPas, startS3rver } from './bench-ptitspas.js';
+import {
+  DOSSIER_CHILDREN,
+  measureUploads,
+  ptitspasTokens,
+  seedJournal,
+  seedPtitsPas,
+  startS3rver,
+} from './bench-ptitspas.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, dossiers, sync, export, upload, pdf, storm, flood, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, dossiers, evenements, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -175,6 +183,7 @@ async function run(ownerUrl: string) {
   log(`PtitsPas: ${DOSSIER_CHILDREN} children with their dossiers, 20 gestionnaires`);
   const gestionnaires = await seedPtitsPas(owner, 20);
   const contrats = await seedContrats(owner);
+  const journal = await seedJournal(owner);
   const baselineUrl = Object.assign(new URL(ownerUrl), {
     username: 'bench_baseline',
     password: baselinePassword,
@@ -213,7 +222,7 @@ async function run(ownerUrl: string) {
 
   // Every demo user logs in (argon2 at OWASP cost, as in production): one token each; not when
   // only PtitsPas scenarios run.
-  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'upload', 'pdf'].includes(key));
+  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'evenements', 'upload', 'pdf', 'live'].includes(key));
   if (medreport) log('logging in every demo user');
   const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
   const users: Array<{ token: string; org: number }> = [];
@@ -224,6 +233,9 @@ async function run(ownerUrl: string) {
     for (const token of tokens) users.push({ token, org: index });
   }
   const ptitspasTokensOf = await ptitspasTokens(api, gestionnaires);
+  const [journalToken] = await ptitspasTokens(api, [journal.parent]);
+  // One child's year, 20 events a day, a day's page each request (pages 1 to 365 in turn).
+  const journalPages = Array.from({ length: 365 }, (_, i) => i + 1);
   const uuids: string[][] = [];
   for (const org of orgs) {
     const { rows } = await owner.query(
@@ -318,6 +330,26 @@ async function run(ownerUrl: string) {
         ptitspasTokensOf.map((token) => ({ path: '/bare/dossiers', token })),
       ),
     },
+    {
+      key: 'evenements',
+      name: '`GET /api/v1/evenements?id_enfant=&page=` (a parent, one child, a year of 20 events a day)',
+      ours: job(
+        api,
+        'GET',
+        journalPages.map((page) => ({
+          path: `/api/v1/evenements?id_enfant=${journal.enfant}&page=${page}&limit=20`,
+          token: journalToken,
+        })),
+      ),
+      base: job(
+        base,
+        'GET',
+        journalPages.map((page) => ({
+          path: `/bare/evenements?id_enfant=${journal.enfant}&page=${page}`,
+          token: journalToken,
+        })),
+      ),
+    },
   ];
 
   const results = new Map<string, { ours: Sample[]; base: Sample[] }>();
@@ -388,6 +420,29 @@ async function run(ownerUrl: string) {
         },
       })
     : undefined;
+  const live = wanted('live')
+    ? await measureLive({
+        owner,
+        ownerUrl,
+        secret: SECRET,
+        root: ROOT,
+        seconds: SECONDS,
+        load,
+        log,
+        async startServer(name) {
+          const port = await freePort();
+          const file = path.join(ROOT, `probe-${port}.json`);
+          const process_ = start(
+            process.execPath,
+            ['--expose-gc', '--import', './scripts/bench-probe.ts', 'dist/src/server.js'],
+            { ...serverEnv(port), BENCH_PROBE_FILE: file },
+          );
+          await waitFor(`http://127.0.0.1:${port}/ready`);
+          log(`live: ${name} on port ${port}`);
+          return { url: `http://127.0.0.1:${port}`, process: process_, probe: () => readProbe(process_.pid!, file) };
+        },
+      })
+    : undefined;
   const storm = wanted('storm') ? await loginStorm(api, users) : undefined;
   const flood = wanted('flood') ? await hashFlood(api, users) : undefined;
   const stop = wanted('stop') ? await stopUnderLoad(api, users, server) : undefined;
@@ -398,7 +453,7 @@ async function run(ownerUrl: string) {
   await owner.end();
   await s3rver.close();
 
-  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs);
+  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs, live);
 }
 
 async function printStatements(owner: pg.Client, role: number) {
@@ -641,6 +696,7 @@ function report(
   stop?: Awaited<ReturnType<typeof stopUnderLoad>>,
   uploads?: Awaited<ReturnType<typeof measureUploads>>,
   pdfs?: Awaited<ReturnType<typeof measurePdfs>>,
+  live?: Awaited<ReturnType<typeof measureLive>>,
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
@@ -700,6 +756,7 @@ function report(
       `${1000} PDFs through the API, 10 at once (${pdfs.memory.failed} failed): the server's RSS (an upper bound of its heap) ` +
         `grew **${f(pdfs.memory.growthMb, 1)} MB** (peak +${f(pdfs.memory.peakGrowthMb, 1)} MB), from ${f(pdfs.memory.beforeMb)} MB.`,
     );
+  if (live) lines.push(...liveReport(live, f));
   if (storm)
     lines.push(
       '',

@@ -75,7 +75,7 @@ describe('sdk/', () => {
     const imported = await run(process.execPath, ['run.mjs'], consumer);
     expect(imported.code, imported.output).toBe(0);
     expect(imported.output.trim()).toBe(
-      'MedReportSync,createMedReportClient,createPtitsPasClient,formData,memoryStore',
+      'MedReportSync,createMedReportClient,createPtitsPasClient,formData,liveNotifications,memoryStore',
     );
   });
 });

@@ -109,6 +109,7 @@ const PTITSPAS_PUBLIC = new Set([
 
 export interface PtitsPasClient {
   api: Client<paths>;
+  baseUrl: string;
   tokens: Store<PtitsPasTokens>;
   /** Exchanges the refresh token now; concurrent callers share one exchange. False when it was refused. */
   refresh(): Promise<boolean>;
@@ -177,7 +178,102 @@ export function createPtitsPasClient(options: ClientOptions & { tokens?: Store<P
     },
   };
   api.use(auth);
-  return { api, tokens, refresh };
+  return { api, baseUrl: options.baseUrl, tokens, refresh };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PtitsPas live notifications: GET /api/v1/notifications/ws, opened with a single-use ticket.
+
+export type PtitsPasNotification = Schemas['PtitsPasNotification'];
+
+export interface LiveNotificationsOptions {
+  onNotification(notification: PtitsPasNotification): void;
+  /** Replay what followed this id first (the last one the app showed). */
+  depuis?: string;
+  /** Called once when the stream stops for good: `closed` (close()), `revoked` (the login is over). */
+  onEnd?(reason: 'closed' | 'revoked'): void;
+  /** The WebSocket class (default: the global one, as in browsers and Node.js 22+). */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface LiveNotifications {
+  /** The id of the last notification delivered: what a later `depuis` should be. */
+  readonly last: string | undefined;
+  close(): void;
+}
+
+/** Close codes after which the same login reconnects from the last id (docs/ptitspas.md, Live delivery). */
+const LIVE_RESUME = new Set([1001, 1006, 1011, 1012, 1013, 4429]);
+
+/**
+ * Delivers the account's notifications as they arrive, in id order and once each, across
+ * reconnections: each socket opens with a fresh ticket (POST /notifications/ticket: browsers cannot
+ * send an Authorization header) and `depuis` = the last id delivered. On 4401 the tokens are
+ * refreshed and the stream reopens; when the refresh is refused the stream ends (`revoked`).
+ */
+export function liveNotifications(client: PtitsPasClient, options: LiveNotificationsOptions): LiveNotifications {
+  const Socket = options.WebSocket ?? globalThis.WebSocket;
+  let last = options.depuis;
+  let socket: WebSocket | undefined;
+  let stopped = false;
+  let failures = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const end = (reason: 'closed' | 'revoked') => {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(timer);
+    options.onEnd?.(reason);
+  };
+  const retry = () => {
+    failures++;
+    timer = setTimeout(open, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+  };
+
+  async function open() {
+    if (stopped) return;
+    const ticket = await client.api.POST('/api/v1/notifications/ticket').catch(() => undefined);
+    if (stopped) return;
+    if (!ticket?.data) {
+      if (ticket?.response.status === 401) end('revoked');
+      else retry();
+      return;
+    }
+    const url = new URL(`${client.baseUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}/api/v1/notifications/ws`);
+    url.searchParams.set('ticket', ticket.data.ticket);
+    if (last) url.searchParams.set('depuis', last);
+    const ws = new Socket(url);
+    socket = ws;
+    ws.onopen = () => {
+      failures = 0;
+    };
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string; data: PtitsPasNotification };
+      if (frame.type !== 'notification' || (last !== undefined && frame.data.id <= last)) return;
+      last = frame.data.id;
+      options.onNotification(frame.data);
+    };
+    ws.onclose = async (event) => {
+      socket = undefined;
+      if (stopped) return;
+      if (event.code === 4401) {
+        if (await client.refresh()) open();
+        else end('revoked');
+      } else if (LIVE_RESUME.has(event.code)) retry();
+      else end('closed');
+    };
+  }
+
+  open();
+  return {
+    get last() {
+      return last;
+    },
+    close() {
+      end('closed');
+      socket?.close(1000);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSuperAdmin } from '../../domain/ptitspas/users/admin.js';
-import { createPtitsPasClient, type PtitsPasClient } from '../../sdk/src/index.js';
+import {
+  createPtitsPasClient,
+  liveNotifications,
+  type PtitsPasClient,
+  type PtitsPasNotification,
+} from '../../sdk/src/index.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { PTITSPAS_PASSWORD, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { uniqueEmail } from '../helpers/users.js';
 
@@ -122,5 +128,73 @@ describe('PtitsPas through the SDK', () => {
     expect(parent.client.tokens.get()).toBeUndefined();
     const after = await parent.client.api.GET('/api/v1/auth/me');
     expect(after.response.status).toBe(401);
+  });
+});
+
+describe('live notifications through the SDK', () => {
+  async function until(condition: () => boolean, ms = 10_000) {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('condition not met in time');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('delivers each notification once, resumes from the last one, and ends when the login is revoked', async () => {
+    const admin = await ptitspasSuperAdmin(app);
+    const account = await ptitspasAccount(app, admin, 'parent');
+    const client = createPtitsPasClient({ baseUrl });
+    expect(
+      (await client.api.POST('/api/v1/auth/login', { body: { email: account.email, password: PTITSPAS_PASSWORD } }))
+        .response.status,
+    ).toBe(200);
+    const conversation = await app.inject({
+      method: 'POST',
+      url: '/api/v1/messages/conversations',
+      headers: admin.headers,
+      payload: { participants: [account.id], sujet: 'Rentrée' },
+    });
+    expect(conversation.statusCode, conversation.body).toBe(201);
+    const post = async (contenu: string) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/v1/messages/conversations/${conversation.json().id}/messages`,
+        headers: admin.headers,
+        payload: { contenu },
+      });
+      expect(res.statusCode).toBe(201);
+    };
+
+    const received: PtitsPasNotification[] = [];
+    const sockets = app.ptitspasLive.hub.size;
+    const first = liveNotifications(client, { onNotification: (n) => received.push(n) });
+    await until(() => app.ptitspasLive.hub.size === sockets + 1); // opened with a ticket
+    await post('Bonjour');
+    await until(() => received.length === 1);
+    expect(received[0]).toMatchObject({ type: 'message', lien: { type: 'conversation', id: conversation.json().id } });
+    first.close();
+    await until(() => app.ptitspasLive.hub.size === sockets);
+
+    // Missed while closed: the next stream starts from the last one delivered.
+    await post('Un');
+    await post('Deux');
+    let ended: string | undefined;
+    const second = liveNotifications(client, {
+      depuis: first.last,
+      onNotification: (n) => received.push(n),
+      onEnd: (reason) => {
+        ended = reason;
+      },
+    });
+    await until(() => received.length === 3);
+    expect(new Set(received.map((n) => n.id)).size).toBe(3);
+    expect(received.map((n) => n.id)).toEqual(received.map((n) => n.id).sort());
+    expect(second.last).toBe(received[2]!.id);
+
+    // Logged out: the socket closes with 4401, the refresh is refused, the stream ends.
+    expect((await client.api.POST('/api/v1/auth/logout')).response.status).toBe(200);
+    await until(() => ended !== undefined);
+    expect(ended).toBe('revoked');
+    expect(app.ptitspasLive.hub.size).toBe(sockets);
   });
 });

@@ -4,7 +4,7 @@ import type { App } from '../../src/app.js';
 
 interface Frame {
   type: 'notification';
-  data: { id: string; type: string; titre: string; lien: { type: string; id: string } };
+  data: { id: string; type: string; titre: string; lien: { type: string; id: string }; cree_le: string };
 }
 
 /** A real WebSocket client of /api/v1/notifications/ws on a listening app, recording what it gets. */

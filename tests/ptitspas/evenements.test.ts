@@ -1,5 +1,9 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../db/uuid.js';
+import { Evenement } from '../../domain/ptitspas/evenements/model.js';
+import { closeSchema as closed } from '../../plugins/boundary.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
@@ -294,6 +298,30 @@ describe('reading the day', () => {
       repas: [{ type: 'repas', details: { quantite: 'tout' } }],
     });
     expect(journal.json().evenements).toHaveLength(7);
+  });
+
+  it('answers exactly the documented shape (JSON.stringify serializes the list, so the schema checks here)', async () => {
+    const child = await newChild('Zoé');
+    for (const [type, details, note] of [
+      ['biberon', { quantite_ml: 90 }, null],
+      ['note', {}, 'Dort bien'],
+    ] as const) {
+      const res = await call('POST', '/evenements', gestionnaire, { id_enfant: child, type, details, note });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const list = await call('GET', `/evenements?id_enfant=${child}`, parent);
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toHaveLength(2);
+    // Closed: every field the schema names, of its type and format, and nothing else (no total_count).
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    // ajv-formats' CommonJS default export is typed as a module, not the function it is.
+    (addFormats as unknown as (a: Ajv) => void)(ajv);
+    const check = ajv.compile(closed(Evenement));
+    for (const answer of list.json()) {
+      check(answer);
+      expect(check.errors ?? []).toEqual([]);
+    }
+    expect(list.json()[1]).toMatchObject({ type: 'note', note: 'Dort bien', id_upload: null, details: {} });
   });
 
   it('pages by cursor with apres: the events after one, same order, same filters, whatever was added before it', async () => {

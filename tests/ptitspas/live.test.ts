@@ -137,6 +137,8 @@ describe('delivery across instances', () => {
     });
     expect(posted.statusCode).toBe(201);
     const [frame] = await onB.received(1);
+    // The spec's bound (each within 2 seconds of its creation); usually a few ms, measured in `npm run bench`.
+    expect(Date.now() - Date.parse(frame!.data.cree_le)).toBeLessThan(2_000);
     expect(frame).toMatchObject({
       type: 'notification',
       data: { type: 'message', lien: { type: 'conversation', id: conversation }, lue_le: null },

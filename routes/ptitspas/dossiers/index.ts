@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getDossier, listDossiers } from '../../../domain/ptitspas/dossiers/queries.js';
 import { decideDossier, saveDossier, submitDossier } from '../../../domain/ptitspas/dossiers/writes.js';
 import { optionalBody } from '../../../plugins/boundary.js';
-import { authenticatedErrors as errors, security } from '../responses.js';
+import { authenticatedErrors as errors, plainJson, security } from '../responses.js';
 import {
   CompleterBody,
   Dossier,
@@ -16,15 +16,6 @@ import {
 const tags = ['ptitspas-dossiers'];
 const EVERY_ROLE = ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle', 'parent'] as const;
 const STAFF = ['super_admin', 'administrateur', 'gestionnaire'] as const;
-
-/**
- * Dossiers go out through JSON.stringify, not the response schema's fast-json-stringify: their
- * shape is fixed by `shown` (domain/ptitspas/dossiers/queries.ts) and by the closed schemas every
- * part was written with, and fast-json-stringify's handling of their many nullable fields (anyOf,
- * checked value by value) cost 0.2 to 0.4 ms of CPU for a page of 20 against 0.07 ms
- * (docs/benchmarks.md). The schemas still document the answers and validate them in the tests.
- */
-const plainJson = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 
 /**
  * /dossiers: one enrolment dossier per child, addressed by the child's id. Who sees it is who

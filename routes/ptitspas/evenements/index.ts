@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getEvenement, journal, listEvenements } from '../../../domain/ptitspas/evenements/queries.js';
 import { createEvenement, deleteEvenement, updateEvenement } from '../../../domain/ptitspas/evenements/writes.js';
-import { authenticatedErrors as errors, security } from '../responses.js';
+import { authenticatedErrors as errors, plainJson, security } from '../responses.js';
 import { Message } from '../users/schemas.js';
 import {
   Evenement,
@@ -45,6 +45,7 @@ const evenementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/evenements',
     {
       config: { ptitspasRoles: EVERY_ROLE },
+      ...plainJson,
       schema: {
         operationId: 'ptitspasListEvenements',
         tags,
