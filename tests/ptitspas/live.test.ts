@@ -137,8 +137,9 @@ describe('delivery across instances', () => {
     });
     expect(posted.statusCode).toBe(201);
     const [frame] = await onB.received(1);
-    // The spec's bound (each within 2 seconds of its creation); usually a few ms, measured in `npm run bench`.
-    expect(Date.now() - Date.parse(frame!.data.cree_le)).toBeLessThan(2_000);
+    // Under a second from its creation to B's socket (the spec allows 2); usually a few ms, measured
+    // in `npm run bench` (p50/p99 at 1,000 a second).
+    expect(Date.now() - Date.parse(frame!.data.cree_le)).toBeLessThan(1_000);
     expect(frame).toMatchObject({
       type: 'notification',
       data: { type: 'message', lien: { type: 'conversation', id: conversation }, lue_le: null },
