@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { type ConnectOptions, connect, disconnect } from './connection.js';
 import { CROSS_ORGANIZATION_SETTING } from './rls.js';
 import type { Database } from './schema.js';
@@ -14,10 +15,11 @@ import type { Database } from './schema.js';
  */
 export interface CrossOrganizationHandle {
   db: Kysely<Database>;
+  pool: pg.Pool;
   close(): Promise<void>;
 }
 
 export function crossOrganizationHandle(url: string, options: ConnectOptions = {}): CrossOrganizationHandle {
   const handle = connect(url, { max: 2, ...options, settings: { [CROSS_ORGANIZATION_SETTING]: 'read' } });
-  return { db: handle.db, close: () => disconnect(handle) };
+  return { db: handle.db, pool: handle.pool, close: () => disconnect(handle) };
 }

@@ -42,11 +42,14 @@ export default fp<DbPluginOptions>(
     app.decorate('tenantPool', new TenantPool(tenantPool));
     const crossOrganization = crossOrganizationHandle(url, { onIdleError });
     app.decorate('crossOrganizationDb', crossOrganization.db);
+    app.metrics.watchPool('system', pool);
+    app.metrics.watchPool('tenant', tenantPool);
+    app.metrics.watchPool('cross_organization', crossOrganization.pool);
     app.addHook('onClose', async () => {
       await disconnect({ db, pool });
       await tenantPool.end();
       await crossOrganization.close();
     });
   },
-  { name: 'db' },
+  { name: 'db', dependencies: ['metrics'] },
 );

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { LRUCache } from 'lru-cache';
 import { Busy, DomainError, TooMany } from '../domain/errors.js';
+import type { Metrics } from './metrics.js';
 
 export interface PasswordCost {
   memoryCost: number;
@@ -45,6 +46,14 @@ export interface QueueBounds {
   perAddress: number;
 }
 
+/** What the metrics see of the queue (plugins/metrics.ts). */
+export interface QueueObserver {
+  /** Called once with a reader of the hashes running and waiting. */
+  depth?(read: () => { running: number; waiting: number }): void;
+  /** Seconds a hash waited for its slot. */
+  waited?(seconds: number): void;
+}
+
 const INTERNAL: HashCaller = { address: 'internal' };
 /** Callers remembered for the order of service; the longest unserved are forgotten first. */
 const REMEMBERED_CALLERS = 10_000;
@@ -58,7 +67,10 @@ const REMEMBERED_CALLERS = 10_000;
  * already running. Each account and address holds a few places at most (429 past them), so no
  * caller fills the queue either; past `maxWaiting` in all, 503.
  */
-export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: QueueBounds) {
+export function fairQueue(
+  { concurrency, maxWaiting, perAccount, perAddress }: QueueBounds,
+  observe: QueueObserver = {},
+) {
   let active = 0;
   let waitingCount = 0;
   let tick = 0;
@@ -89,6 +101,7 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
     wake();
   };
 
+  observe.depth?.(() => ({ running: active, waiting: waitingCount }));
   return async <T>(caller: HashCaller, task: () => Promise<T>): Promise<T> => {
     const keys = [`address:${caller.address}`, ...(caller.account ? [`account:${caller.account}`] : [])];
     const isInternal = caller === INTERNAL;
@@ -106,12 +119,14 @@ export function fairQueue({ concurrency, maxWaiting, perAccount, perAddress }: Q
         active++;
         served(key);
       } else {
+        const queued = performance.now();
         await new Promise<void>((resolve) => {
           const tasks = waiting.get(key);
           if (tasks) tasks.push(resolve);
           else waiting.set(key, [resolve]);
           waitingCount++;
         }); // the slot is handed over
+        observe.waited?.((performance.now() - queued) / 1000);
       }
       try {
         return await task();
@@ -147,8 +162,9 @@ export function passwords(
   cost: PasswordCost,
   bounds: QueueBounds,
   charge: (request: FastifyRequest, caller: HashCaller) => Promise<void> = async () => {},
+  observe: QueueObserver = {},
 ): RequestPasswords {
-  const queue = fairQueue(bounds);
+  const queue = fairQueue(bounds, observe);
   const hash = (caller: HashCaller, password: string) =>
     queue(caller, () => argon2.hash(password, { type: argon2.argon2id, ...cost }));
   // Checked against when there is no hash, so "no such account" takes as long as "wrong password".
@@ -185,6 +201,22 @@ export function passwords(
   };
 }
 
+/** The hash queue's depth and waits, as metrics. */
+function queueMetrics(metrics: Metrics): QueueObserver {
+  const wait = metrics.histogram(
+    'password_hash_wait_seconds',
+    'Time a password hash waited for a slot of the fair queue',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+  return {
+    depth(read) {
+      metrics.gauge('password_hash_running', 'Password hashes computing now', () => read().running);
+      metrics.gauge('password_hash_waiting', 'Password hashes waiting for a slot', () => read().waiting);
+    },
+    waited: (seconds) => wait.observe(seconds),
+  };
+}
+
 /** Every core's queue holds at most 100 waiting hashes; one account 2 places, one address 16. */
 export function queueBounds(concurrency: number): QueueBounds {
   return { concurrency, maxWaiting: 100 * concurrency, perAccount: 2, perAddress: 16 };
@@ -205,11 +237,16 @@ export default fp<{ cost: PasswordCost; concurrency: number }>(
     });
     app.decorate(
       'passwords',
-      passwords(cost, queueBounds(concurrency), async (request, caller) => {
-        await perAddress(request, caller.address);
-        if (caller.account) await perAccount(request, caller.account);
-      }),
+      passwords(
+        cost,
+        queueBounds(concurrency),
+        async (request, caller) => {
+          await perAddress(request, caller.address);
+          if (caller.account) await perAccount(request, caller.account);
+        },
+        queueMetrics(app.metrics),
+      ),
     );
   },
-  { name: 'passwords', dependencies: ['rate-limit'] },
+  { name: 'passwords', dependencies: ['rate-limit', 'metrics'] },
 );

@@ -17,6 +17,7 @@ import loadShedding from '../plugins/load-shedding.js';
 import mailer from '../plugins/mailer.js';
 import exportsPlugin from '../plugins/medreport/exports.js';
 import sessionCache from '../plugins/medreport/session-cache.js';
+import metrics from '../plugins/metrics.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
 import ptitspasLive from '../plugins/ptitspas/live.js';
@@ -25,6 +26,7 @@ import routeTable from '../plugins/route-table.js';
 import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';
+import metricsRoute from '../routes/metrics.js';
 import ptitspas from '../routes/ptitspas/index.js';
 import type { AppConfig } from './config.js';
 import { createLogger } from './logging.js';
@@ -83,6 +85,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   app.addSchema(MedReportError);
   app.addSchema(PtitsPasError);
   await app.register(boundary);
+  await app.register(metrics);
   // Refuses requests (503) only while the event loop lags a whole second on average: a process
   // that far behind answers nothing in time anyway. /health is still answered.
   await app.register(loadShedding, { maxEventLoopDelayMs: 1_000 });
@@ -100,6 +103,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(background, { maxPending: 1_000 });
 
   await app.register(health);
+  await app.register(metricsRoute);
   await app.register(medreport, { prefix: '/api' });
   await app.register(ptitspas, { prefix: '/api/v1' });
   return app;

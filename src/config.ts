@@ -66,6 +66,7 @@ const EnvSchema = Type.Object({
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   MAIL_FROM: Type.String({ minLength: 3, default: 'MedReport <no-reply@localhost>' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 32, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
   RATE_LIMITS: oneOf(['on', 'off'], 'on'),
   TRUST_PROXY: Type.String({ default: 'false' }),
   CORS_ORIGINS: Type.Optional(Type.String()),
@@ -112,6 +113,8 @@ export interface Config {
   smtpUrl?: string;
   mailFrom: string;
   redisUrl?: string;
+  /** Bearer token of GET /metrics; unset, the route is not served. */
+  metricsToken?: string;
   rateLimits: boolean;
   /** Fastify's trustProxy: false, true, a hop count, or addresses/CIDRs of trusted proxies. */
   trustProxy: boolean | number | string;
@@ -176,6 +179,7 @@ const HINTS: Record<string, string> = {
   S3_FORCE_PATH_STYLE: '"true" or "false"',
   SMTP_URL: 'an smtp:// or smtps:// URL',
   REDIS_URL: 'a redis:// or rediss:// URL',
+  METRICS_TOKEN: '32 to 512 printable characters without spaces (e.g. $(openssl rand -hex 32))',
   RATE_LIMITS: '"on" or "off"',
   ACCESS_TOKEN_TTL: 'a duration such as 3600, 90s, 30m, 12h or 7d',
   TRUST_PROXY: 'true, false, a hop count, or proxy addresses/CIDRs separated by commas',
@@ -202,6 +206,7 @@ const SECRET_VARS = new Set([
   'JWT_SECRET',
   'SMTP_URL',
   'REDIS_URL',
+  'METRICS_TOKEN',
   'PTITSPAS_NIR_KEYS',
   'S3_SECRET_ACCESS_KEY',
   ...OAUTH_PROVIDERS.map((p) => `OAUTH_${p.toUpperCase()}_CLIENT_SECRET`),
@@ -263,6 +268,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     redisUrl: e.REDIS_URL,
+    metricsToken: e.METRICS_TOKEN,
     rateLimits: e.RATE_LIMITS === 'on',
     trustProxy,
     corsOrigins,

@@ -42,6 +42,8 @@ export default fp<{ url: string; concurrency: number; perOrganization: number; s
       onIdleError: (err) => app.log.warn({ err }, 'idle export connection lost'),
     });
     const tenants = new TenantPool(pool);
+    app.metrics.watchPool('exports', pool);
+    app.metrics.gauge('export_streams', 'CSV exports streaming now', () => running);
     // Not p-limit: admission here refuses at once (429), in all and per organization; p-limit only queues.
     let running = 0;
     const byOrganization = new Map<number, number>();

@@ -23,6 +23,11 @@ export default fp<{ databaseUrl: string; limits: HubLimits }>(
     await listener.ready();
     app.addHook('onClose', () => listener.close());
     app.decorate('ptitspasLive', { hub, listener });
+    app.metrics.gauge(
+      'ptitspas_live_sockets',
+      'PtitsPas live notification sockets open on this instance',
+      () => hub.size,
+    );
   },
   { name: 'ptitspas-live', dependencies: ['db'] },
 );
