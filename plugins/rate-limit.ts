@@ -25,6 +25,8 @@ declare module 'fastify' {
      * and the call past `max` in the window throws 429 (with `Retry-After`).
      */
     budget(name: string, options: BudgetOptions): (request: FastifyRequest, key: string) => Promise<void>;
+    /** The Redis the instances share (REDIS_URL), if any: what GET /ready pings. */
+    redis: Redis | undefined;
   }
 }
 
@@ -54,6 +56,7 @@ export default fp<{ enabled: boolean; redisUrl?: string }>(
         redis.disconnect();
       });
     }
+    app.decorate('redis', redis);
     await app.register(rateLimit, { global: false, redis, nameSpace: 'api-rate-limit:', skipOnError: true });
 
     const limiters = new Map<string, ReturnType<typeof app.createRateLimit>>();

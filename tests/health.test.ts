@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
@@ -20,7 +23,7 @@ describe('probes', () => {
   it('GET /ready says the database answers', async () => {
     const res = await app.inject({ method: 'GET', url: '/ready' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ status: 'ready', database: 'up', load: 'normal' });
+    expect(res.json()).toEqual({ status: 'ready', database: 'up', storage: 'up', redis: 'unused', load: 'normal' });
   });
 
   it('every response carries a request id, and a well-formed caller id is kept', async () => {
@@ -59,10 +62,35 @@ describe('readiness without a database', () => {
     try {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ status: 'unavailable', database: 'down', load: 'normal' });
+      expect(ready.json()).toEqual({
+        status: 'unavailable',
+        database: 'down',
+        storage: 'up',
+        redis: 'unused',
+        load: 'normal',
+      });
       expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('readiness without the storage', () => {
+  it('GET /ready answers 503 when the storage directory is gone, and ready again once it is back', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ready-storage-'));
+    const app = await buildTestApp({ config: { storage: { backend: 'local', root } } });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+      await rm(root, { recursive: true });
+      const gone = await app.inject({ method: 'GET', url: '/ready' });
+      expect(gone.statusCode).toBe(503);
+      expect(gone.json()).toMatchObject({ status: 'unavailable', database: 'up', storage: 'down' });
+      await mkdir(root);
+      expect((await app.inject({ method: 'GET', url: '/ready' })).json()).toMatchObject({ status: 'ready' });
+    } finally {
+      await app.close();
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -80,6 +80,11 @@ export class Storage {
     return this.backend.exists(key);
   }
 
+  /** Throws when the backend cannot be reached or written (readiness). */
+  check(): Promise<void> {
+    return this.backend.check();
+  }
+
   remove(key: string): Promise<void> {
     return this.backend.remove(key);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { access, chmod, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +31,9 @@ export async function localBackend(root: string, abandoned: AbandonedReport): Pr
 
   return {
     kind: 'local',
+    async check() {
+      await access(root, constants.W_OK);
+    },
     async write(key, body) {
       const target = resolve(key);
       await mkdir(path.dirname(target), { recursive: true, mode: DIR_MODE });

@@ -86,6 +86,9 @@ export async function s3Backend(settings: S3Settings, abandoned: AbandonedReport
 
   return {
     kind: 's3',
+    async check() {
+      await client.send(new HeadBucketCommand({ Bucket }));
+    },
     async write(key, body) {
       const Key = checkKey(key);
       await mkdir(spool, { recursive: true, mode: DIR_MODE });

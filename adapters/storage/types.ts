@@ -34,6 +34,8 @@ export interface StorageBackend {
   remove(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, unfinished writes included. */
   list(prefix?: string): AsyncIterable<ListedObject>;
+  /** Throws when the backend cannot be reached or written (readiness: GET /ready). */
+  check(): Promise<void>;
   /** Gives back connections and temporary files; called once when the server stops. */
   close(): Promise<void>;
 }

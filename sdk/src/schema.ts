@@ -1655,7 +1655,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and the process keeps up */
+        /** Readiness: the database, the storage and Redis answer, and the process keeps up */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -4423,8 +4423,18 @@ export interface components {
              * @enum {string}
              */
             load: "normal" | "overloaded";
+            /**
+             * @description the shared Redis (REDIS_URL); unused when not set
+             * @enum {string}
+             */
+            redis: "up" | "down" | "unused";
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description the file storage (STORAGE): reachable and writable
+             * @enum {string}
+             */
+            storage: "up" | "down";
         };
         ReadyResponse503: {
             /** @enum {string} */
@@ -4434,8 +4444,18 @@ export interface components {
              * @enum {string}
              */
             load: "normal" | "overloaded";
+            /**
+             * @description the shared Redis (REDIS_URL); unused when not set
+             * @enum {string}
+             */
+            redis: "up" | "down" | "unused";
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description the file storage (STORAGE): reachable and writable
+             * @enum {string}
+             */
+            storage: "up" | "down";
         };
         RefreshTokenResponse: {
             token: string;

@@ -292,6 +292,18 @@ describe('s3 backend', () => {
     }
   });
 
+  it('check() answers while the service is up and throws once it is gone (readiness)', async () => {
+    const other = await startS3();
+    const backend = await s3Backend(other.settings(spoolDir));
+    try {
+      await expect(backend.check()).resolves.toBeUndefined();
+      await other.close();
+      await expect(backend.check()).rejects.toThrow();
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('fails to start on a bucket that does not exist', async () => {
     await expect(s3Backend({ ...s3.settings(spoolDir), bucket: 'no-such-bucket' })).rejects.toThrow(
       'S3 bucket no-such-bucket unreachable',

@@ -57,6 +57,14 @@ describe.runIf(hasRedis)('rate limits with REDIS_URL', () => {
       const sixth = await attempt(b);
       expect(sixth.statusCode).toBe(429);
       expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(0);
+
+      // Readiness pings it; once Redis is gone, the instance says so and is drained (503).
+      expect((await a.inject({ method: 'GET', url: '/ready' })).json()).toMatchObject({ status: 'ready', redis: 'up' });
+      redis!.kill('SIGKILL');
+      await new Promise((resolve) => redis!.once('exit', resolve));
+      const down = await a.inject({ method: 'GET', url: '/ready' });
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toMatchObject({ status: 'unavailable', database: 'up', storage: 'up', redis: 'down' });
     } finally {
       await a.close();
       await b.close();
