@@ -28,7 +28,7 @@ export async function ensureAppRole(owner: QueryExecutorProvider, password: stri
         `run "alter role ${APP_ROLE} nosuperuser nobypassrls" as a superuser, or set DATABASE_APP_URL`,
     );
   }
-  for (const schema of ['medreport', 'ptitspas']) {
+  for (const schema of ['medreport', 'ptitspas', 'ops']) {
     const s = sql.id(schema);
     await sql`grant usage on schema ${s} to medreport_app`.execute(owner);
     await sql`grant select, insert, update, delete on all tables in schema ${s} to medreport_app`.execute(owner);

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CreatedAt, DateOnly, NullableTimestamp, Timestamp } from './column-types.js';
+import type { OpsTables } from './schema-ops.js';
 import type { PtitsPasTables } from './schema-ptitspas.js';
 
 export type { PtitsPasRole, PtitsPasStatut, UtilisateursTable } from './schema-ptitspas.js';
@@ -201,7 +202,7 @@ interface SyncErrorsTable {
 }
 
 /** The Kysely `Database` interface: one entry per table, keyed `schema.table`. */
-export interface Database extends PtitsPasTables {
+export interface Database extends PtitsPasTables, OpsTables {
   'medreport.users': UsersTable;
   'medreport.sessions': SessionsTable;
   'medreport.password_resets': PasswordResetsTable;

@@ -13,6 +13,7 @@ import {
   PtitsPasError,
   RefusalPacer,
 } from '../plugins/errors.js';
+import jobs from '../plugins/jobs.js';
 import loadShedding from '../plugins/load-shedding.js';
 import mailer from '../plugins/mailer.js';
 import exportsPlugin from '../plugins/medreport/exports.js';
@@ -92,6 +93,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(routeTable);
   await app.register(cors, { origins: config.corsOrigins });
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
+  await app.register(jobs, { tickMs: config.jobsTickMs });
   await app.register(exportsPlugin, { url: config.databaseUrl, ...config.exports });
   await app.register(openapi, { publicUrl: config.publicUrl });
   await app.register(sessionCache, { databaseUrl: config.databaseUrl });

@@ -113,6 +113,7 @@ export interface Config {
   smtpUrl?: string;
   mailFrom: string;
   redisUrl?: string;
+  jobsTickMs: number;
   /** Bearer token of GET /metrics; unset, the route is not served. */
   metricsToken?: string;
   rateLimits: boolean;
@@ -289,6 +290,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       perOrganization: Math.min(e.EXPORT_CONCURRENCY_PER_ORGANIZATION, e.EXPORT_CONCURRENCY),
       stallTimeoutMs: parseDuration(e.EXPORT_STALL_TIMEOUT) * 1000,
     },
+    // How often each instance looks for due cluster jobs (plugins/jobs.ts).
+    jobsTickMs: 30_000,
     live: {
       total: e.LIVE_MAX_CONNECTIONS,
       perAccount: e.LIVE_MAX_PER_ACCOUNT,

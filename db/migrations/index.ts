@@ -20,6 +20,7 @@ import * as ptitspasNotificationsDelivery from './0018_ptitspas_notifications_de
 import * as ptitspasEvenements from './0019_ptitspas_evenements.js';
 import * as ptitspasMessages from './0020_ptitspas_messages.js';
 import * as ptitspasLive from './0021_ptitspas_live.js';
+import * as opsJobs from './0022_ops_jobs.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '0019_ptitspas_evenements': ptitspasEvenements,
   '0020_ptitspas_messages': ptitspasMessages,
   '0021_ptitspas_live': ptitspasLive,
+  '0022_ops_jobs': opsJobs,
 };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandlers } from '../../plugins/errors.js';
 import loadShedding from '../../plugins/load-shedding.js';
 import health from '../../routes/health.js';
+import type { App } from '../../src/app.js';
 import { testDb } from '../helpers/database.js';
 
 const app = Fastify({ logger: false });
@@ -13,6 +14,9 @@ beforeAll(async () => {
   const { db } = await testDb();
   closeDb = () => db.destroy();
   app.decorate('systemDb', db);
+  // What /ready probes beside the database: a storage that answers, no Redis.
+  app.decorate('storage', { check: async () => {} } as unknown as App['storage']);
+  app.decorate('redis', undefined);
   installErrorHandlers(app, 'medreport');
   await app.register(loadShedding, { maxEventLoopDelayMs: 100, sampleIntervalMs: 100 });
   await app.register(health);
@@ -39,7 +43,7 @@ describe('load shedding (@fastify/under-pressure)', () => {
     expect((await app.inject('/api/thing')).statusCode).toBe(200);
     const ready = await app.inject('/ready');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', database: 'up', load: 'normal' });
+    expect(ready.json()).toEqual({ status: 'ready', database: 'up', storage: 'up', redis: 'unused', load: 'normal' });
   });
 
   it('refuses with 503, Retry-After and the API shape while the loop lags, but still answers /health', async () => {
@@ -52,7 +56,13 @@ describe('load shedding (@fastify/under-pressure)', () => {
     expect(refused.json()).toMatchObject({ message: expect.stringContaining('très sollicité') });
     expect(health.statusCode).toBe(200);
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ status: 'unavailable', database: 'up', load: 'overloaded' });
+    expect(ready.json()).toEqual({
+      status: 'unavailable',
+      database: 'up',
+      storage: 'up',
+      redis: 'unused',
+      load: 'overloaded',
+    });
     // Once a sample shows the loop caught up, requests are served again.
     await sleep(400);
     expect((await app.inject('/api/thing')).statusCode).toBe(200);

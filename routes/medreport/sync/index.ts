@@ -10,8 +10,8 @@ import { push } from '../../../domain/medreport/sync/push.js';
 import type { PushBody } from '../../../domain/medreport/sync/push-types.js';
 import { syncStatus } from '../../../domain/medreport/sync/status.js';
 import { errorResponses } from '../../../plugins/errors.js';
+import { HOUR_MS } from '../../../plugins/jobs.js';
 import { byUser } from '../../../plugins/medreport/auth.js';
-import { hourly } from '../../../plugins/periodic.js';
 import { deviceOf, mutationScope } from '../mutation-scope.js';
 import { BatchBody, batchResponse, ChangesQuery, DeviceHeaders, pullResponse, SyncStatus } from './schemas.js';
 import { itemValidator } from './validation.js';
@@ -40,10 +40,10 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.limit('sync', { max: 60, timeWindow: '1 hour', per: byUser }));
 
   // Changes older than the retention go, every hour; clients behind them resync from scratch.
-  hourly(app, 'sync changes past their retention pruned', async () => {
+  app.jobs.every('sync changes past their retention pruned', HOUR_MS, () =>
     // Every organization's changes: the unscoped handle, outside any request.
-    return pruneChanges(app.systemDb, new Date(Date.now() - retentionMs));
-  });
+    pruneChanges(app.systemDb, new Date(Date.now() - retentionMs)),
+  );
 
   app.get(
     '/sync/changes',

@@ -3,7 +3,7 @@ import { checkRegistration, register } from '../../../domain/ptitspas/accounts/r
 import { logIn, setPasswordWithLink } from '../../../domain/ptitspas/accounts/sessions.js';
 import { pruneRefreshTokens, revokeFamily, rotate } from '../../../domain/ptitspas/accounts/tokens.js';
 import { errorResponses, unauthorized } from '../../../plugins/errors.js';
-import { hourly } from '../../../plugins/periodic.js';
+import { HOUR_MS } from '../../../plugins/jobs.js';
 import { authenticatedErrors, security } from '../responses.js';
 import { Message } from '../users/schemas.js';
 import {
@@ -22,7 +22,7 @@ const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...sta
 
 /** Routes reached without a token: login, registration, refresh, set-password. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  hourly(app, 'expired PtitsPas refresh tokens pruned', () => pruneRefreshTokens(app.systemDb));
+  app.jobs.every('expired PtitsPas refresh tokens pruned', HOUR_MS, () => pruneRefreshTokens(app.systemDb));
 
   app.post(
     '/auth/login',
