@@ -142,6 +142,8 @@ describe('the server process', () => {
     expect(await (await fetch(`${second.url}/ready`)).json()).toEqual({
       status: 'ready',
       database: 'up',
+      storage: 'up',
+      redis: 'unused',
       load: 'normal',
     });
     expect((await query('select note from public.restart_marker')).rows).toEqual([{ note: 'kept' }]);

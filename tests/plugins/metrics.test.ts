@@ -121,7 +121,7 @@ describe('GET /metrics', () => {
         .flatMap((p) => p.targets.map((t) => t.expr))
         .flatMap((expr) => [
           ...expr.matchAll(
-            /\b([a-z_]+_(?:seconds|bytes|connections|running|waiting|streams|sockets)(?:_bucket|_count|_sum)?)\b/g,
+            /\b([a-z_]+_(?:seconds|bytes|connections|running|waiting|streams|sockets|total)(?:_bucket|_count|_sum)?)\b/g,
           ),
         ])
         .map((m) => m[1]!.replace(/_(bucket|count|sum)$/, '')),
