@@ -104,10 +104,14 @@ describe('cluster jobs', () => {
   it('run the housekeeping the server registers (sync retention, PtitsPas tokens, job history)', async () => {
     const { rows } = await owner.pool.query(
       `select name, runs from ops.jobs where name in ('sync changes past their retention pruned',
-         'expired PtitsPas refresh tokens pruned', 'job runs older than 30 days pruned') order by name`,
+         'expired PtitsPas refresh tokens pruned', 'job runs older than 30 days pruned',
+         'expired PtitsPas set-password links pruned', 'expired MedReport password reset tokens pruned')
+        order by name`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      'expired MedReport password reset tokens pruned',
       'expired PtitsPas refresh tokens pruned',
+      'expired PtitsPas set-password links pruned',
       'job runs older than 30 days pruned',
       'sync changes past their retention pruned',
     ]);

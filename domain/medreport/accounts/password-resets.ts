@@ -57,6 +57,15 @@ async function consumePasswordReset(trx: Transaction<Database>, userId: number, 
   return consumed !== undefined;
 }
 
+/** Reset tokens past their expiry open nothing (used or not): they go, whatever they were. */
+export async function pruneExpiredPasswordResets(db: Kysely<Database>): Promise<number> {
+  const result = await db
+    .deleteFrom('medreport.password_resets')
+    .where('expires_at', '<', new Date())
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** A mail to send; the domain does not know how. */
 export interface OutgoingMail {
   to: string;

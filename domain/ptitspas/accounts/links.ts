@@ -41,6 +41,15 @@ export async function liveTokenOwner(db: Kysely<Database>, token: string): Promi
   return row?.id_utilisateur;
 }
 
+/** Set-password links past their expiry open nothing (used or not): they go. */
+export async function pruneExpiredLinks(db: Kysely<Database>): Promise<number> {
+  const result = await db
+    .deleteFrom('ptitspas.liens_mot_de_passe')
+    .where('expire_le', '<', sql<Date>`now()`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Uses the token up, if it is still live: of two requests racing with one token, one wins. */
 export async function consumeSetPasswordToken(trx: Transaction<Database>, token: string): Promise<string | undefined> {
   const row = await trx

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkNewAccount, logIn, refreshSession, registerAccount } from '../../../domain/medreport/accounts/login.js';
 import {
   accountOfResetToken,
+  pruneExpiredPasswordResets,
   resetPassword,
   sendPasswordResetLink,
 } from '../../../domain/medreport/accounts/password-resets.js';
@@ -9,6 +10,7 @@ import { assertConfirmed } from '../../../domain/medreport/accounts/rules.js';
 import { revokeSession } from '../../../domain/medreport/accounts/sessions.js';
 import { findOrganization } from '../../../domain/medreport/organizations/organizations.js';
 import { errorResponses } from '../../../plugins/errors.js';
+import { HOUR_MS } from '../../../plugins/jobs.js';
 import { sessionOpener } from '../../../plugins/medreport/auth.js';
 import { toOrganizationResource } from '../organization/schemas.js';
 import { toUserResource } from '../users/schemas.js';
@@ -26,6 +28,9 @@ import {
 /** Routes reached without a token: registration, login, password reset. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { publicUrl, passwordResetUrl } = app.config;
+  app.jobs.every('expired MedReport password reset tokens pruned', HOUR_MS, () =>
+    pruneExpiredPasswordResets(app.systemDb),
+  );
   const registerLimit = app.limit('register', { max: 3, timeWindow: '1 hour', per: 'ip' });
 
   app.post(

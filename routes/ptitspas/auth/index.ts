@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pruneExpiredLinks } from '../../../domain/ptitspas/accounts/links.js';
 import { checkRegistration, register } from '../../../domain/ptitspas/accounts/registration.js';
 import { logIn, setPasswordWithLink } from '../../../domain/ptitspas/accounts/sessions.js';
 import { pruneRefreshTokens, revokeFamily, rotate } from '../../../domain/ptitspas/accounts/tokens.js';
@@ -23,6 +24,7 @@ const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...sta
 /** Routes reached without a token: login, registration, refresh, set-password. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.jobs.every('expired PtitsPas refresh tokens pruned', HOUR_MS, () => pruneRefreshTokens(app.systemDb));
+  app.jobs.every('expired PtitsPas set-password links pruned', HOUR_MS, () => pruneExpiredLinks(app.systemDb));
 
   app.post(
     '/auth/login',
