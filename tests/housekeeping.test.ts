@@ -8,6 +8,8 @@ import { testDb } from './helpers/database.js';
 import { ptitspasSuperAdmin } from './helpers/ptitspas.js';
 
 // The hourly cluster jobs that remove what can no longer open anything (plugins/jobs.ts runs them).
+// Other test files' servers share the database and may run the same job meanwhile: the tests
+// check what is left, not who removed it.
 
 let app: App;
 const owner = await testDb();
@@ -31,7 +33,7 @@ describe('housekeeping jobs', () => {
     await link('-1 day', false);
     await link('-1 minute', true);
     const live = (await link('7 days', false)).rows[0].token_hash as Buffer;
-    expect(await pruneExpiredLinks(app.systemDb)).toBeGreaterThanOrEqual(2);
+    expect(await pruneExpiredLinks(app.systemDb)).toEqual(expect.any(Number));
     const { rows } = await owner.pool.query(
       'select token_hash from ptitspas.liens_mot_de_passe where id_utilisateur = $1',
       [id],
@@ -54,7 +56,7 @@ describe('housekeeping jobs', () => {
         [userId, hash, expiresIn],
       );
     }
-    expect(await pruneExpiredPasswordResets(app.systemDb)).toBeGreaterThanOrEqual(1);
+    expect(await pruneExpiredPasswordResets(app.systemDb)).toEqual(expect.any(Number));
     const { rows } = await owner.pool.query('select token_hash from medreport.password_resets where user_id = $1', [
       userId,
     ]);

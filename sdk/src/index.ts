@@ -225,9 +225,11 @@ export function liveNotifications(client: PtitsPasClient, options: LiveNotificat
     clearTimeout(timer);
     options.onEnd?.(reason);
   };
+  // Whatever fails while opening (the network, a refresh) is retried later, never thrown at the app.
+  const reopen = () => void open().catch(retry);
   const retry = () => {
     failures++;
-    timer = setTimeout(open, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+    timer = setTimeout(reopen, Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
   };
 
   async function open() {
@@ -253,18 +255,20 @@ export function liveNotifications(client: PtitsPasClient, options: LiveNotificat
       last = frame.data.id;
       options.onNotification(frame.data);
     };
-    ws.onclose = async (event) => {
+    ws.onclose = (event) => {
       socket = undefined;
       if (stopped) return;
       if (event.code === 4401) {
-        if (await client.refresh()) open();
-        else end('revoked');
+        // A refused refresh clears the tokens: the login is over. Any other failure is retried.
+        client
+          .refresh()
+          .then((refreshed) => (refreshed ? reopen() : client.tokens.get() ? retry() : end('revoked')), retry);
       } else if (LIVE_RESUME.has(event.code)) retry();
       else end('closed');
     };
   }
 
-  open();
+  reopen();
   return {
     get last() {
       return last;
