@@ -1,9 +1,8 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { prepared } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 import type { DossierStatut, DossiersTable } from '../../../db/schema-ptitspas.js';
 import { NotFound } from '../../errors.js';
-import { paginate } from '../../shared/pagination.js';
+import { compiledPages, type PageBuilder } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
 import { visibleEnfantIds } from '../enfants/visibility.js';
 import { matches, sortOf } from '../lists.js';
@@ -88,34 +87,8 @@ function pageOf(
   return query.orderBy(`d.${column}`, direction).orderBy('d.id_enfant', direction);
 }
 
-type PageRow = Row & { total_count: number };
-type PageQuery = (db: Kysely<Database>, values: PageValues) => Promise<PageRow[]>;
-/**
- * The list is the dossiers' hot read: its page query is built and compiled once per shape (who
- * asks, which filters, which order: a few dozen at most) and then run with new values
- * (db/prepared.ts). Building and compiling it on every request cost ~0.2 ms of CPU, a fifth of
- * the request (docs/benchmarks.md).
- */
-const pageQueries = new Map<string, PageQuery>();
-
-function pageQuery(caller: PtitsPasCaller, options: DossierListOptions): PageQuery {
-  const key = [
-    caller.role,
-    options.statut ? 'statut' : '',
-    options.search?.trim() ? 'search' : '',
-    options.sort,
-  ].join();
-  let query = pageQueries.get(key);
-  if (!query) {
-    query = prepared<Database, PageValues, PageRow>((handle, param) => {
-      const page = pageOf(handle, caller, options, param);
-      const count = page.clearSelect().clearOrderBy().select(sql<number>`count(*)`.as('n'));
-      return page.select(count.as('total_count')).limit(param('limit')).offset(param('offset'));
-    });
-    pageQueries.set(key, query);
-  }
-  return query;
-}
+/** The list is the dossiers' hot read: compiled once per shape (who asks, which filters, which order). */
+const pages = compiledPages<PageValues, Row>();
 
 /** A page of the dossiers `caller` sees, and how many match; `search` looks in the child's name. */
 export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller, options: DossierListOptions) {
@@ -126,12 +99,13 @@ export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller,
     limit: options.limit,
     offset: (options.page - 1) * options.limit,
   };
-  const rows = await pageQuery(caller, options)(db, values);
-  if (rows.length > 0 || options.page === 1) return { rows: rows.map(shown), total: rows[0]?.total_count ?? 0 };
-  // A page past the end has no row to carry the total: the general path counts.
-  const { total } = await paginate<Row>(
-    pageOf(db, caller, options, (name) => values[name]),
-    options,
-  );
-  return { rows: [], total };
+  const key = [
+    caller.role,
+    options.statut ? 'statut' : '',
+    options.search?.trim() ? 'search' : '',
+    options.sort,
+  ].join();
+  const build: PageBuilder<PageValues> = (handle, value) => pageOf(handle, caller, options, value);
+  const { rows, total } = await pages(db, key, build, values, options.page);
+  return { rows: rows.map(shown), total };
 }

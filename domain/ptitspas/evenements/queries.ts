@@ -1,9 +1,8 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { prepared } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 import type { EvenementsTable, EvenementType } from '../../../db/schema-ptitspas.js';
 import { Invalid, NotFound } from '../../errors.js';
-import { paginate } from '../../shared/pagination.js';
+import { compiledPages, type PageBuilder } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
 import { ENFANT_NOT_FOUND } from '../enfants/rules.js';
 import { isStaff, visibleEnfantIds, visibleEnfants } from '../enfants/visibility.js';
@@ -94,25 +93,8 @@ function pageOf(
   return query.orderBy('v.survenu_le', 'asc').orderBy('v.id', 'asc');
 }
 
-type PageRow = EvenementRow & { total_count: number };
-type PageQuery = (db: Kysely<Database>, values: PageValues) => Promise<PageRow[]>;
-/** Compiled once per shape (who asks, which filters), as the dossiers' list is (db/prepared.ts). */
-const pageQueries = new Map<string, PageQuery>();
-
-function pageQuery(caller: PtitsPasCaller, options: EvenementListOptions): PageQuery {
-  const filters = (['id_enfant', 'type', 'depuis', 'jusqua', 'date', 'apres'] as const).filter((f) => options[f]);
-  const key = [caller.role, ...filters].join();
-  let query = pageQueries.get(key);
-  if (!query) {
-    query = prepared<Database, PageValues, PageRow>((handle, param) => {
-      const page = pageOf(handle, caller, options, param);
-      const count = page.clearSelect().clearOrderBy().select(sql<number>`count(*)`.as('n'));
-      return page.select(count.as('total_count')).limit(param('limit')).offset(param('offset'));
-    });
-    pageQueries.set(key, query);
-  }
-  return query;
-}
+/** Compiled once per shape (who asks, which filters), as the dossiers' list is. */
+const pages = compiledPages<PageValues, EvenementRow>();
 
 /**
  * GET /evenements: oldest first. A parent or a childminder names the child (400 otherwise: their
@@ -149,17 +131,13 @@ export async function listEvenements(db: Kysely<Database>, caller: PtitsPasCalle
     values.after_at = cursor.survenu_le;
     values.after_id = cursor.id;
   }
-  const rows = await pageQuery(caller, options)(db, values);
+  const filters = (['id_enfant', 'type', 'depuis', 'jusqua', 'date', 'apres'] as const).filter((f) => options[f]);
+  const build: PageBuilder<PageValues> = (handle, value) => pageOf(handle, caller, options, value);
+  const { rows, total } = await pages(db, [caller.role, ...filters].join(), build, values, options.page);
   // The page holds only children the caller sees, so a row proves the child visible; an empty page
   // may be a child they do not see: 404, not an empty list (one statement less on every full page).
   if (rows.length === 0 && options.id_enfant) await assertSeesEnfant(db, caller, options.id_enfant);
-  if (rows.length > 0 || options.page === 1) return { rows: rows.map(shown), total: rows[0]?.total_count ?? 0 };
-  // A page past the end has no row to carry the total: the general path counts.
-  const { total } = await paginate<EvenementRow>(
-    pageOf(db, caller, options, (name) => values[name]),
-    options,
-  );
-  return { rows: [], total };
+  return { rows: rows.map(shown), total };
 }
 
 /** NotFound unless `caller` sees the child `idEnfant`. */
