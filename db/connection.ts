@@ -36,24 +36,26 @@ export interface ConnectOptions {
   max?: number;
   /** An idle client losing its connection (database restart) must be reported, not crash the process. */
   onIdleError?: (err: Error) => void;
-  /** Settings every connection of the pool starts with (`-c name=value`). */
-  settings?: Record<string, string>;
+  /**
+   * false behind a transaction pooler (PgBouncer in transaction mode), which may run consecutive
+   * transactions on different server connections: a named statement prepared on one would be
+   * missing on the next (docs/scaling.md).
+   */
+  namedStatements?: boolean;
 }
 
-/** A pg pool whose connections prepare their statements and read dates and counts as we want. */
+/** A pg pool whose connections prepare their statements (unless told not to) and read dates and counts as we want. */
 export function createPool(
   url: string,
-  { max = 10, onIdleError = () => {}, settings = {} }: ConnectOptions = {},
+  { max = 10, onIdleError = () => {}, namedStatements = true }: ConnectOptions = {},
 ): pg.Pool {
-  const options = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
   const pool = new pg.Pool({
     connectionString: url,
     max,
-    ...(options.length ? { options: options.join(' ') } : {}),
     types,
     application_name: 'medreport-ptitspas',
     connectionTimeoutMillis: 5_000,
-    Client: PreparingClient,
+    Client: namedStatements ? PreparingClient : pg.Client,
   });
   pool.on('error', onIdleError);
   return pool;

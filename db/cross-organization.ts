@@ -1,17 +1,19 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { type ConnectOptions, connect, disconnect } from './connection.js';
+import { type ConnectOptions, createPool } from './connection.js';
+import { contextHandle } from './context-handle.js';
 import { CROSS_ORGANIZATION_SETTING } from './rls.js';
 import type { Database } from './schema.js';
 
 /**
- * THE ONLY HANDLE THAT READS ACROSS ORGANIZATIONS. Its connections start with
- * `app.cross_organization = read`, which opens the `cross_organization_read` row-level security
- * policy of every tenant table (db/rls.ts): SELECT only, every organization. Writes stay refused
- * (no policy lets them through), and no tenant-scope plugin narrows its queries.
+ * THE ONLY HANDLE THAT READS ACROSS ORGANIZATIONS. Each of its statements carries
+ * `app.cross_organization = read` (transaction-local, db/context-query.ts), which opens the
+ * `cross_organization_read` row-level security policy of every tenant table (db/rls.ts): SELECT
+ * only, every organization. Writes stay refused (no policy lets them through), and no
+ * tenant-scope plugin narrows its queries.
  *
  * Used by the platform administrators' routes (routes/medreport/admin/) and nowhere else; its
- * small pool is its own, so the setting never reaches a connection tenant code could get.
+ * small pool is its own.
  */
 export interface CrossOrganizationHandle {
   db: Kysely<Database>;
@@ -20,6 +22,18 @@ export interface CrossOrganizationHandle {
 }
 
 export function crossOrganizationHandle(url: string, options: ConnectOptions = {}): CrossOrganizationHandle {
-  const handle = connect(url, { max: 2, ...options, settings: { [CROSS_ORGANIZATION_SETTING]: 'read' } });
-  return { db: handle.db, pool: handle.pool, close: () => disconnect(handle) };
+  const pool = createPool(url, { max: 2, ...options });
+  const db = contextHandle(pool, {
+    setting: CROSS_ORGANIZATION_SETTING,
+    value: 'read',
+    named: options.namedStatements ?? true,
+  });
+  return {
+    db,
+    pool,
+    close: async () => {
+      await db.destroy();
+      await pool.end();
+    },
+  };
 }

@@ -30,17 +30,20 @@ declare module 'fastify' {
 interface DbPluginOptions {
   url: string;
   poolMax: number;
+  /** false behind a transaction pooler (db/connection.ts). */
+  namedStatements: boolean;
 }
 
 export default fp<DbPluginOptions>(
-  async (app, { url, poolMax }) => {
+  async (app, { url, poolMax, namedStatements }) => {
     const onIdleError = (err: Error) => app.log.warn({ err }, 'idle database connection lost');
-    const { db, pool } = connect(url, { max: poolMax, onIdleError });
-    const tenantPool = createPool(url, { max: poolMax, onIdleError });
+    const options = { max: poolMax, onIdleError, namedStatements };
+    const { db, pool } = connect(url, options);
+    const tenantPool = createPool(url, options);
     app.decorate('systemDb', db);
     app.decorate('pool', pool);
-    app.decorate('tenantPool', new TenantPool(tenantPool));
-    const crossOrganization = crossOrganizationHandle(url, { onIdleError });
+    app.decorate('tenantPool', new TenantPool(tenantPool, namedStatements));
+    const crossOrganization = crossOrganizationHandle(url, { onIdleError, namedStatements });
     app.decorate('crossOrganizationDb', crossOrganization.db);
     app.metrics.watchPool('system', pool);
     app.metrics.watchPool('tenant', tenantPool);

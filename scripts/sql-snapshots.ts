@@ -66,7 +66,7 @@ async function capture(run: (pool: pg.Pool) => Promise<unknown>): Promise<string
 }
 
 const ORGANIZATION = 1;
-const tenant = (pool: pg.Pool) => new TenantPool(pool).forOrganization(ORGANIZATION);
+const tenant = (pool: pg.Pool) => new TenantPool(pool, true).forOrganization(ORGANIZATION);
 const system = (pool: pg.Pool) => new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 const parent: PtitsPasCaller = {
   id: '00000000-0000-7000-8000-000000000001',

@@ -92,12 +92,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(loadShedding, { maxEventLoopDelayMs: 1_000 });
   await app.register(routeTable);
   await app.register(cors, { origins: config.corsOrigins });
-  await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax });
+  const namedStatements = config.databasePooler === 'none';
+  const listenUrl = config.databaseListenUrl ?? config.databaseUrl;
+  await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax, namedStatements });
   await app.register(jobs, { tickMs: config.jobsTickMs });
-  await app.register(exportsPlugin, { url: config.databaseUrl, ...config.exports });
+  await app.register(exportsPlugin, { url: config.databaseUrl, namedStatements, ...config.exports });
   await app.register(openapi, { publicUrl: config.publicUrl });
-  await app.register(sessionCache, { databaseUrl: config.databaseUrl });
-  await app.register(ptitspasLive, { databaseUrl: config.databaseUrl, limits: config.live });
+  await app.register(sessionCache, { listenUrl });
+  await app.register(ptitspasLive, { listenUrl, limits: config.live });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });
   await app.register(mailer, { smtpUrl: config.smtpUrl, from: config.mailFrom });

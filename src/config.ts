@@ -49,6 +49,8 @@ const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_APP_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
+  DATABASE_POOLER: oneOf(['none', 'transaction'], 'none'),
+  DATABASE_LISTEN_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATA_DIR: Type.String({ minLength: 1, default: '.data' }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
@@ -100,6 +102,16 @@ export interface Config {
    */
   databaseAppUrl?: string;
   databasePoolMax: number;
+  /**
+   * `transaction`: the app's connections go through a transaction pooler (PgBouncer in transaction
+   * mode): statements are sent unnamed and nothing outlives a transaction (docs/scaling.md).
+   */
+  databasePooler: Env['DATABASE_POOLER'];
+  /**
+   * A direct connection of the app role, for LISTEN (a transaction pooler cannot hold one).
+   * Absent: the app's own connection.
+   */
+  databaseListenUrl?: string;
   dataDir: string;
   /** Absent outside production: generated once and kept in `dataDir` (see resolveJwtSecret in config-values.ts). */
   jwtSecret?: string;
@@ -169,6 +181,8 @@ const HINTS: Record<string, string> = {
   DATABASE_URL: 'a postgres:// or postgresql:// URL',
   DATABASE_APP_URL: 'a postgres:// or postgresql:// URL',
   DATABASE_POOL_MAX: 'an integer between 1 and 500',
+  DATABASE_POOLER: 'one of none, transaction',
+  DATABASE_LISTEN_URL: 'a postgres:// or postgresql:// URL',
   JWT_SECRET: 'at least 32 characters',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   PUBLIC_URL: 'an http:// or https:// URL',
@@ -204,6 +218,7 @@ const HINTS: Record<string, string> = {
 const SECRET_VARS = new Set([
   'DATABASE_URL',
   'DATABASE_APP_URL',
+  'DATABASE_LISTEN_URL',
   'JWT_SECRET',
   'SMTP_URL',
   'REDIS_URL',
@@ -240,6 +255,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && !e.PTITSPAS_NIR_KEYS) {
     throw new ConfigError('PTITSPAS_NIR_KEYS is required when NODE_ENV=production');
   }
+  if (e.DATABASE_POOLER === 'transaction' && e.DATABASE_URL && !e.DATABASE_LISTEN_URL) {
+    throw new ConfigError(
+      'DATABASE_LISTEN_URL is required when DATABASE_POOLER=transaction: LISTEN needs a direct connection to PostgreSQL',
+    );
+  }
   const invalid = (name: string) =>
     new ConfigError(`${name} must be ${HINTS[name]} (got ${JSON.stringify(source[name])})`);
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
@@ -259,6 +279,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseAppUrl: e.DATABASE_APP_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databasePooler: e.DATABASE_POOLER,
+    databaseListenUrl: e.DATABASE_LISTEN_URL,
     dataDir,
     jwtSecret: e.JWT_SECRET,
     logLevel: e.LOG_LEVEL,

@@ -50,6 +50,11 @@ describe('loadConfig', () => {
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL must be an smtp:// or smtps:// URL (value hidden)'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, test, production (got "staging")'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET is required when NODE_ENV=production'],
+    [{ DATABASE_POOLER: 'session' }, 'DATABASE_POOLER must be one of none, transaction (got "session")'],
+    [
+      { DATABASE_URL: 'postgres://owner@db/app', DATABASE_POOLER: 'transaction' },
+      'DATABASE_LISTEN_URL is required when DATABASE_POOLER=transaction: LISTEN needs a direct connection to PostgreSQL',
+    ],
     [
       { NODE_ENV: 'production', JWT_SECRET: 'q8Z0vX2mN7rT4kL9pW3sY6bC1dF5gH8j' },
       'PTITSPAS_NIR_KEYS is required when NODE_ENV=production',

@@ -35,13 +35,22 @@ const RETRY_AFTER_SECONDS = 10;
  * ordinary requests need. At most `concurrency` run at once, `perOrganization` per organization,
  * so one clinic cannot take every place either.
  */
-export default fp<{ url: string; concurrency: number; perOrganization: number; stallTimeoutMs: number }>(
-  async (app, { url, concurrency, perOrganization, stallTimeoutMs }) => {
+interface ExportsOptions {
+  url: string;
+  namedStatements: boolean;
+  concurrency: number;
+  perOrganization: number;
+  stallTimeoutMs: number;
+}
+
+export default fp<ExportsOptions>(
+  async (app, { url, namedStatements, concurrency, perOrganization, stallTimeoutMs }) => {
     const pool = createPool(url, {
       max: concurrency,
+      namedStatements,
       onIdleError: (err) => app.log.warn({ err }, 'idle export connection lost'),
     });
-    const tenants = new TenantPool(pool);
+    const tenants = new TenantPool(pool, namedStatements);
     app.metrics.watchPool('exports', pool);
     app.metrics.gauge('export_streams', 'CSV exports streaming now', () => running);
     // Not p-limit: admission here refuses at once (429), in all and per organization; p-limit only queues.

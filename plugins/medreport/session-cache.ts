@@ -41,12 +41,12 @@ class ForgetOnAuthWrites implements KyselyPlugin {
  * Process-wide (one listener per process), while the token verifier that fills it lives in the
  * MedReport tree (plugins/medreport/auth.ts).
  */
-export default fp<{ databaseUrl: string }>(
-  async (app, { databaseUrl }) => {
+export default fp<{ listenUrl: string }>(
+  async (app, { listenUrl }) => {
     const cache = new AuthCache<AuthUser>();
     // Enabled only while listening: a lost connection could hide a revocation.
     const invalidations = new ChannelListener(
-      databaseUrl,
+      listenUrl,
       [AUTH_CHANNEL],
       { message: (_channel, tag) => cache.forget(tag), up: () => cache.enable(), down: () => cache.disable() },
       (err) => app.log.warn({ err }, 'session cache off until the notification connection is back'),

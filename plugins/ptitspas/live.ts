@@ -14,10 +14,10 @@ declare module 'fastify' {
  * which delivers to this instance's sockets whichever instance wrote the notification. The
  * WebSocket server itself is the PtitsPas tree's (routes/ptitspas/index.ts).
  */
-export default fp<{ databaseUrl: string; limits: HubLimits }>(
-  async (app, { databaseUrl, limits }) => {
+export default fp<{ listenUrl: string; limits: HubLimits }>(
+  async (app, { listenUrl, limits }) => {
     const hub = new NotificationHub(app.systemDb, limits, app.log);
-    const listener = new ChannelListener(databaseUrl, [NOTIFICATIONS_CHANNEL, AUTH_CHANNEL], hub, (err) =>
+    const listener = new ChannelListener(listenUrl, [NOTIFICATIONS_CHANNEL, AUTH_CHANNEL], hub, (err) =>
       app.log.warn({ err }, 'live notifications: listener connection lost, catching up when it is back'),
     );
     await listener.ready();

@@ -131,7 +131,7 @@ describe('isolation holds with either layer alone', () => {
   });
 
   it('RLS alone: raw SQL the plugin never sees, on a connection of organization A, reads only A', async () => {
-    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 1 }));
+    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 1 }), true);
     try {
       const handle = pool.forOrganization(a.organization.id);
       const rows = await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(handle);
@@ -157,7 +157,7 @@ describe('isolation holds with either layer alone', () => {
   });
 
   it('the context lives for one statement or one transaction: the connection keeps nothing', async () => {
-    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 1 }));
+    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 1 }), true);
     try {
       const handle = pool.forOrganization(a.organization.id);
       const inTransaction = await handle.transaction().execute(async (trx) => {

@@ -37,15 +37,13 @@ export type SessionUser = Omit<UserRow, 'password_hash'> & { session_id: string 
 /** A live session and its user, as the token check reads them. */
 export type SessionUserRow = UserRow & { session_id: string; session_expires_at: Date };
 
-// A named (prepared once per connection) statement: checks the session and loads its user.
-const SESSION_USER = {
-  name: 'auth_session_user',
-  text: `
+// Checks the session and loads its user (prepared once per connection unless behind a
+// transaction pooler: db/connection.ts names statements by their text).
+const SESSION_USER = `
     select s.id as session_id, s.expires_at as session_expires_at, u.*
       from medreport.sessions s
       join medreport.users u on u.id = s.user_id
-     where s.id = $1 and s.revoked_at is null and s.expires_at > now()`,
-};
+     where s.id = $1 and s.revoked_at is null and s.expires_at > now()`;
 
 /**
  * The live (unrevoked, unexpired) session `sessionId` and its user, in one round trip; undefined
@@ -55,7 +53,7 @@ export async function findLiveSessionUser(
   pool: Pick<pg.Pool, 'query'>,
   sessionId: string,
 ): Promise<SessionUserRow | undefined> {
-  const { rows } = await pool.query<SessionUserRow>({ ...SESSION_USER, values: [sessionId] });
+  const { rows } = await pool.query<SessionUserRow>(SESSION_USER, [sessionId]);
   return rows[0];
 }
 

@@ -49,20 +49,18 @@ export async function setPasswordWithLink(db: Kysely<Database>, token: string, h
   if (!done) throw new Invalid(BAD_LINK);
 }
 
-// The caller and their login in one round trip, a named (prepared) statement on the pool: a
-// revoked family (logout, suspension, reuse) ends its access tokens at once, not when they expire.
-const CALLER = {
-  name: 'ptitspas_caller',
-  text: `
+// The caller and their login in one round trip, on the pool (prepared once per connection, as
+// db/connection.ts names statements): a revoked family (logout, suspension, reuse) ends its
+// access tokens at once, not when they expire.
+const CALLER = `
     select u.id, u.email, u.role, u.prenom, u.nom, u.statut
       from ptitspas.refresh_families f
       join ptitspas.utilisateurs u on u.id = f.id_utilisateur
-     where f.id = $1 and u.id = $2 and f.revoque_le is null`,
-};
+     where f.id = $1 and u.id = $2 and f.revoque_le is null`;
 
 /** The caller an access token names (`userId`, login `familyId`), if that login is live and the account active. */
 export async function callerOfLogin(pool: Pool, familyId: string, userId: string): Promise<PtitsPasCaller> {
-  const { rows } = await pool.query<Omit<PtitsPasCaller, 'familyId'>>({ ...CALLER, values: [familyId, userId] });
+  const { rows } = await pool.query<Omit<PtitsPasCaller, 'familyId'>>(CALLER, [familyId, userId]);
   const row = rows[0];
   if (!row) throw new Unauthenticated('Session expirée ou révoquée.');
   if (row.statut !== 'actif') throw new Forbidden('Ce compte est suspendu ou en attente de validation.');

@@ -1,21 +1,33 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { TENANT_SETTING } from './rls.js';
 
 /**
- * Queries that carry their organization to PostgreSQL in the same network round trip.
+ * Queries that carry their row-level security context to PostgreSQL in the same network round trip.
  *
- * Row-level security reads `app.organization_id` (db/rls.ts). Setting it first as a separate
- * statement would cost a round trip per query, or per connection handed between organizations.
- * Instead each query pipelines, under one cork and before its own Parse/Bind/Execute:
+ * Row-level security reads settings such as `app.organization_id` (db/rls.ts). Setting one first
+ * as a separate statement would cost a round trip per query, or per connection handed between
+ * organizations. Instead each query pipelines, under one cork and before its own Parse/Bind/Execute:
  *
- *   Bind + Execute  select set_config('app.organization_id', $1, true)
+ *   Bind + Execute  select set_config($1, $2, true)
  *
  * Both run in the extended protocol's implicit transaction, which lasts until the query's Sync,
  * so the setting is visible to the query and gone right after it: no connection ever keeps an
- * organization (fail closed), and a failure of the first statement skips the second.
+ * organization (fail closed), and a failure of the first statement skips the second. Being
+ * transaction-local, it also holds behind a transaction pooler (PgBouncer in transaction mode),
+ * where consecutive transactions may run on different server connections.
  */
-const CONTEXT = { name: 'app_tenant_context', text: `select set_config('${TENANT_SETTING}', $1, true)` };
+export interface StatementContext {
+  /** A custom setting row-level security reads, e.g. `app.organization_id`. */
+  readonly setting: string;
+  readonly value: string;
+  /**
+   * Whether the context statement is a named prepared statement (parsed once per connection).
+   * Unnamed behind a transaction pooler, which may hand the next transaction another connection.
+   */
+  readonly named: boolean;
+}
+
+const CONTEXT = { name: 'app_context', text: 'select set_config($1, $2, true)' };
 
 /** The part of pg's connection the pipeline uses (pg's own types do not describe it). */
 interface ProtocolConnection {
@@ -26,13 +38,14 @@ interface ProtocolConnection {
   execute(config: { portal?: string; rows?: number }, more?: boolean): void;
 }
 
-function sendContext(connection: ProtocolConnection, organization: string) {
-  if (connection.parsedStatements[CONTEXT.name] === undefined) {
-    connection.parse({ ...CONTEXT, types: [] });
+function sendContext(connection: ProtocolConnection, { setting, value, named }: StatementContext) {
+  const name = named ? CONTEXT.name : '';
+  if (!named || connection.parsedStatements[name] === undefined) {
+    connection.parse({ name, text: CONTEXT.text, types: [] });
     // Recorded now: pg attributes ParseComplete messages to the query's own name.
-    connection.parsedStatements[CONTEXT.name] = CONTEXT.text;
+    if (named) connection.parsedStatements[name] = CONTEXT.text;
   }
-  connection.bind({ statement: CONTEXT.name, values: [organization] });
+  connection.bind({ statement: name, values: [setting, value] });
   connection.execute({});
 }
 
@@ -54,6 +67,7 @@ interface QueryInternals {
   name?: string;
   _result: ResultShape;
   handleRowDescription(message: { fields: unknown[] }): void;
+  requiresPreparation(): boolean;
   prepare(connection: ProtocolConnection): void;
   hasBeenParsed(connection: ProtocolConnection): boolean;
   handleDataRow(message: unknown): void;
@@ -64,20 +78,26 @@ interface QueryInternals {
 // pg's Query internals (row description, prepare) are not in its type definitions.
 const BaseQuery = pg.Query as unknown as new (config: pg.QueryConfig & { callback?: unknown }) => QueryInternals;
 
-/** A pg query preceded, in the same round trip, by its organization's context. */
-export class TenantQuery extends BaseQuery {
+/** A pg query preceded, in the same round trip, by its context. */
+export class ContextQuery extends BaseQuery {
   #contextPending = true;
   #parsedHere = false;
 
   constructor(
-    private readonly organization: string,
+    private readonly context: StatementContext,
     config: pg.QueryConfig & { callback: (err: Error | null, result: pg.QueryResult) => void },
   ) {
     super(config);
   }
 
+  // Always the extended protocol, which carries the context: pg would send an unnamed query
+  // without parameters as a simple Query message, alone.
+  override requiresPreparation(): boolean {
+    return true;
+  }
+
   override prepare(connection: ProtocolConnection): void {
-    sendContext(connection, this.organization);
+    sendContext(connection, this.context);
     this.#parsedHere = !this.hasBeenParsed(connection);
     super.prepare(connection);
   }
@@ -123,12 +143,12 @@ interface CursorInternals {
 // pg-cursor's internals are not in its type definitions either.
 const BaseCursor = Cursor as unknown as new (text: string, values: unknown[]) => CursorInternals;
 
-/** A pg-cursor (streamed rows) whose implicit transaction starts with its organization's context. */
-export class TenantCursor extends BaseCursor {
+/** A pg-cursor (streamed rows) whose implicit transaction starts with its context. */
+export class ContextCursor extends BaseCursor {
   #contextPending = true;
 
   constructor(
-    private readonly organization: string,
+    private readonly context: StatementContext,
     text: string,
     values: unknown[],
   ) {
@@ -139,7 +159,7 @@ export class TenantCursor extends BaseCursor {
     // One write for the context and the cursor's own messages, as pg does for its queries.
     connection.stream.cork?.();
     try {
-      sendContext(connection, this.organization);
+      sendContext(connection, this.context);
       super.submit(connection);
     } finally {
       connection.stream.uncork?.();

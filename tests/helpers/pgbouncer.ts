@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chown, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { ensurePostgresUser } from '../../db/embedded-root.js';
+
+const PGBOUNCER = '/usr/sbin/pgbouncer';
+
+/** Debian's pgbouncer (1.18 on bookworm); CI installs it (.ci/run). */
+export const hasPgBouncer = spawnSync(PGBOUNCER, ['--version']).status === 0;
+
+export interface PgBouncer {
+  /** `url` (a role's direct connection) rewritten to go through the pooler. */
+  through(url: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PgBouncer in transaction mode in front of the PostgreSQL `target` points at, for the roles of
+ * `users` (their direct URLs, whose passwords it presents to PostgreSQL). `poolSize` server
+ * connections per database and role: fewer than the clients, so transactions share them.
+ */
+export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Promise<PgBouncer> {
+  const target = new URL(users[0]!);
+  const dir = await mkdtemp(path.join(tmpdir(), 'pgbouncer-'));
+  const port = await freePort();
+  const userlist = users.map((u) => {
+    const { username, password } = new URL(u);
+    return `"${decodeURIComponent(username)}" "${decodeURIComponent(password)}"`;
+  });
+  await writeFile(path.join(dir, 'users.txt'), `${userlist.join('\n')}\n`, { mode: 0o600 });
+  await writeFile(
+    path.join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `* = host=${target.hostname} port=${target.port}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      "unix_socket_dir = ''",
+      'pool_mode = transaction',
+      `default_pool_size = ${poolSize}`,
+      'max_client_conn = 200',
+      'auth_type = scram-sha-256',
+      `auth_file = ${path.join(dir, 'users.txt')}`,
+      `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+      '',
+    ].join('\n'),
+  );
+  // PgBouncer refuses to run as root: it switches to the postgres system user, who must read its files.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const { uid, gid } = await ensurePostgresUser();
+    for (const file of ['', 'users.txt', 'pgbouncer.ini']) await chown(path.join(dir, file), uid, gid);
+  }
+  const child: ChildProcess = spawn(
+    PGBOUNCER,
+    [...(asRoot ? ['-u', 'postgres'] : []), path.join(dir, 'pgbouncer.ini')],
+    {
+      stdio: 'ignore',
+    },
+  );
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  const through = (url: string) => {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(port);
+    return u.toString();
+  };
+  await waitUntilServing(through(users[0]!), () => exited);
+  return {
+    through,
+    async stop() {
+      if (exited !== undefined) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await gone;
+    },
+  };
+}
+
+async function waitUntilServing(url: string, exited: () => number | null | undefined): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (exited() !== undefined) throw new Error(`pgbouncer exited with ${exited()}`);
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return;
+    } catch {
+      await sleep(50);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+  throw new Error('pgbouncer did not start serving');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
