@@ -27,6 +27,7 @@ import { DEMO_PASSWORD, demoEmail, demoOrganizations } from '../db/seed-demo.js'
 import { measurePdfs, seedContrats } from './bench-documents.js';
 import { liveReport, measureLive, readProbe } from './bench-live.js';
 import type { LoadJob, LoadRequest, LoadResult } from './bench-load.js';
+import { measurePooler, type PoolerSample } from './bench-pooler.js';
 import {
   DOSSIER_CHILDREN,
   measureUploads,
@@ -37,7 +38,7 @@ import {
 } from './bench-ptitspas.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, dossiers, evenements, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, dossiers, evenements, pooler, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -384,6 +385,26 @@ async function run(ownerUrl: string) {
   }
 
   const wanted = (key: string) => !ONLY || ONLY.includes(key);
+  const startServer = async (overrides: Record<string, string>) => {
+    const port = await freePort();
+    const process_ = start(process.execPath, ['dist/src/server.js'], { ...serverEnv(port), ...overrides });
+    await waitFor(`http://127.0.0.1:${port}/ready`);
+    return { url: `http://127.0.0.1:${port}`, process: process_ };
+  };
+  const pooler = wanted('pooler')
+    ? await measurePooler({
+        ownerUrl,
+        secret: SECRET,
+        rounds: ROUNDS,
+        jobs: scenarios
+          .filter((s) => ['read', 'list', 'write'].includes(s.key))
+          .map((s) => ({ name: s.name, direct: s.ours })),
+        direct: server,
+        startServer,
+        load,
+        log,
+      })
+    : undefined;
   const sync = wanted('sync') ? await measureSync(api, users) : undefined;
   const exportRun = wanted('export') ? await measureExport(api, base, server, baseline) : undefined;
   const uploads = wanted('upload')
@@ -393,12 +414,7 @@ async function run(ownerUrl: string) {
         server,
         s3Endpoint: s3rver.endpoint,
         emails: gestionnaires,
-        async startServer(overrides) {
-          const port = await freePort();
-          const process_ = start(process.execPath, ['dist/src/server.js'], { ...serverEnv(port), ...overrides });
-          await waitFor(`http://127.0.0.1:${port}/ready`);
-          return { url: `http://127.0.0.1:${port}`, process: process_ };
-        },
+        startServer,
       })
     : undefined;
   const pdfs = wanted('pdf')
@@ -453,7 +469,7 @@ async function run(ownerUrl: string) {
   await owner.end();
   await s3rver.close();
 
-  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs, live);
+  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs, live, pooler);
 }
 
 async function printStatements(owner: pg.Client, role: number) {
@@ -697,16 +713,20 @@ function report(
   uploads?: Awaited<ReturnType<typeof measureUploads>>,
   pdfs?: Awaited<ReturnType<typeof measurePdfs>>,
   live?: Awaited<ReturnType<typeof measureLive>>,
+  pooler?: Map<string, { direct: PoolerSample[]; pooled: PoolerSample[] }>,
 ) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     `Machine: ${os.availableParallelism()} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
       `${DATA.orgs} organizations × ${DATA.usersPerOrg} users, ${DATA.patients} patients (+${DATA.largeOrgPatients} in the export organization); ` +
       `${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, medians.`,
-    '',
-    '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | CPU ms/req | RSS MB | ÷ baseline |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  if (results.size > 0)
+    lines.push(
+      '',
+      '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | CPU ms/req | RSS MB | ÷ baseline |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
   for (const [name, { ours, base }] of results) {
     const row = (side: string, samples: Sample[], ratio: string) =>
       `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
@@ -715,6 +735,21 @@ function report(
       `${f(median(samples.map((s) => s.rss)))} | ${ratio} |`;
     const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
     lines.push(row('baseline', base, '1.00'), row('API', ours, `**${f(ratio, 2)}**`));
+  }
+  if (pooler) {
+    lines.push(
+      '',
+      '| behind PgBouncer 1.18, transaction mode | side | req/s | p50 ms | p99 ms | errors | server CPU ms/req | PgBouncer CPU ms/req | ÷ direct |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    );
+    for (const [name, { direct, pooled }] of pooler) {
+      const row = (side: string, samples: PoolerSample[], ratio: string) =>
+        `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
+        `${f(median(samples.map((s) => s.p99)), 1)} | ${samples.reduce((n, s) => n + s.errors + s.non2xx, 0)} | ` +
+        `${f(median(samples.map((s) => s.cpu)), 2)} | ${f(median(samples.map((s) => s.poolerCpu)), 2)} | ${ratio} |`;
+      const ratio = median(pooled.map((s) => s.rps)) / median(direct.map((s) => s.rps));
+      lines.push(row('direct', direct, '1.00'), row('DATABASE_POOLER=transaction', pooled, `**${f(ratio, 2)}**`));
+    }
   }
   if (sync)
     lines.push(

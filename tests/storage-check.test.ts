@@ -8,6 +8,7 @@ import type { ListedObject, Storage, StorageSettings } from '../adapters/storage
 import { appRolePassword, appRoleUrl } from '../db/app-role.js';
 import { connect, type DatabaseHandle } from '../db/connection.js';
 import { checkStorage, fixStorage, type StorageReference } from '../domain/shared/storage-check.js';
+import { ORPHANS_JOB } from '../plugins/storage.js';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { runCli } from './helpers/cli.js';
@@ -440,5 +441,31 @@ describe('npm run cli -- storage:check', () => {
     expect(res.stderr).toContain(
       "option '--grace <duration>' argument 'soon' is invalid. a duration such as 90s, 30m, 1h or 2d",
     );
+  });
+
+  it('the daily cluster job removes objects no row references once an hour old, and nothing else', async () => {
+    const rows = await makeRows(app, owner);
+    const orphan = `org_${rows.fx.organization.id}/2020/02/${randomUUID()}`;
+    const recent = `org_${rows.fx.organization.id}/2020/03/${randomUUID()}`;
+    await writeObject(orphan, Buffer.from('orphelin'), 2 * HOUR);
+    await writeObject(recent, Buffer.from('en cours'), 10 * 60_000);
+    await app.jobs.tick(); // the start-up run, if still going
+    await owner.db.updateTable('ops.jobs').set({ next_run_at: new Date() }).where('name', '=', ORPHANS_JOB).execute();
+    await app.jobs.tick();
+
+    expect(await exists(orphan)).toBe(false);
+    expect(await exists(recent)).toBe(true);
+    for (const row of [rows.file, rows.deletedFile, rows.avatar, rows.upload, rows.lost]) {
+      expect(await readFile(path.join(root, row.key)), row.key).toEqual(row.data);
+    }
+    const run = await owner.db
+      .selectFrom('ops.job_runs')
+      .select(['outcome', 'result'])
+      .where('job', '=', ORPHANS_JOB)
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(run.outcome).toBe('done');
+    expect(run.result).toBeGreaterThanOrEqual(1);
+    await rm(path.join(root, recent));
   });
 });

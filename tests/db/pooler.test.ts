@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../db/connection.js';
+import { hasPgBouncer, type PgBouncer, startPgBouncer } from '../../scripts/pgbouncer.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testAppDatabaseUrl } from '../helpers/database.js';
-import { hasPgBouncer, type PgBouncer, startPgBouncer } from '../helpers/pgbouncer.js';
 import { ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { createOrganization, type TenantFixture } from '../helpers/tenants.js';
 import { createPlatformAdmin } from '../helpers/users.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { ensurePostgresUser } from '../../db/embedded-root.js';
+import { ensurePostgresUser } from '../db/embedded-root.js';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
 
@@ -15,13 +15,16 @@ export const hasPgBouncer = spawnSync(PGBOUNCER, ['--version']).status === 0;
 export interface PgBouncer {
   /** `url` (a role's direct connection) rewritten to go through the pooler. */
   through(url: string): string;
+  /** The PgBouncer process (its CPU time is part of what the pooler costs). */
+  pid: number;
   stop(): Promise<void>;
 }
 
 /**
- * PgBouncer in transaction mode in front of the PostgreSQL `target` points at, for the roles of
- * `users` (their direct URLs, whose passwords it presents to PostgreSQL). `poolSize` server
- * connections per database and role: fewer than the clients, so transactions share them.
+ * PgBouncer in transaction mode in front of the PostgreSQL the first of `users` points at, for
+ * those roles (their direct URLs, whose passwords it presents to PostgreSQL); `poolSize` server
+ * connections per database and role. Used by tests/db/pooler.test.ts, the bench and the cluster
+ * test; its files live in a temporary directory.
  */
 export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Promise<PgBouncer> {
   const target = new URL(users[0]!);
@@ -76,6 +79,7 @@ export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Pr
   await waitUntilServing(through(users[0]!), () => exited);
   return {
     through,
+    pid: child.pid!,
     async stop() {
       if (exited !== undefined) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
