@@ -146,8 +146,7 @@ export interface FilesTable extends RecordColumns {
 }
 
 export interface ActivityLogTable {
-  /** Null for the platform administrators' own actions. */
-  organization_id: ColumnType<number | null, number | null | undefined, never>;
+  organization_id: ColumnType<number, number | undefined, never>;
   id: Generated<number>;
   user_id: number | null;
   user_name: string | null;
@@ -157,6 +156,12 @@ export interface ActivityLogTable {
   entity_name: string | null;
   created_at: CreatedAt;
 }
+
+/**
+ * The entries of no organization (migration 0023): administrators' actions and events of accounts
+ * without one. Written by SECURITY DEFINER functions, read by the administrators' handle only.
+ */
+type PlatformActivityLogTable = Omit<ActivityLogTable, 'organization_id'>;
 
 export type SyncEntity = 'patients' | 'prescriptions' | 'invoices' | 'files';
 
@@ -213,6 +218,7 @@ export interface Database extends PtitsPasTables, OpsTables {
   'medreport.invoices': InvoicesTable;
   'medreport.files': FilesTable;
   'medreport.activity_log': ActivityLogTable;
+  'medreport.platform_activity_log': PlatformActivityLogTable;
   'medreport.document_issues': DocumentIssuesTable;
   'medreport.changes': ChangesTable;
   'medreport.sync_horizons': SyncHorizonsTable;

@@ -21,6 +21,7 @@ import * as ptitspasEvenements from './0019_ptitspas_evenements.js';
 import * as ptitspasMessages from './0020_ptitspas_messages.js';
 import * as ptitspasLive from './0021_ptitspas_live.js';
 import * as opsJobs from './0022_ops_jobs.js';
+import * as medreportDistributionKeys from './0023_medreport_distribution_keys.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '0020_ptitspas_messages': ptitspasMessages,
   '0021_ptitspas_live': ptitspasLive,
   '0022_ops_jobs': opsJobs,
+  '0023_medreport_distribution_keys': medreportDistributionKeys,
 };

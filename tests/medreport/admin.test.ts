@@ -46,12 +46,28 @@ const login = (email: string, password = PASSWORD) =>
 
 const platformLog = (subject: string) =>
   owner.db
-    .selectFrom('medreport.activity_log')
+    .selectFrom('medreport.platform_activity_log')
     .selectAll()
     .where('entity_uuid', '=', subject)
-    .where('organization_id', 'is', null)
     .orderBy('id')
     .execute();
+
+/** Both logs, the organizations' and the platform's (migration 0023), by id. */
+const bothLogs = async () =>
+  (
+    await sql<{
+      id: number;
+      action: string;
+      user_id: number | null;
+      user_name: string | null;
+      entity_uuid: string | null;
+      entity_name: string | null;
+    }>`
+      select id, action, user_id, user_name, entity_uuid, entity_name from medreport.activity_log
+      union all
+      select id, action, user_id, user_name, entity_uuid, entity_name from medreport.platform_activity_log
+      order by id`.execute(owner.db)
+  ).rows;
 
 describe('the admin scope', () => {
   it('answers 403 to owners, doctors and accounts without an organization on every /api/admin route', async () => {
@@ -389,19 +405,12 @@ describe('DELETE /api/admin/users/:id', () => {
 
     // The patient stays, with its author; the log keeps the entry without who it was.
     expect((await call(fx.owner.headers, 'GET', `/api/patients/${patient.uuid}`)).json().created_by).toBe(id);
-    const entries = await owner.db
-      .selectFrom('medreport.activity_log')
-      .selectAll()
-      .where((eb) => eb.or([eb('entity_uuid', '=', patient.uuid), eb('entity_uuid', '=', uuid)]))
-      .orderBy('id')
-      .execute();
+    const entries = (await bothLogs()).filter((e) => e.entity_uuid === patient.uuid || e.entity_uuid === uuid);
     expect(entries.map((e) => [e.action, e.user_id, e.user_name, e.entity_name])).toEqual([
       ['patient.created', null, 'Utilisateur supprimé', 'Reste'],
       ['admin.user.deleted', admin.user.id, 'Ada Admin', 'Utilisateur supprimé'],
     ]);
-    expect(JSON.stringify(await owner.db.selectFrom('medreport.activity_log').selectAll().execute())).not.toContain(
-      name,
-    );
+    expect(JSON.stringify(await bothLogs())).not.toContain(name);
     // Deleting again: it is gone.
     expect((await call(admin.headers, 'DELETE', `/api/admin/users/${id}`)).statusCode).toBe(404);
   });
@@ -436,6 +445,8 @@ describe('GET /api/admin/dashboard/stats', () => {
         payload: { name: 'Compté' },
       });
     }
+    const renamed = await registerUser(app);
+    await call(admin.headers, 'PUT', `/api/admin/users/${renamed.user.id}`, { name: 'Renommé' });
     const res = await call(admin.headers, 'GET', '/api/admin/dashboard/stats');
     expect(res.statusCode, res.body).toBe(200);
     const { stats, charts, recentActivities } = res.json();
@@ -473,6 +484,17 @@ describe('GET /api/admin/dashboard/stats', () => {
     expect(recentActivities.length).toBeGreaterThan(0);
     const names = new Set(recentActivities.map((e: { organization_name: string | null }) => e.organization_name));
     expect(names.has('Cabinet Admin A') || names.has('Cabinet Admin B')).toBe(true);
+    // The platform's own entries are listed with the organizations' ones, newest first, ids unique.
+    expect(recentActivities[0]).toMatchObject({
+      action: 'admin.user.updated',
+      entity_uuid: renamed.user.uuid,
+      organization_id: null,
+      organization_name: null,
+    });
+    const ids = recentActivities.map((e: { id: number }) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const times = recentActivities.map((e: { created_at: string }) => e.created_at);
+    expect(times).toEqual([...times].sort().reverse());
   });
 });
 

@@ -69,9 +69,9 @@ describe('issue 21 item 1: OAuth pre-account takeover', () => {
     expect(stored.rows[0].email_verified_at).not.toBeNull();
     expect((await user(victim.token)).json().email).toBe(victimEmail);
 
-    // Written down where the account's activity is.
+    // Written down where the account's activity is: without an organization, the platform's log.
     const logged = await owner.pool.query(
-      `select action, entity_type, entity_uuid from medreport.activity_log where entity_uuid = $1`,
+      `select action, entity_type, entity_uuid from medreport.platform_activity_log where entity_uuid = $1`,
       [attacker.user.uuid],
     );
     expect(logged.rows).toEqual([
@@ -137,7 +137,9 @@ describe('issue 21 item 1: OAuth pre-account takeover', () => {
     expect(second.json().user.id).toBe(account.user.id);
     expect((await user(account.token)).statusCode).toBe(200);
     const logged = await owner.pool.query(
-      `select 1 from medreport.activity_log where action = 'user.oauth_takeover' and entity_uuid = $1`,
+      `select 1 from medreport.activity_log where action = 'user.oauth_takeover' and entity_uuid = $1
+       union all
+       select 1 from medreport.platform_activity_log where action = 'user.oauth_takeover' and entity_uuid = $1`,
       [account.user.uuid],
     );
     expect(logged.rows).toEqual([]);

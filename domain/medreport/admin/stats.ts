@@ -4,6 +4,20 @@ import type { StatKey } from './model.js';
 
 const DAY_MS = 86_400_000;
 
+interface RecentActivity {
+  id: number;
+  action: string;
+  entity_type: string;
+  entity_uuid: string | null;
+  entity_name: string | null;
+  user_id: number | null;
+  user_name: string | null;
+  /** Null for the platform's own entries. */
+  organization_id: number | null;
+  organization_name: string | null;
+  created_at: Date;
+}
+
 /**
  * The platform at a glance. `db` is the cross-organization handle: records of every organization
  * are counted (docs/admin.md).
@@ -56,25 +70,22 @@ export async function dashboard(db: Kysely<Database>) {
       left join medreport.users u on (u.created_at at time zone 'UTC')::date = day::date
      group by day order by day`.execute(db);
 
-  const recent = await db
-    .selectFrom('medreport.activity_log as a')
-    .leftJoin('medreport.organizations as o', 'o.id', 'a.organization_id')
-    .select([
-      'a.id',
-      'a.action',
-      'a.entity_type',
-      'a.entity_uuid',
-      'a.entity_name',
-      'a.user_id',
-      'a.user_name',
-      'a.organization_id',
-      'o.name as organization_name',
-      'a.created_at',
-    ])
-    .orderBy('a.created_at', 'desc')
-    .orderBy('a.id', 'desc')
-    .limit(10)
-    .execute();
+  // The 10 latest entries of the organizations' log and of the platform's own (migration 0023),
+  // each side read in its (created_at, id) index order.
+  const { rows: recent } = await sql<RecentActivity>`
+    select * from (
+      (select a.id, a.action, a.entity_type, a.entity_uuid, a.entity_name, a.user_id, a.user_name,
+              a.organization_id, o.name as organization_name, a.created_at
+         from medreport.activity_log a
+         left join medreport.organizations o on o.id = a.organization_id
+        order by a.created_at desc, a.id desc limit 10)
+      union all
+      (select id, action, entity_type, entity_uuid, entity_name, user_id, user_name,
+              null, null, created_at
+         from medreport.platform_activity_log
+        order by created_at desc, id desc limit 10)
+    ) e
+    order by created_at desc, id desc limit 10`.execute(db);
 
   return {
     stats,
