@@ -29,8 +29,12 @@ import {
   ValuesNode,
 } from 'kysely';
 
-/** Tables whose rows belong to one organization (`organization_id not null`, row-level secured). */
-const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
+/**
+ * Tables whose rows belong to one organization (`organization_id not null`, row-level secured).
+ * tests/db/distribution.test.ts checks it against the catalog: a new table with the column must
+ * be listed here or named there as global.
+ */
+export const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
   'medreport.patients',
   'medreport.prescriptions',
   'medreport.invoices',
