@@ -1,0 +1,186 @@
+import { DEMO_PASSWORD } from '../../db/seed-demo.js';
+import { type MedReportUser, medreportLogin, type PtitsPasAccount, ptitspasLogin } from './accounts.js';
+import { formWith, pdfBytes, sha256 } from './scenario.js';
+import type { Traffic } from './traffic.js';
+
+/** One assertion of the run: its name, whether it held, and what was seen. */
+export interface Assertion {
+  name: string;
+  passed: boolean;
+  details: string[];
+}
+
+const A = 0;
+const B = 1;
+const nameOf = (side: number) => (side === A ? 'A' : 'B');
+
+/**
+ * MedReport: a token whose session B has just checked (so B holds it in its cache) is logged
+ * out through the other instance, and B's very next request with it is refused.
+ */
+async function medreportRevocation(traffic: Traffic, user: MedReportUser, from: number): Promise<string[]> {
+  const to = 1 - from;
+  const seen: string[] = [];
+  if (!(await medreportLogin(traffic, from, user))) return ['login failed'];
+  const token = user.token!;
+  const me = (side: number, expect: number) =>
+    traffic.send(side, { method: 'GET', path: '/api/user', route: 'GET /api/user', expect, token });
+  for (let i = 0; i < 2; i++) seen.push(`GET /api/user on ${nameOf(to)}: ${(await me(to, 200)).status}`);
+  const out = await traffic.send(from, {
+    method: 'POST',
+    path: '/api/logout',
+    route: 'POST /api/logout',
+    expect: 200,
+    token,
+  });
+  seen.push(`POST /api/logout on ${nameOf(from)}: ${out.status}`);
+  seen.push(`next GET /api/user on ${nameOf(to)}, no wait: ${(await me(to, 401)).status}`);
+  return seen;
+}
+
+/** PtitsPas: after a logout through A, B refuses the access token and the refresh token at once. */
+async function ptitspasRevocation(traffic: Traffic, account: PtitsPasAccount): Promise<string[]> {
+  if (!(await ptitspasLogin(traffic, A, account))) return ['login failed'];
+  const { access, refresh } = account;
+  const me = (expect: number) =>
+    traffic.send(B, { method: 'GET', path: '/api/v1/auth/me', route: 'GET /api/v1/auth/me', expect, token: access });
+  const seen = [`GET /api/v1/auth/me on B: ${(await me(200)).status}`];
+  const out = await traffic.send(A, {
+    method: 'POST',
+    path: '/api/v1/auth/logout',
+    route: 'POST /api/v1/auth/logout',
+    expect: 200,
+    token: access,
+  });
+  seen.push(`POST /api/v1/auth/logout on A: ${out.status}`);
+  seen.push(`next GET /api/v1/auth/me on B, no wait: ${(await me(401)).status}`);
+  const refreshed = await traffic.send(B, {
+    method: 'POST',
+    path: '/api/v1/auth/refresh',
+    route: 'POST /api/v1/auth/refresh',
+    expect: 401,
+    json: { refresh_token: refresh },
+  });
+  seen.push(`POST /api/v1/auth/refresh on B: ${refreshed.status}`);
+  return seen;
+}
+
+export async function checkRevocation(
+  traffic: Traffic,
+  users: [MedReportUser, MedReportUser],
+  parent: PtitsPasAccount,
+): Promise<Assertion> {
+  const before = traffic.failures.length;
+  const details = [
+    ...(await medreportRevocation(traffic, users[0], A)).map((line) => `MedReport A→B: ${line}`),
+    ...(await medreportRevocation(traffic, users[1], B)).map((line) => `MedReport B→A: ${line}`),
+    ...(await ptitspasRevocation(traffic, parent)).map((line) => `PtitsPas: ${line}`),
+  ];
+  return {
+    name: 'a token revoked on one instance is refused on the other at once',
+    passed: traffic.failures.length === before,
+    details,
+  };
+}
+
+/** The spec's login limit (5 a minute per address), counted in Redis for both instances. */
+const LOGIN_LIMIT = 5;
+
+/**
+ * Logins from one address, alternating A and B: the first LOGIN_LIMIT succeed, and the next
+ * (whichever instance gets it) is refused. Per-instance counters would let twice as many through.
+ */
+export async function checkSharedRateLimit(traffic: Traffic, user: MedReportUser): Promise<Assertion> {
+  const statuses: string[] = [];
+  let passed = true;
+  for (let i = 0; i < LOGIN_LIMIT + 2; i++) {
+    const expect = i < LOGIN_LIMIT ? 200 : 429;
+    const answer = await traffic.send(i % 2, {
+      method: 'POST',
+      path: '/api/login',
+      route: 'POST /api/login',
+      expect,
+      json: { email: user.email, password: DEMO_PASSWORD },
+      address: user.address,
+    });
+    passed &&= answer.ok;
+    statuses.push(`${nameOf(i % 2)} ${answer.status}`);
+  }
+  return {
+    name: `rate limits add up across A and B (POST /api/login, ${LOGIN_LIMIT} a minute per address)`,
+    passed,
+    details: [`logins from ${user.address}, alternating: ${statuses.join(', ')}`],
+  };
+}
+
+/** A larger file each way: a MedReport attachment written through A, a PtitsPas upload through B. */
+export async function checkFilesAcrossInstances(
+  traffic: Traffic,
+  user: MedReportUser,
+  parent: PtitsPasAccount,
+): Promise<Assertion> {
+  const details: string[] = [];
+  let passed = true;
+  const note = (what: string, same: boolean) => {
+    passed &&= same;
+    details.push(`${what}: ${same ? 'byte-identical' : 'DIFFERENT'}`);
+  };
+  if (!(await medreportLogin(traffic, A, user))) return { name: filesName, passed: false, details: ['login failed'] };
+  const token = user.token;
+  const patients = await traffic.send(A, {
+    method: 'GET',
+    path: '/api/patients?limit=1',
+    route: 'GET /api/patients',
+    expect: 200,
+    token,
+  });
+  const owner = (patients.body as { data: Array<{ uuid: string }> } | undefined)?.data[0]?.uuid ?? '';
+  const attachment = pdfBytes(256 * 1024);
+  const uploaded = await traffic.send(A, {
+    method: 'POST',
+    path: '/api/files',
+    route: 'POST /api/files',
+    expect: 201,
+    token,
+    form: formWith({ owner_type: 'patient', owner_uuid: owner }, 'file', attachment, 'radio.pdf'),
+  });
+  const fileUuid = (uploaded.body as { uuid?: string } | undefined)?.uuid;
+  const download = await traffic.send(B, {
+    method: 'GET',
+    path: `/api/files/${fileUuid}`,
+    route: 'GET /api/files/:uuid',
+    expect: 200,
+    token,
+  });
+  note(
+    `MedReport attachment (256 KiB) written through A, read through B`,
+    download.ok && sha256(download.bytes) === sha256(attachment),
+  );
+
+  if (!(await ptitspasLogin(traffic, B, parent)))
+    return { name: filesName, passed: false, details: [...details, 'PtitsPas login failed'] };
+  const piece = pdfBytes(512 * 1024);
+  const sent = await traffic.send(B, {
+    method: 'POST',
+    path: '/api/v1/uploads',
+    route: 'POST /api/v1/uploads',
+    expect: 201,
+    token: parent.access,
+    form: formWith({ categorie: 'carnet_vaccination' }, 'fichier', piece, 'carnet.pdf'),
+  });
+  const uploadId = (sent.body as { id?: string } | undefined)?.id;
+  const content = await traffic.send(A, {
+    method: 'GET',
+    path: `/api/v1/uploads/${uploadId}/contenu`,
+    route: 'GET /api/v1/uploads/:id/contenu',
+    expect: 200,
+    token: parent.access,
+  });
+  note(
+    `PtitsPas upload (512 KiB) written through B, read through A`,
+    content.ok && sha256(content.bytes) === sha256(piece),
+  );
+  return { name: filesName, passed, details };
+}
+
+const filesName = 'a file written through one instance reads back byte-identical through the other';
