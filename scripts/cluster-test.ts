@@ -12,7 +12,6 @@ import { medreportUsers, ptitspasAccounts, SEED } from './cluster/accounts.js';
 import { Budgets } from './cluster/budgets.js';
 import { type Assertion, checkFilesAcrossInstances, checkRevocation, checkSharedRateLimit } from './cluster/checks.js';
 import { checkJobsOnce, checkNoFailure, checkPooler } from './cluster/cluster-checks.js';
-import { pgbouncerLog } from './cluster/pgbouncer.js';
 import { poolerTotals, samplePooler } from './cluster/pooler.js';
 import { Cleanup, log, makeWorkDir, removeDir, stopChild, tail } from './cluster/processes.js';
 import { assertionLines, routeLines, throughputLines } from './cluster/report.js';
@@ -101,8 +100,7 @@ async function printLogs(cluster: Cluster): Promise<void> {
       `\n--- instance ${instance.name}'s log (last 60 lines) ---\n${clip(await tail(instance.child.logFile, 60))}`,
     );
   }
-  const bouncer = (await pgbouncerLog(cluster.pgbouncer)).trimEnd().split('\n').slice(-40).join('\n');
-  console.log(`\n--- PgBouncer's log (last 40 lines) ---\n${clip(bouncer)}`);
+  console.log(`\n--- PgBouncer's log (last 40 lines) ---\n${clip(await tail(cluster.pgbouncer.logFile, 40))}`);
 }
 
 const cleanup = new Cleanup();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chown, mkdtemp, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import pg from 'pg';
 import { ensurePostgresUser } from '../db/embedded-root.js';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
+/** The admin console's user (SHOW POOLS, SHOW STATS), with a password of each run. */
+const ADMIN = 'pgbouncer_admin';
 
 /** Debian's pgbouncer (1.18 on bookworm); CI installs it (.ci/run). */
 export const hasPgBouncer = spawnSync(PGBOUNCER, ['--version']).status === 0;
@@ -17,6 +20,11 @@ export interface PgBouncer {
   through(url: string): string;
   /** The PgBouncer process (its CPU time is part of what the pooler costs). */
   pid: number;
+  /** Its log file, until `stop`. */
+  logFile: string;
+  /** The rows of an admin console command (`SHOW POOLS`, `SHOW STATS`). */
+  admin(command: string): Promise<Array<Record<string, unknown>>>;
+  /** Stops it and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -30,10 +38,12 @@ export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Pr
   const target = new URL(users[0]!);
   const dir = await mkdtemp(path.join(tmpdir(), 'pgbouncer-'));
   const port = await freePort();
+  const adminPassword = randomBytes(18).toString('hex');
   const userlist = users.map((u) => {
     const { username, password } = new URL(u);
     return `"${decodeURIComponent(username)}" "${decodeURIComponent(password)}"`;
   });
+  userlist.push(`"${ADMIN}" "${adminPassword}"`);
   await writeFile(path.join(dir, 'users.txt'), `${userlist.join('\n')}\n`, { mode: 0o600 });
   await writeFile(
     path.join(dir, 'pgbouncer.ini'),
@@ -49,6 +59,7 @@ export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Pr
       'max_client_conn = 200',
       'auth_type = scram-sha-256',
       `auth_file = ${path.join(dir, 'users.txt')}`,
+      `admin_users = ${ADMIN}`,
       `logfile = ${path.join(dir, 'pgbouncer.log')}`,
       '',
     ].join('\n'),
@@ -77,14 +88,28 @@ export async function startPgBouncer(users: string[], { poolSize = 2 } = {}): Pr
     return u.toString();
   };
   await waitUntilServing(through(users[0]!), () => exited);
+  const adminUrl = `postgres://${ADMIN}:${adminPassword}@127.0.0.1:${port}/pgbouncer`;
   return {
     through,
     pid: child.pid!,
+    logFile: path.join(dir, 'pgbouncer.log'),
+    async admin(command) {
+      // The admin console speaks the simple query protocol only: a query without parameters.
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        return (await client.query(command)).rows;
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
-      if (exited !== undefined) return;
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      await gone;
+      if (exited === undefined) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        await gone;
+      }
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

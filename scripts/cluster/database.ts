@@ -12,8 +12,8 @@ export interface ClusterDatabase {
   ownerUrl: string;
   /** The app role's password, as src/server.ts derives it from JWT_SECRET. */
   appPassword: string;
-  /** The app role's URL through `host:port` (PostgreSQL itself, or PgBouncer in front of it). */
-  appUrlVia(port: number): string;
+  /** The app role, straight to PostgreSQL (PgBouncer's `through` turns it into the pooled URL). */
+  appUrl: string;
 }
 
 /**
@@ -38,10 +38,6 @@ export async function startDatabase(dir: string, jwtSecret: string, cleanup: Cle
     port: cluster.port,
     ownerUrl,
     appPassword,
-    appUrlVia: (port) => {
-      const url = new URL(appRoleUrl(ownerUrl, appPassword));
-      url.port = String(port);
-      return url.toString();
-    },
+    appUrl: appRoleUrl(ownerUrl, appPassword),
   };
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { APP_ROLE } from '../../db/app-role.js';
-import type { PgBouncer } from './pgbouncer.js';
+import type { PgBouncer } from '../pgbouncer.js';
 
 /** The instances' LISTEN connections go straight to PostgreSQL (DATABASE_LISTEN_URL), by design. */
 const LISTENER = 'medreport-ptitspas-listener';

@@ -1,9 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { hasPgBouncer, type PgBouncer, startPgBouncer } from '../pgbouncer.js';
 import { SEED } from './accounts.js';
 import { type ClusterDatabase, startDatabase } from './database.js';
-import { type PgBouncer, startPgBouncer } from './pgbouncer.js';
 import { type Cleanup, log, subDir } from './processes.js';
 import { type Instance, type S3, seedDemo, startInstance, startRedis, startS3, waitReady } from './services.js';
+
+/**
+ * PgBouncer's server connections for the app role: fewer than the two instances' busiest moments
+ * need (each holds up to ~25 client connections to it), so clients queue for one and pooling
+ * really happens.
+ */
+export const POOL_SIZE = 5;
 
 export interface Cluster {
   workDir: string;
@@ -24,12 +31,21 @@ export async function startCluster(workDir: string, cleanup: Cleanup): Promise<C
     nirKeys: `k1:${randomBytes(32).toString('base64')}`,
     metrics: randomBytes(32).toString('hex'),
   };
+  if (!hasPgBouncer) {
+    throw new Error(
+      'PgBouncer is not installed (/usr/sbin/pgbouncer): run `apt-get install -y pgbouncer` (Debian, Ubuntu)',
+    );
+  }
   const [database, redis, s3] = await Promise.all([
     startDatabase(await subDir(workDir, 'postgres'), secrets.jwt, cleanup),
     startRedis(workDir, cleanup),
     startS3(workDir, cleanup),
   ]);
-  const pgbouncer = await startPgBouncer(workDir, database, cleanup);
+  const pgbouncer = await startPgBouncer([database.appUrl], { poolSize: POOL_SIZE });
+  cleanup.defer('stop PgBouncer', () => pgbouncer.stop());
+  log(
+    `PgBouncer ${pgbouncer.through(database.appUrl).replace(/^.*@/, 'at ')}: transaction mode, ${POOL_SIZE} server connections`,
+  );
   const env = instanceEnv(database, pgbouncer, redis.url, s3, secrets);
   const instances: [Instance, Instance] = [
     await startInstance('A', workDir, { ...env, DATA_DIR: await subDir(workDir, 'data-a') }, cleanup),
@@ -59,9 +75,9 @@ function instanceEnv(
     // Migrations (and the seed) as the owner, straight to PostgreSQL.
     DATABASE_URL: database.ownerUrl,
     // Requests through PgBouncer; LISTEN cannot go through a transaction pooler, so straight to PostgreSQL.
-    DATABASE_APP_URL: database.appUrlVia(pgbouncer.port),
+    DATABASE_APP_URL: pgbouncer.through(database.appUrl),
     DATABASE_POOLER: 'transaction',
-    DATABASE_LISTEN_URL: database.appUrlVia(database.port),
+    DATABASE_LISTEN_URL: database.appUrl,
     JWT_SECRET: secrets.jwt,
     PTITSPAS_NIR_KEYS: secrets.nirKeys,
     REDIS_URL: redisUrl,
