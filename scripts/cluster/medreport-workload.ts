@@ -259,4 +259,44 @@ const relogin: Scenario<MedReportUser> = {
   },
 };
 
-export const MEDREPORT_SCENARIOS = [browse, editPatient, prescribe, sync, attachFile, relogin];
+/** One export at a time in the whole run: the instances bound them per organization (429 past it). */
+let exporting = false;
+
+const exportCsv: Scenario<MedReportUser> = {
+  name: 'export the patients as CSV (a cursor through the pooler)',
+  weight: 2,
+  charges: (user) => (exporting ? undefined : withLogin(user, api(2, user))),
+  async run(client, user) {
+    exporting = true;
+    try {
+      if (!(await loggedIn(client, user))) return;
+      const count = await client.traffic.send(client.side(), {
+        method: 'GET',
+        path: '/api/patients?limit=1',
+        route: 'GET /api/patients',
+        expect: 200,
+        token: bearer(user),
+      });
+      const csv = await client.traffic.send(client.side(), {
+        method: 'GET',
+        path: '/api/patients/export?format=csv',
+        route: 'GET /api/patients/export',
+        expect: 200,
+        token: bearer(user),
+      });
+      if (!count.ok || !csv.ok) return;
+      // Nothing is deleted during the run: the export holds at least what the count saw before it.
+      const before = (count.body as { total: number }).total;
+      const rows = csv.bytes.toString('utf8').trimEnd().split('\n').length - 1;
+      client.traffic.tally(
+        'a CSV export lists every patient counted before it',
+        rows >= before,
+        `${rows} rows, ${before} counted`,
+      );
+    } finally {
+      exporting = false;
+    }
+  },
+};
+
+export const MEDREPORT_SCENARIOS = [browse, editPatient, prescribe, sync, attachFile, relogin, exportCsv];
