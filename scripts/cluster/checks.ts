@@ -34,8 +34,26 @@ async function medreportRevocation(traffic: Traffic, user: MedReportUser, from: 
     token,
   });
   seen.push(`POST /api/logout on ${nameOf(from)}: ${out.status}`);
-  seen.push(`next GET /api/user on ${nameOf(to)}, no wait: ${(await me(to, 401)).status}`);
+  const next = await me(to, 401);
+  const late = next.status === 200 ? `; refused ${await msUntilRefused(traffic, to, token)} later` : '';
+  seen.push(`next GET /api/user on ${nameOf(to)}, no wait: ${next.status}${late}`);
   return seen;
+}
+
+/**
+ * When the instance still accepted a revoked token: how long until it refuses it, asking again
+ * at once each time (outside the counted traffic: a measure, not an expectation).
+ */
+async function msUntilRefused(traffic: Traffic, side: number, token: string): Promise<string> {
+  const started = performance.now();
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${traffic.instances[side]!.url}/api/user`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await res.arrayBuffer();
+    if (res.status === 401) return `${(performance.now() - started).toFixed(1)} ms`;
+  }
+  return 'not within 200 requests';
 }
 
 /** PtitsPas: after a logout through A, B refuses the access token and the refresh token at once. */
