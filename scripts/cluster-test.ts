@@ -90,37 +90,33 @@ async function stopInstances(cluster: Cluster): Promise<string> {
 }
 
 async function printLogs(cluster: Cluster): Promise<void> {
-  const clip = (text: string) =>
-    text
-      .split('\n')
-      .map((line) => line.slice(0, 600))
-      .join('\n');
   for (const instance of cluster.instances) {
-    console.log(
-      `\n--- instance ${instance.name}'s log (last 60 lines) ---\n${clip(await tail(instance.child.logFile, 60))}`,
-    );
+    console.log(`\n--- instance ${instance.name}'s log (last 60 lines) ---\n${await tail(instance.child.logFile, 60)}`);
   }
-  console.log(`\n--- PgBouncer's log (last 40 lines) ---\n${clip(await tail(cluster.pgbouncer.logFile, 40))}`);
+  console.log(`\n--- PgBouncer's log (last 40 lines) ---\n${await tail(cluster.pgbouncer.logFile, 40)}`);
 }
 
 const cleanup = new Cleanup();
-let stopping = false;
+let interrupted = false;
+
+/** Stops everything this run started, then exits: 130 after a signal, else 0 or 1. */
+async function finish(passed: boolean): Promise<never> {
+  await cleanup.run();
+  process.exit(interrupted ? 130 : passed ? 0 : 1);
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    // tsx relays the terminal's Ctrl-C a second time: one cleanup.
-    if (stopping) return;
-    stopping = true;
+    // A terminal's Ctrl-C reaches this process and npm relays it again: one cleanup.
+    if (interrupted) return;
+    interrupted = true;
     log(`${signal}: stopping everything`);
-    void cleanup.run().finally(() => process.exit(130));
+    void finish(false);
   });
 }
 
-main(cleanup)
-  .catch((err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    return false;
-  })
-  .then(async (passed) => {
-    await cleanup.run();
-    process.exit(passed ? 0 : 1);
-  });
+main(cleanup).then(finish, (err: unknown) => {
+  // After a Ctrl-C, what fails is only what the cleanup stopped under the run.
+  if (!interrupted) console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  return finish(false);
+});

@@ -139,7 +139,13 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, chi
   throw new Error(`${what}: not within ${timeoutMs / 1000} s\n${await tail(child.logFile)}`);
 }
 
+/** The last `lines` lines of a log, each cut at 600 characters (a logged stack is one long JSON line). */
 export async function tail(file: string, lines = 30): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => line.slice(0, 600))
+    .join('\n');
 }

@@ -13,13 +13,8 @@ import {
   waitUntil,
 } from './processes.js';
 
-export interface Redis {
-  url: string;
-  child: Child;
-}
-
-/** redis-server on a free port, nothing persisted. */
-export async function startRedis(workDir: string, cleanup: Cleanup): Promise<Redis> {
+/** redis-server on a free port, nothing persisted; its URL. */
+export async function startRedis(workDir: string, cleanup: Cleanup): Promise<string> {
   const dir = await subDir(workDir, 'redis');
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
@@ -33,7 +28,7 @@ export async function startRedis(workDir: string, cleanup: Cleanup): Promise<Red
     throw new Error(`${err.message}\n(redis-server is Debian's redis-server package: apt-get install -y redis-server)`);
   });
   log(`Redis on port ${port}`);
-  return { url: `redis://127.0.0.1:${port}`, child };
+  return `redis://127.0.0.1:${port}`;
 }
 
 export interface S3 {
@@ -75,7 +70,7 @@ export async function startInstance(
   const port = await freePort();
   const child = startChild(name, process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
-    // Only what the test sets (and PATH): nothing of the caller's environment leaks into the instances.
+    // Only what the test sets, PATH and HOME: nothing else of the caller's environment reaches the instances.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, PORT: String(port), HOST: '127.0.0.1' },
     logFile: path.join(workDir, `instance-${name}.log`),
   });
@@ -90,13 +85,20 @@ export async function waitReady(instance: Instance): Promise<void> {
 }
 
 /** Runs `npm run cli -- seed:demo` (small) against the owner URL, as the bench seeds its data. */
-export async function seedDemo(workDir: string, env: Record<string, string>, args: string[]): Promise<void> {
+export async function seedDemo(
+  workDir: string,
+  env: Record<string, string>,
+  cleanup: Cleanup,
+  args: string[],
+): Promise<void> {
   const dir = await subDir(workDir, 'seed');
   const child = startChild('seed:demo', process.execPath, ['--import', 'tsx', 'src/cli.ts', 'seed:demo', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, DATA_DIR: dir },
     logFile: path.join(dir, 'seed.log'),
   });
+  // An instance that fails to start ends the run while the seed may still be running.
+  cleanup.defer('stop seed:demo', async () => void (await stopChild(child, 5_000)));
   const code = await child.exited;
   if (code !== 0) throw new Error(`seed:demo exited with ${code}:\n${await tail(child.logFile)}`);
 }

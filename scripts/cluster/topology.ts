@@ -26,17 +26,17 @@ export interface Cluster {
  * each ready. `cleanup` undoes each part.
  */
 export async function startCluster(workDir: string, cleanup: Cleanup): Promise<Cluster> {
-  const secrets = {
-    jwt: randomBytes(48).toString('base64url'),
-    nirKeys: `k1:${randomBytes(32).toString('base64')}`,
-    metrics: randomBytes(32).toString('hex'),
-  };
   if (!hasPgBouncer) {
     throw new Error(
       'PgBouncer is not installed (/usr/sbin/pgbouncer): run `apt-get install -y pgbouncer` (Debian, Ubuntu)',
     );
   }
-  const [database, redis, s3] = await Promise.all([
+  const secrets = {
+    jwt: randomBytes(48).toString('base64url'),
+    nirKeys: `k1:${randomBytes(32).toString('base64')}`,
+    metrics: randomBytes(32).toString('hex'),
+  };
+  const [database, redisUrl, s3] = await Promise.all([
     startDatabase(await subDir(workDir, 'postgres'), secrets.jwt, cleanup),
     startRedis(workDir, cleanup),
     startS3(workDir, cleanup),
@@ -46,14 +46,14 @@ export async function startCluster(workDir: string, cleanup: Cleanup): Promise<C
   log(
     `PgBouncer ${pgbouncer.through(database.appUrl).replace(/^.*@/, 'at ')}: transaction mode, ${POOL_SIZE} server connections`,
   );
-  const env = instanceEnv(database, pgbouncer, redis.url, s3, secrets);
+  const env = instanceEnv(database, pgbouncer, redisUrl, s3, secrets);
   const instances: [Instance, Instance] = [
     await startInstance('A', workDir, { ...env, DATA_DIR: await subDir(workDir, 'data-a') }, cleanup),
     await startInstance('B', workDir, { ...env, DATA_DIR: await subDir(workDir, 'data-b') }, cleanup),
   ];
   // The seed needs no instance and the instances need no data to start: both at once.
   log('seeding demo data (npm run cli -- seed:demo) while the instances start');
-  const seeding = seedDemo(workDir, env, [
+  const seeding = seedDemo(workDir, env, cleanup, [
     ...['--orgs', SEED.orgs, '--users-per-org', SEED.usersPerOrg, '--patients', SEED.patients].map(String),
     ...['--dossiers', SEED.families].map(String),
   ]);
