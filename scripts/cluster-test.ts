@@ -43,21 +43,22 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   const sampler = await samplePooler(cluster.pgbouncer, cluster.database.ownerUrl);
   const elapsedMs = await runWorkload(traffic, new Budgets(), { seconds: SECONDS, clients: CLIENTS }, workload);
   const peaks = await sampler.stop();
-  const workloadCount = traffic.requestCount;
   const throughput = throughputLines(traffic, elapsedMs);
 
   log('checks');
+  // The checks' requests are counted apart: each check judges its own answers.
+  const checks = new Traffic(cluster.instances);
   const assertions: Assertion[] = [
-    await checkRevocation(traffic, [revoked!, revokedToo!], parent!),
-    await checkSharedRateLimit(traffic, limited!),
-    await checkFilesAcrossInstances(traffic, filer!, parent!),
+    await checkRevocation(checks, [revoked!, revokedToo!], parent!),
+    await checkSharedRateLimit(checks, limited!),
+    await checkFilesAcrossInstances(checks, filer!, parent!),
     await checkJobsOnce(cluster.database.ownerUrl, cluster.instances, cluster.metricsToken),
   ];
   const pooler = { peaks, totals: await poolerTotals(cluster.pgbouncer) };
   const exits = await stopInstances(cluster);
   assertions.push(
     await checkPooler(
-      traffic,
+      [traffic, checks],
       pooler,
       cluster.pgbouncer,
       cluster.instances.map((i) => ({ name: i.name, file: i.child.logFile })),
@@ -70,8 +71,8 @@ async function main(cleanup: Cleanup): Promise<boolean> {
     [
       '',
       ...throughput,
-      `  (${workloadCount} workload requests; ${traffic.requestCount - workloadCount} more by the checks)`,
-      'Requests by route:',
+      `  (and ${checks.requestCount} requests by the checks)`,
+      'Workload requests by route:',
       ...routeLines(traffic),
       `Instances stopped (SIGTERM): ${exits}`,
       '',

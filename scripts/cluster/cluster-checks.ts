@@ -65,7 +65,7 @@ async function errorLines(file: string): Promise<{ errors: string[]; warnings: M
  * console saw the traffic with fewer server connections than clients.
  */
 export async function checkPooler(
-  traffic: Traffic,
+  traffics: Traffic[],
   pooler: { peaks: PoolerPeaks; totals: PoolerTotals },
   bouncer: PgBouncer,
   logs: Array<{ name: string; file: string }>,
@@ -76,7 +76,10 @@ export async function checkPooler(
     passed &&= ok;
     details.push(`${ok ? 'ok' : 'FAILED'}: ${line}`);
   };
-  expect(traffic.statuses5xx.length === 0, `${traffic.statuses5xx.length} answers 5xx`);
+  const answers5xx = traffics.flatMap((t) => t.statuses5xx);
+  const requests = traffics.reduce((n, t) => n + t.requestCount, 0);
+  const first5xx = answers5xx[0] ? `, first: ${answers5xx[0].method} ${answers5xx[0].path} ${answers5xx[0].body}` : '';
+  expect(answers5xx.length === 0, `${answers5xx.length} answers 5xx${first5xx}`);
   for (const { name, file } of logs) {
     const { errors, warnings } = await errorLines(file);
     const first = errors.length ? `, first: ${errors[0]}` : '';
@@ -91,7 +94,7 @@ export async function checkPooler(
   const { totals, peaks } = pooler;
   expect(
     totals.transactions > 0,
-    `SHOW STATS: ${totals.transactions} transactions, ${totals.queries} queries through PgBouncer for ${traffic.requestCount} HTTP requests`,
+    `SHOW STATS: ${totals.transactions} transactions, ${totals.queries} queries through PgBouncer for ${requests} HTTP requests`,
   );
   expect(
     peaks.clients > peaks.servers && peaks.servers <= POOL_SIZE,
@@ -105,7 +108,7 @@ export async function checkPooler(
   return { name: 'no statement error through the pooler, and the traffic went through it', passed, details };
 }
 
-/** Every answer had its expected status, and every property checked along the way held. */
+/** Every answer of the workload had its expected status, and every property checked along the way held. */
 export function checkNoFailure(traffic: Traffic): Assertion {
   const details = traffic.failures
     .slice(0, 20)
@@ -119,7 +122,7 @@ export function checkNoFailure(traffic: Traffic): Assertion {
     );
   }
   return {
-    name: `no request failed (${traffic.requestCount} requests, ${traffic.failures.length} with an unexpected status)`,
+    name: `no workload request failed (${traffic.requestCount} requests, ${traffic.failures.length} with an unexpected status)`,
     passed,
     details,
   };
