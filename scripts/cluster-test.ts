@@ -8,6 +8,7 @@
  *
  * CLUSTER_SECONDS (default 20): how long the workload runs. CLUSTER_CLIENTS (default 8): virtual clients.
  */
+import { setTimeout } from 'node:timers/promises';
 import { medreportUsers, ptitspasAccounts, SEED } from './cluster/accounts.js';
 import { Budgets } from './cluster/budgets.js';
 import { type Assertion, checkFilesAcrossInstances, checkRevocation, checkSharedRateLimit } from './cluster/checks.js';
@@ -41,15 +42,21 @@ async function main(cleanup: Cleanup): Promise<boolean> {
   const [parent] = ptitspasAccounts([SEED.families], false);
   log(`workload: ${CLIENTS} virtual clients for ${SECONDS} s, requests alternating A and B`);
   const sampler = await samplePooler(cluster.pgbouncer, cluster.database.ownerUrl);
-  const elapsedMs = await runWorkload(traffic, new Budgets(), { seconds: SECONDS, clients: CLIENTS }, workload);
+  const running = runWorkload(traffic, new Budgets(), { seconds: SECONDS, clients: CLIENTS }, workload);
+  // The checks' requests are counted apart: each check judges its own answers.
+  const checks = new Traffic(cluster.instances);
+  // Revocation is checked while the workload runs: a busy instance is slower to read its
+  // listener, which is when a revoked token could slip through.
+  await setTimeout(Math.min(5, SECONDS / 4) * 1000);
+  log('checks under load: revocation');
+  const revocation = await checkRevocation(checks, [revoked!, revokedToo!], parent!);
+  const elapsedMs = await running;
   const peaks = await sampler.stop();
   const throughput = throughputLines(traffic, elapsedMs);
 
   log('checks');
-  // The checks' requests are counted apart: each check judges its own answers.
-  const checks = new Traffic(cluster.instances);
   const assertions: Assertion[] = [
-    await checkRevocation(checks, [revoked!, revokedToo!], parent!),
+    revocation,
     await checkSharedRateLimit(checks, limited!),
     await checkFilesAcrossInstances(checks, filer!, parent!),
     await checkJobsOnce(cluster.database.ownerUrl, cluster.instances, cluster.metricsToken),

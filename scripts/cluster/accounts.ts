@@ -25,7 +25,7 @@ export interface PtitsPasAccount {
 
 let nextAddress = 0;
 /** An address of its own for each account, as distinct devices would have (10.x.y.z). */
-const newAddress = () => {
+export const newAddress = () => {
   nextAddress++;
   return `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress & 255}`;
 };

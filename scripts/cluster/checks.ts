@@ -1,5 +1,5 @@
 import { DEMO_PASSWORD } from '../../db/seed-demo.js';
-import { type MedReportUser, medreportLogin, type PtitsPasAccount, ptitspasLogin } from './accounts.js';
+import { type MedReportUser, medreportLogin, newAddress, type PtitsPasAccount, ptitspasLogin } from './accounts.js';
 import { formWith, pdfBytes, sha256 } from './scenario.js';
 import type { Traffic } from './traffic.js';
 
@@ -14,30 +14,49 @@ const A = 0;
 const B = 1;
 const nameOf = (side: number) => (side === A ? 'A' : 'B');
 
+/** Logouts per direction, a login each (an account may cost 10 password hashes a minute: HASH_BUDGET, plugins/passwords.ts). */
+const LOGOUT_TRIALS = 10;
+/** Refreshes per direction: each revokes the token it replaces, without a password hash. */
+const REFRESH_TRIALS = 40;
+
 /**
- * MedReport: a token whose session B has just checked (so B holds it in its cache) is logged
- * out through the other instance, and B's very next request with it is refused.
+ * MedReport: a token whose session the other instance has just checked (so it holds it in its
+ * cache) is revoked through this one, and the other instance's very next request with it must be
+ * refused. REFRESH_TRIALS refreshes from one login, then LOGOUT_TRIALS logouts, each but the
+ * first after a login from an address of its own (the login limit is per address).
  */
 async function medreportRevocation(traffic: Traffic, user: MedReportUser, from: number): Promise<string[]> {
   const to = 1 - from;
-  const seen: string[] = [];
+  const me = (token: string, expect: number) =>
+    traffic.send(to, { method: 'GET', path: '/api/user', route: 'GET /api/user', expect, token });
+  const revoke = (token: string, path: '/api/logout' | '/api/auth/refresh') =>
+    traffic.send(from, { method: 'POST', path, route: `POST ${path}`, expect: 200, token });
+  const late: string[] = [];
+  const refused = { logout: 0, refresh: 0 };
+  const trial = async (kind: 'logout' | 'refresh', n: number) => {
+    const token = user.token!;
+    await me(token, 200);
+    const answer = await revoke(token, kind === 'logout' ? '/api/logout' : '/api/auth/refresh');
+    if (!answer.ok) return false;
+    if (kind === 'refresh') user.token = (answer.body as { token: string }).token;
+    const next = await me(token, 401);
+    if (next.status === 401) refused[kind]++;
+    else late.push(`${kind} ${n}: ${next.status}, refused ${await msUntilRefused(traffic, to, token)} later`);
+    return true;
+  };
   if (!(await medreportLogin(traffic, from, user))) return ['login failed'];
-  const token = user.token!;
-  const me = (side: number, expect: number) =>
-    traffic.send(side, { method: 'GET', path: '/api/user', route: 'GET /api/user', expect, token });
-  for (let i = 0; i < 2; i++) seen.push(`GET /api/user on ${nameOf(to)}: ${(await me(to, 200)).status}`);
-  const out = await traffic.send(from, {
-    method: 'POST',
-    path: '/api/logout',
-    route: 'POST /api/logout',
-    expect: 200,
-    token,
-  });
-  seen.push(`POST /api/logout on ${nameOf(from)}: ${out.status}`);
-  const next = await me(to, 401);
-  const late = next.status === 200 ? `; refused ${await msUntilRefused(traffic, to, token)} later` : '';
-  seen.push(`next GET /api/user on ${nameOf(to)}, no wait: ${next.status}${late}`);
-  return seen;
+  for (let n = 1; n <= REFRESH_TRIALS; n++) if (!(await trial('refresh', n))) return [`refresh ${n} failed`];
+  for (let n = 1; n <= LOGOUT_TRIALS; n++) {
+    if (n > 1) user.address = newAddress();
+    if ((n > 1 && !(await medreportLogin(traffic, from, user))) || !(await trial('logout', n))) {
+      return [`logout ${n} failed`];
+    }
+  }
+  return [
+    `revocations on ${nameOf(from)}, each after ${nameOf(to)} cached the token, refused by ${nameOf(to)}'s very next request: ` +
+      `logouts ${refused.logout}/${LOGOUT_TRIALS}, refreshes ${refused.refresh}/${REFRESH_TRIALS}`,
+    ...late,
+  ];
 }
 
 /**
