@@ -90,6 +90,9 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>;
 
+/** Every variable's name (.env.example and the README's table list the same: tests/config.test.ts). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.properties);
+
 export interface Config {
   env: Env['NODE_ENV'];
   host: string;

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, ENV_VARIABLES, loadConfig } from '../src/config.js';
 import { resolveJwtSecret, resolveNirKeys } from '../src/config-values.js';
 
 describe('loadConfig', () => {
@@ -171,5 +172,25 @@ describe('resolveJwtSecret', () => {
   it('prefers JWT_SECRET when set', async () => {
     const secret = 'x'.repeat(40);
     expect(await resolveJwtSecret(loadConfig({ JWT_SECRET: secret }))).toBe(secret);
+  });
+});
+
+describe('the list of variables', () => {
+  it('.env.example names every variable the server reads, and nothing else', async () => {
+    const example = await readFile('.env.example', 'utf8');
+    const named = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect([...named].sort()).toEqual([...ENV_VARIABLES].sort());
+    // Uncommented as they are, the lines parse (Node's own .env parser) into a valid configuration.
+    const parsed = parseEnv(example.replace(/^# ?([A-Z][A-Z0-9_]*=.*)$/gm, '$1'));
+    expect(Object.keys(parsed).sort()).toEqual([...ENV_VARIABLES].sort());
+    expect(loadConfig(parsed)).toMatchObject({ env: 'development', port: 3000, databasePooler: 'none' });
+  });
+
+  it("the README's configuration table names every variable", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## CLI'));
+    const provider = /^OAUTH_(?!SUCCESS_REDIRECT)[A-Z]+_/;
+    const missing = ENV_VARIABLES.filter((name) => !provider.test(name) && !table.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });
