@@ -24,6 +24,8 @@ declare module 'fastify' {
      * routes only.
      */
     crossOrganizationDb: Kysely<Database>;
+    /** What a pool of `pool` calls when one of its idle connections is lost (logged unless closing). */
+    idleConnectionLost(pool: string): (err: Error) => void;
   }
 }
 
@@ -36,14 +38,25 @@ interface DbPluginOptions {
 
 export default fp<DbPluginOptions>(
   async (app, { url, poolMax, namedStatements }) => {
-    const onIdleError = (err: Error) => app.log.warn({ err }, 'idle database connection lost');
-    const options = { max: poolMax, onIdleError, namedStatements };
-    const { db, pool } = connect(url, options);
-    const tenantPool = createPool(url, options);
+    // Once closing, PostgreSQL may be stopping too (the embedded one gets the same Ctrl-C): lost
+    // idle connections are then expected, not news.
+    let closing = false;
+    app.addHook('preClose', async () => {
+      closing = true;
+    });
+    app.decorate('idleConnectionLost', (pool: string) => (err: Error) => {
+      if (!closing) app.log.warn({ err, pool }, 'idle database connection lost');
+    });
+    const options = (pool: string) => ({ max: poolMax, onIdleError: app.idleConnectionLost(pool), namedStatements });
+    const { db, pool } = connect(url, options('system'));
+    const tenantPool = createPool(url, options('tenant'));
     app.decorate('systemDb', db);
     app.decorate('pool', pool);
     app.decorate('tenantPool', new TenantPool(tenantPool, namedStatements));
-    const crossOrganization = crossOrganizationHandle(url, { onIdleError, namedStatements });
+    const crossOrganization = crossOrganizationHandle(url, {
+      onIdleError: app.idleConnectionLost('cross_organization'),
+      namedStatements,
+    });
     app.decorate('crossOrganizationDb', crossOrganization.db);
     app.metrics.watchPool('system', pool);
     app.metrics.watchPool('tenant', tenantPool);

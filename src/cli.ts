@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
@@ -51,6 +52,22 @@ async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { mig
     await db.destroy();
     await database.release();
   }
+}
+
+/** Refuses, in one line naming the option, a file the command could not read (before any database work). */
+async function readableFile(option: string, file: string): Promise<void> {
+  const info = await stat(file).catch((err: NodeJS.ErrnoException) => err);
+  if (info instanceof Error) {
+    throw new Error(
+      info.code === 'ENOENT'
+        ? `${option}: no file ${file} (looked in ${process.cwd()})`
+        : `${option}: ${file} cannot be read (${info.code ?? info.message})`,
+    );
+  }
+  if (!info.isFile()) throw new Error(`${option}: ${file} is not a file`);
+  await access(file, constants.R_OK).catch(() => {
+    throw new Error(`${option}: ${file} cannot be read (permission denied)`);
+  });
 }
 
 /** Runs `task` with the server's storage (STORAGE and its variables), closed afterwards. */
@@ -207,8 +224,10 @@ program
   )
   .requiredOption('--users <file>', 'parents (with their famille) and childminders')
   .option('--enfants <file>', 'children, each with the famille of its parents')
-  .action((options: { users: string; enfants?: string }) =>
-    withDatabase(async (db) => {
+  .action(async (options: { users: string; enfants?: string }) => {
+    await readableFile('--users', options.users);
+    if (options.enfants !== undefined) await readableFile('--enfants', options.enfants);
+    return withDatabase(async (db) => {
       const started = performance.now();
       const bar = new SingleBar({
         format: 'importing [{bar}] {percentage}% {value}/{total} rows',
@@ -226,8 +245,8 @@ program
           `${summary.errors.length} rows rejected, in ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
       if (summary.errors.length > 0) process.exitCode = 1;
-    }),
-  );
+    });
+  });
 
 program
   .command('ptitspas:rotate-nir-key')

@@ -96,11 +96,17 @@ function redactArguments(this: Logger, args: Parameters<LogFn>, method: LogFn): 
   method.apply(this, redacted as Parameters<LogFn>);
 }
 
-/** Errors as pino writes them, with URLs in their message, stack or fields (a library's `url`) redacted. */
+/** What an error's log line keeps: pg-pool, for one, hangs the whole client (statements, cancel key) on its errors. */
+const ERROR_FIELDS = ['type', 'message', 'code', 'statusCode', 'stack'] as const;
+
+/** Errors as pino writes them, cut to ERROR_FIELDS, with URLs in their message or stack redacted. */
 function serializeError(error: unknown) {
   const serialized = stdSerializers.err(error as Error) as unknown;
   if (typeof serialized !== 'object' || serialized === null) return serialized;
-  return redactFields(serialized as Record<string, unknown>);
+  const full = serialized as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const field of ERROR_FIELDS) if (full[field] !== undefined) kept[field] = full[field];
+  return redactFields(kept);
 }
 
 function serializeRequest(request: FastifyRequest) {

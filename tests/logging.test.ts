@@ -40,3 +40,24 @@ describe('log redaction', () => {
     expect(redactUrl('/api/patients?page=2')).toBe('/api/patients?page=2');
   });
 });
+
+describe('logged errors', () => {
+  it('keep type, message, code and stack, never what a library hung on them', () => {
+    const { lines, logger } = capture();
+    // As pg-pool reports a lost idle connection: the whole client rides on the error.
+    const err = Object.assign(new Error('Connection terminated unexpectedly'), {
+      code: 'ECONNRESET',
+      client: { processID: 4242, secretKey: 987654, connectionParameters: { password: 'pg-secret' } },
+      detail: 'Key (email)=(patient@example.com) already exists.',
+    });
+    logger.warn({ err }, 'idle database connection lost');
+    const line = JSON.parse(lines.join(''));
+    expect(Object.keys(line.err).sort()).toEqual(['code', 'message', 'stack', 'type']);
+    expect(line.err).toMatchObject({
+      type: 'Error',
+      message: 'Connection terminated unexpectedly',
+      code: 'ECONNRESET',
+    });
+    expect(lines.join('')).not.toMatch(/pg-secret|987654|patient@example\.com/);
+  });
+});

@@ -48,7 +48,7 @@ export default fp<ExportsOptions>(
     const pool = createPool(url, {
       max: concurrency,
       namedStatements,
-      onIdleError: (err) => app.log.warn({ err }, 'idle export connection lost'),
+      onIdleError: app.idleConnectionLost('exports'),
     });
     const tenants = new TenantPool(pool, namedStatements);
     app.metrics.watchPool('exports', pool);

@@ -37,6 +37,18 @@ async function files(name: string, users: string, enfants: string) {
 const cli = (...args: string[]) => runCli(['ptitspas:import', ...args]);
 
 describe('npm run cli -- ptitspas:import', () => {
+  it('refuses a file it cannot find in one line naming the option, before touching the database', async () => {
+    const missing = await cli('--users', 'docs/ptitspas-import/users.csv', '--enfants', 'absent/enfants.csv');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Error: --enfants: no file absent\/enfants\.csv \(looked in \/.+\)$/),
+    ]);
+    expect(missing.stdout).toBe('');
+    const directory = await cli('--users', 'docs');
+    expect(directory.code).toBe(1);
+    expect(directory.stderr.trim()).toBe('Error: --users: docs is not a file');
+  });
+
   it('imports the example files of docs/, and a second run changes nothing', async () => {
     const example = ['--users', 'docs/ptitspas-import/users.csv', '--enfants', 'docs/ptitspas-import/enfants.csv'];
     const first = await cli(...example);
