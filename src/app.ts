@@ -29,6 +29,7 @@ import health from '../routes/health.js';
 import medreport from '../routes/medreport/index.js';
 import metricsRoute from '../routes/metrics.js';
 import ptitspas from '../routes/ptitspas/index.js';
+import root from '../routes/root.js';
 import type { AppConfig } from './config.js';
 import { createLogger } from './logging.js';
 
@@ -107,6 +108,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(background, { maxPending: 1_000 });
 
   await app.register(health);
+  await app.register(root);
   await app.register(metricsRoute);
   await app.register(medreport, { prefix: '/api' });
   await app.register(ptitspas, { prefix: '/api/v1' });

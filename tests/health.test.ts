@@ -26,6 +26,28 @@ describe('probes', () => {
     expect(res.json()).toEqual({ status: 'ready', database: 'up', storage: 'up', redis: 'unused', load: 'normal' });
   });
 
+  it('GET / and GET /api name both APIs, and every link they give answers', async () => {
+    for (const url of ['/', '/api']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.json()).toEqual({
+        apis: [
+          { name: 'MedReport', base: '/api', spec: 'medreport-api.md' },
+          { name: 'PtitsPas', base: '/api/v1', spec: 'ptitspas-api.md, ptitspas-evolutions.md' },
+        ],
+        docs: '/api/docs',
+        openapi: '/api/docs/json',
+        health: '/health',
+        ready: '/ready',
+      });
+    }
+    const { docs, openapi, health, ready } = (await app.inject({ method: 'GET', url: '/' })).json();
+    for (const link of [openapi, health, ready, '/api/v1']) {
+      expect((await app.inject({ method: 'GET', url: link })).statusCode, link).toBe(200);
+    }
+    expect([200, 302]).toContain((await app.inject({ method: 'GET', url: docs })).statusCode);
+  });
+
   it('every response carries a request id, and a well-formed caller id is kept', async () => {
     const generated = await app.inject({ method: 'GET', url: '/health' });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

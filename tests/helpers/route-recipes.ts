@@ -289,6 +289,7 @@ export const VALID_NIR = '185077512345608';
 /** One entry per `METHOD /url` of the route table (HEAD routes are covered by their GET). */
 export const RECIPES: Record<string, Recipe> = {
   // Public
+  'GET /api': {},
   'POST /api/register': { body: () => registration() },
   'POST /api/login': { body: (fx) => ({ email: fx.a.doctor.user.email, password: PASSWORD }) },
   'POST /api/forgot-password': { body: (fx) => ({ email: fx.a.doctor.user.email }) },
@@ -735,7 +736,7 @@ export interface ApiRoute {
 /** Every route of the route table under /api (the documentation aside), of one API or both; HEAD goes with its GET. */
 export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
   return app.routeTable
-    .filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs'))
+    .filter((r) => (r.url === '/api' || r.url.startsWith('/api/')) && !r.url.startsWith('/api/docs'))
     .flatMap((r) =>
       [r.method]
         .flat()
@@ -758,6 +759,7 @@ export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
  */
 export const PUBLIC_ROUTES = {
   medreport: new Set([
+    'GET /api',
     'POST /api/register',
     'POST /api/register-owner',
     'POST /api/register-doctor',
