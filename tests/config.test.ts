@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -192,5 +193,26 @@ describe('the list of variables', () => {
     const provider = /^OAUTH_(?!SUCCESS_REDIRECT)[A-Z]+_/;
     const missing = ENV_VARIABLES.filter((name) => !provider.test(name) && !table.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the README's shell sessions", () => {
+  it('stop at a failed call with its answer, instead of going on with an empty value', async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const definitions = [...readme.matchAll(/^json\(\) \{[\s\S]*?"\$1"; \}$/gm)].map((m) => m[0]);
+    expect(definitions).toHaveLength(2); // MedReport's and PtitsPas' sessions, the same helper
+    expect(definitions[1]).toBe(definitions[0]);
+    expect(readme).not.toMatch(/node -pe/);
+    const run = (input: string) =>
+      spawnSync('bash', ['-c', `${definitions[0]}\nTOKEN=$(json token) && echo "got $TOKEN"`], {
+        input,
+        encoding: 'utf8',
+      });
+    const ok = run('{"token":"abc"}');
+    expect([ok.status, ok.stdout]).toEqual([0, 'got abc\n']);
+    const refused = run('{"success":false,"message":"Identifiants invalides."}');
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('no token in: {"success":false,"message":"Identifiants invalides."}');
   });
 });
