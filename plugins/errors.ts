@@ -131,9 +131,9 @@ function shownPath(url: string): string | undefined {
   return path.length <= 200 ? path : undefined;
 }
 
-function notFoundMessage(api: Api, method: string, url: string): string {
+/** The same in both APIs, in French like the rest of their messages. */
+function notFoundMessage(method: string, url: string): string {
   const path = shownPath(url);
-  if (api === 'ptitspas') return path ? `Cannot ${method} ${path}` : 'Ressource introuvable.';
   return path ? `Route ${method} ${path} introuvable.` : 'Route introuvable.';
 }
 
@@ -230,9 +230,7 @@ function errorHandler(api: Api) {
 /** Installs `api`'s error and not-found handlers on its encapsulated scope (and its children). */
 export function installErrorHandlers(scope: FastifyInstance, api: Api): void {
   scope.setErrorHandler(errorHandler(api));
-  scope.setNotFoundHandler((request, reply) =>
-    send(api, reply, 404, notFoundMessage(api, request.method, request.url)),
-  );
+  scope.setNotFoundHandler((request, reply) => send(api, reply, 404, notFoundMessage(request.method, request.url)));
 }
 
 /**

@@ -92,14 +92,14 @@ const TAGS = [
  * OpenAPI 3.1 generated from the routes' TypeBox schemas. Registered before any route so every
  * route is collected; served as JSON at /api/docs/json with Swagger UI at /api/docs.
  */
-export default fp<{ publicUrl: string }>(
-  async (app, { publicUrl }) => {
+export default fp<{ publicUrl: string; version: string }>(
+  async (app, { publicUrl, version }) => {
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
         info: {
           title: 'MedReport & PtitsPas API',
-          version: '1.0.0',
+          version,
           description:
             'MedReport (medical practices, under /api) and PtitsPas (childcare, under /api/v1), served by one server.',
         },

@@ -1,4 +1,4 @@
-import { constants, existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -29,6 +29,7 @@ import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
 import { provisionDatabase } from './provision.js';
+import { VERSION } from './version.js';
 import { watchNotifications } from './watch-notifications.js';
 
 /**
@@ -101,15 +102,9 @@ async function readSecret(prompt: string): Promise<string> {
   return first;
 }
 
-// ../package.json from the sources (src/cli.ts), ../../package.json from the build (dist/src/cli.js).
-const packageJson = ['../package.json', '../../package.json']
-  .map((relative) => new URL(relative, import.meta.url))
-  .find((url) => existsSync(url))!;
-const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
-
 const program = new Command('npm run cli --')
   .description('Operations on the MedReport & PtitsPas server (same database as `npm start`)')
-  .version(version)
+  .version(VERSION)
   .showHelpAfterError();
 
 const migrations = program.command('migrate').description('database migrations');

@@ -140,7 +140,10 @@ describe('npm run cli -- --help and --version', () => {
     expect(help.stdout).toMatch(/^Usage: npm run cli -- \[options\] \[command\]/);
     expect(help.stdout).toContain('admin:create');
     const version = await cli('--version');
-    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+    // One version everywhere: package.json's, which the OpenAPI document carries too.
+    const { version: packageVersion } = JSON.parse(await readFile('package.json', 'utf8'));
+    expect(version.stdout.trim()).toBe(packageVersion);
+    expect(JSON.parse(await readFile('openapi.json', 'utf8')).info.version).toBe(packageVersion);
   });
 });
 

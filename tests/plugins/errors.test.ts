@@ -241,7 +241,11 @@ describe('PtitsPas error shape (/api/v1)', () => {
   it('404 on an unknown route', async () => {
     const res = await app.inject({ method: 'DELETE', url: '/api/v1/nowhere' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ statusCode: 404, message: 'Cannot DELETE /api/v1/nowhere', error: 'Not Found' });
+    expect(res.json()).toEqual({
+      statusCode: 404,
+      message: 'Route DELETE /api/v1/nowhere introuvable.',
+      error: 'Not Found',
+    });
   });
 
   it('400 on malformed JSON', async () => {
