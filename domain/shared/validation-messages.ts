@@ -72,11 +72,24 @@ function describe(field: string, e: SchemaViolation): string {
   }
 }
 
+/**
+ * A nullable field (`anyOf: [<its type>, null]`) refused reports each branch: what the value
+ * misses to be valid, "must be null", and "must match a schema in anyOf". Only the first says
+ * what is wrong: the other two are dropped when it is there.
+ */
+const isBranchNoise = (e: SchemaViolation) =>
+  e.keyword === 'anyOf' || e.keyword === 'oneOf' || (e.keyword === 'type' && e.params.type === 'null');
+
+function withoutBranchNoise(validation: readonly SchemaViolation[]): readonly SchemaViolation[] {
+  const explained = new Set(validation.filter((e) => !isBranchNoise(e)).map((e) => e.instancePath));
+  return validation.filter((e) => !isBranchNoise(e) || !explained.has(e.instancePath));
+}
+
 /** Field errors keyed Laravel-style (`items.0.name`), one message per distinct violation. */
 export function fieldErrors(validation: readonly SchemaViolation[], context = 'body'): FieldErrors {
   // A Map: field names come from the client's keys, and `toString` must not find Object.prototype's.
   const errors = new Map<string, string[]>();
-  for (const e of validation) {
+  for (const e of withoutBranchNoise(validation)) {
     const segments = e.instancePath.split('/').filter(Boolean);
     if (e.keyword === 'required') segments.push(String(e.params.missingProperty));
     if (e.keyword === 'additionalProperties') segments.push(String(e.params.additionalProperty));

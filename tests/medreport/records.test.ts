@@ -68,6 +68,20 @@ describe('patients', () => {
     expect(future.json().errors).toHaveProperty('birth_date');
   });
 
+  it('says what is wrong with an optional field that may be cleared, not that it must be empty', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/patients',
+      headers: a.doctor.headers,
+      payload: { name: 'Awa', birth_date: '04/03/1980', email: 42 },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors).toEqual({
+      birth_date: ['Le champ birth_date doit être une date valide (AAAA-MM-JJ).'],
+      email: ['Le champ email doit être une chaîne de caractères.'],
+    });
+  });
+
   it('answers 404 to an unknown uuid and 422 to a malformed one', async () => {
     const unknown = randomUUID();
     for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
