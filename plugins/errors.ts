@@ -97,7 +97,6 @@ const CODE_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "Le corps de la requête n'est pas un JSON valide.",
   FST_ERR_CTP_EMPTY_JSON_BODY: "Le corps de la requête n'est pas un JSON valide.",
   FST_ERR_CTP_BODY_TOO_LARGE: 'Le corps de la requête est trop volumineux.',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: "Ce type de contenu n'est pas pris en charge.",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'La longueur du corps de la requête est invalide.',
   FST_ERR_BAD_URL: "L'URL contient un encodage invalide.",
   FST_REQ_FILE_TOO_LARGE: 'Le fichier dépasse la taille maximale autorisée.',
@@ -209,6 +208,14 @@ function errorHandler(api: Api) {
     if (!error.statusCode && MALFORMED_MULTIPART.test(error.message)) {
       request.log.info({ err: error }, 'malformed multipart body');
       return send(api, reply, 400, 'Le corps multipart est incomplet ou mal formé.');
+    }
+
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      // What the route reads: its documented `consumes`, JSON otherwise.
+      const accepted = (request.routeOptions.schema as { consumes?: string[] } | undefined)?.consumes ?? [
+        'application/json',
+      ];
+      return send(api, reply, 415, `Ce type de contenu n'est pas pris en charge : envoyez ${accepted.join(' ou ')}.`);
     }
 
     const status = error.statusCode ?? 500;

@@ -208,6 +208,17 @@ describe('with the default app', () => {
       expect((await fileRows(patient)).map((r) => r.mime_type)).toEqual(['application/pdf', 'image/png']);
     });
 
+    it('refuses another body type with 415 naming what the route reads', async () => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/files',
+        headers: { ...a.doctor.headers, 'content-type': 'text/plain' },
+        payload: 'not a form',
+      });
+      expect(res.statusCode).toBe(415);
+      expect(res.json().message).toBe("Ce type de contenu n'est pas pris en charge : envoyez multipart/form-data.");
+    });
+
     it('attaches files to prescriptions and invoices too', async () => {
       const patient = await createPatient(app, a.doctor);
       const prescription = await app.inject({

@@ -165,8 +165,8 @@ describe('MedReport error shape (/api)', () => {
     expect(res.statusCode).toBe(415);
     expect(res.json()).toEqual({
       success: false,
-      message: "Ce type de contenu n'est pas pris en charge.",
-      error: "Ce type de contenu n'est pas pris en charge.",
+      message: "Ce type de contenu n'est pas pris en charge : envoyez application/json.",
+      error: "Ce type de contenu n'est pas pris en charge : envoyez application/json.",
     });
   });
 
@@ -223,7 +223,7 @@ describe('PtitsPas error shape (/api/v1)', () => {
     });
     expect(res.json()).toEqual({
       statusCode: 415,
-      message: "Ce type de contenu n'est pas pris en charge.",
+      message: "Ce type de contenu n'est pas pris en charge : envoyez application/json.",
       error: 'Unsupported Media Type',
     });
   });
