@@ -246,7 +246,9 @@ export function installErrorHandlers(scope: FastifyInstance, api: Api): void {
  */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const api = apiOf(request.url);
-  request.log.info({ code: error.code }, 'request refused before routing');
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(api, reply, 404, STATUS_MESSAGES[404]!);
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 404 : 400;
+  // No hook runs for it, so no 'request completed' line: this is its line.
+  request.log.info({ req: request, res: { statusCode: status }, code: error.code }, 'request refused before routing');
+  if (status === 404) return send(api, reply, 404, STATUS_MESSAGES[404]!);
   return send(api, reply, 400, (error.code && CODE_MESSAGES[error.code]) ?? STATUS_MESSAGES[400]!);
 }

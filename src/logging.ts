@@ -109,6 +109,16 @@ function serializeError(error: unknown) {
   return redactFields(kept);
 }
 
+/** pino-pretty's message: a completed request as one short line, anything else as written. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  const req = log.req as { method?: string; url?: string } | undefined;
+  const res = log.res as { statusCode?: number } | undefined;
+  if (message !== 'request completed' || !req) return log.reqId ? `${message} (${String(log.reqId)})` : message;
+  const ms = typeof log.responseTime === 'number' ? `${log.responseTime.toFixed(1)} ms` : '';
+  return `${req.method} ${req.url} ${res?.statusCode ?? ''} ${ms} (${String(log.reqId)})`;
+}
+
 function serializeRequest(request: FastifyRequest) {
   if (typeof request?.url !== 'string') return request; // some other `req` object: redaction paths still apply
   return {
@@ -119,6 +129,10 @@ function serializeRequest(request: FastifyRequest) {
   };
 }
 
+function serializeReply(reply: { statusCode?: number }) {
+  return { statusCode: reply?.statusCode };
+}
+
 /**
  * The process logger, secrets redacted: JSON lines, or readable lines when `pretty` (development
  * on a terminal). Fastify adds the request id to each request's child.
@@ -126,13 +140,20 @@ function serializeRequest(request: FastifyRequest) {
 export function createLogger(level: string, stream?: DestinationStream | 'pretty'): Logger {
   const destination =
     stream === 'pretty'
-      ? pretty({ colorize: true, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
+      ? pretty({
+          colorize: true,
+          sync: true,
+          translateTime: 'HH:MM:ss',
+          // A request on one line: `GET /api/patients 200 12 ms <request id>`.
+          ignore: 'pid,hostname,req,res,responseTime,reqId',
+          messageFormat: prettyMessage,
+        })
       : stream;
   return pino(
     {
       level,
       redact: logRedaction,
-      serializers: { req: serializeRequest, err: serializeError },
+      serializers: { req: serializeRequest, res: serializeReply, err: serializeError },
       hooks: { logMethod: redactArguments },
     },
     destination,

@@ -61,3 +61,29 @@ describe('logged errors', () => {
     expect(lines.join('')).not.toMatch(/pg-secret|987654|patient@example\.com/);
   });
 });
+
+describe('request lines', () => {
+  it('one line per request, with method, URL, status, time and request id', async () => {
+    const { buildTestApp } = await import('./helpers/app.js');
+    const { lines, logger } = capture();
+    const app = await buildTestApp({ logger });
+    try {
+      const from = lines.length;
+      await app.inject({ url: '/health?token=abc', headers: { 'x-request-id': 'line-1' } });
+      const own = lines
+        .slice(from)
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.reqId === 'line-1');
+      expect(own).toEqual([
+        expect.objectContaining({
+          msg: 'request completed',
+          req: expect.objectContaining({ method: 'GET', url: '/health?token=[REDACTED]' }),
+          res: { statusCode: 200 },
+          responseTime: expect.any(Number),
+        }),
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});

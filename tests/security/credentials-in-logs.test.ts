@@ -86,12 +86,11 @@ describe('issue 21 item 9: credentials in logs', () => {
         const { res, secret, own, parsed } = await send(path, parameter);
         expect(res.statusCode).toBe(status);
         expect(res.body).not.toContain(secret);
-        expect(own.length).toBeGreaterThanOrEqual(2);
+        expect(own.length).toBeGreaterThanOrEqual(1);
         for (const line of own) expect(line).not.toContain(secret);
 
-        const incoming = parsed.find((line) => line.msg === 'incoming request');
-        expect(incoming?.req?.url).toBe(`${path}?page=2&${parameter}=[REDACTED]&x=1`);
-        expect(parsed.map((line) => line.msg)).toContain(closing);
+        const request = parsed.find((line) => line.msg === closing);
+        expect(request?.req?.url).toBe(`${path}?page=2&${parameter}=[REDACTED]&x=1`);
       },
     );
   });
@@ -119,7 +118,7 @@ describe('issue 21 item 9: credentials in logs', () => {
     const incoming = lines
       .slice(from)
       .map((line) => JSON.parse(line) as LogLine)
-      .find((line) => line.reqId === requestId && line.msg === 'incoming request');
+      .find((line) => line.reqId === requestId && line.msg === 'request completed');
     expect(incoming?.req?.url).toBe('/health?tokens=1&my_code=2&author=3&page=4');
   });
 });
