@@ -40,6 +40,26 @@ describe('rate limits', () => {
     expect(Number(fourth.headers['retry-after'])).toBeGreaterThan(60 * 59);
   });
 
+  it('POST /api/register: a mistake in the form does not spend the limit, a well-formed attempt does', async () => {
+    const send = (payload: object) =>
+      app.inject({ method: 'POST', url: '/api/register', remoteAddress: '10.9.9.10', payload });
+    const mistakes = [
+      { ...registration(), email: 'not an e-mail' },
+      { ...registration(), password_confirmation: 'something else' },
+      { ...registration(), birth_date: '2999-01-01' },
+      { ...registration(), name: undefined },
+    ];
+    for (const payload of mistakes) expect((await send(payload)).statusCode).toBe(422);
+    const taken = registration();
+    expect((await send(taken)).statusCode).toBe(201);
+    // An address already taken is found in the database: it counts (or the limit would not slow enumeration).
+    const duplicate = await send({ ...registration(), email: taken.email });
+    expect(duplicate.statusCode).toBe(422);
+    expect(duplicate.json().errors).toHaveProperty('email');
+    expect((await send(registration())).statusCode).toBe(201);
+    expect((await send(registration())).statusCode).toBe(429);
+  });
+
   it('register, register-owner and register-doctor share the 3-an-hour counter', async () => {
     const ip = '10.4.4.4';
     const owner = await app.inject({

@@ -36,7 +36,8 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/register',
     {
-      onRequest: registerLimit,
+      // Counted only once the request is well formed: a mistake does not spend the limit.
+      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
       schema: {
         operationId: 'register',
         tags: ['auth'],
@@ -47,7 +48,6 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      checkNewAccount(body);
       const passwordHash = await app.passwords.for(request).hash(body.password);
       const { user, token } = await registerAccount(app.systemDb, body, { passwordHash }, sessionOpener(app, request));
       return reply.code(201).send({

@@ -36,7 +36,8 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/register-owner',
     {
-      onRequest: registerLimit,
+      // Counted only once the request is well formed: a mistake does not spend the limit.
+      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
       schema: {
         operationId: 'registerOwner',
         tags: ['organization'],
@@ -47,7 +48,6 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      checkNewAccount(body);
       const passwordHash = await app.passwords.for(request).hash(body.password);
       const result = await registerOwner(
         app.systemDb,
@@ -68,7 +68,8 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/register-doctor',
     {
-      onRequest: registerLimit,
+      // Counted only once the request is well formed: a mistake does not spend the limit.
+      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
       schema: {
         operationId: 'registerDoctor',
         tags: ['organization'],
@@ -79,7 +80,6 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { body } = request;
-      checkNewAccount(body);
       const organization = await organizationOfCode(app.systemDb, body.organization_code);
       const passwordHash = await app.passwords.for(request).hash(body.password);
       const result = await registerAccount(

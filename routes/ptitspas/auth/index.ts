@@ -55,7 +55,11 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/register',
     {
-      onRequest: app.limit('ptitspas-register', { max: 10, timeWindow: '1 hour', per: 'ip' }),
+      // Counted only once the request is well formed: a mistake does not spend the limit.
+      preHandler: [
+        async (request) => checkRegistration(request.body),
+        app.limit('ptitspas-register', { max: 10, timeWindow: '1 hour', per: 'ip' }),
+      ],
       schema: {
         operationId: 'ptitspasRegister',
         tags: ['ptitspas-auth'],
@@ -65,7 +69,6 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      checkRegistration(request.body);
       const { password } = request.body;
       const passwordHash = password === undefined ? null : await app.passwords.for(request).hash(password);
       const user = await register(app.systemDb, request.body, passwordHash);
