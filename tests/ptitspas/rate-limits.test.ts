@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
+import { ptitspasAccount, ptitspasSuperAdmin, registration } from '../helpers/ptitspas.js';
 import { postUpload } from '../helpers/ptitspas-files.js';
 import { uniqueEmail } from '../helpers/users.js';
 
@@ -50,6 +50,17 @@ describe('PtitsPas rate limits', () => {
       });
     for (let i = 1; i <= 10; i++) expect((await login()).statusCode).toBe(401);
     expectLimited(await login());
+  });
+
+  it('10 registrations an hour per address; one refused for its form does not count', async () => {
+    const register = (payload: object) =>
+      app.inject({ method: 'POST', url: '/api/v1/auth/register', remoteAddress: '10.2.0.7', payload });
+    const { numero_agrement: _missing, ...withoutAgrement } = registration('assistante_maternelle');
+    for (const mistake of [{ ...registration('parent'), email: 'pas un e-mail' }, withoutAgrement]) {
+      expect((await register(mistake)).statusCode).toBe(400);
+    }
+    for (let i = 1; i <= 10; i++) expect((await register(registration('parent'))).statusCode).toBe(201);
+    expectLimited(await register(registration('parent')));
   });
 
   it('60 uploads an hour per account (storage is shared by everyone); another account still uploads', async () => {
