@@ -1931,9 +1931,7 @@ export interface components {
          * @description The file, with its detected type
          */
         DownloadFileResponse: Blob;
-        /** @description text/csv; charset=utf-8, with a header row */
         ExportPatientsResponse: string;
-        /** @description text/csv; charset=utf-8, with a header row */
         ExportPrescriptionsResponse: string;
         File: {
             /** @description SHA-256, hex */
@@ -7700,13 +7698,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/csv; charset=utf-8, with a header row */
+            /** @description The rows as CSV (UTF-8 with a BOM, a header row), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportPatientsResponse"];
+                    "text/csv": components["schemas"]["ExportPatientsResponse"];
                 };
             };
             /** @description Bad Request */
@@ -8334,13 +8332,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/csv; charset=utf-8, with a header row */
+            /** @description The rows as CSV (UTF-8 with a BOM, a header row), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportPrescriptionsResponse"];
+                    "text/csv": components["schemas"]["ExportPrescriptionsResponse"];
                 };
             };
             /** @description Bad Request */

@@ -81,7 +81,10 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
             security,
             querystring: ExportQuery,
             response: {
-              200: Type.String({ description: 'text/csv; charset=utf-8, with a header row' }),
+              200: {
+                description: 'The rows as CSV (UTF-8 with a BOM, a header row), streamed',
+                content: { 'text/csv': { schema: Type.String() } },
+              },
               ...errorResponses('medreport', 401, 403, 422, 429),
             },
           },
