@@ -31,7 +31,7 @@ import metricsRoute from '../routes/metrics.js';
 import ptitspas from '../routes/ptitspas/index.js';
 import root from '../routes/root.js';
 import type { AppConfig } from './config.js';
-import { createLogger } from './logging.js';
+import { createLogger, OneLinePerRequest } from './logging.js';
 import { VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -73,18 +73,14 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     schemaController: { compilersFactory: { buildValidator: strictValidators() as never } },
     routerOptions: { querystringParser: parseQuerystring },
     frameworkErrors,
-    // One line per request, when it is answered (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    // One line per request, when it is answered, instead of Fastify's two.
+    logController: new OneLinePerRequest(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
   app.decorate('refusalPacer', new RefusalPacer(config.refusalDelayMs));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
     done();
   });
 
