@@ -4,7 +4,6 @@
  * (no HTTP, no database), the median time per PDF, and the server's memory over 1,000 PDFs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -12,6 +11,7 @@ import { connect, disconnect } from '../db/connection.js';
 import { partiesOf, renderContrat, verificationUrlOf } from '../domain/ptitspas/contrats/document.js';
 import { findContrat, shown } from '../domain/ptitspas/contrats/queries.js';
 import { newVerificationCode } from '../domain/shared/documents/verification-code.js';
+import { rssMb } from './process-stats.js';
 
 /** Draft contracts the bench downloads, one per bench child: each rendered on every request. */
 const CONTRATS = 200;
@@ -65,11 +65,6 @@ export async function seedContrats(owner: pg.Client): Promise<string[]> {
   );
   await owner.query('commit');
   return rows.map((r) => r.id as string);
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return line ? Number(line[1]) / 1024 : NaN;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

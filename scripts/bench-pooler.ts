@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { appRolePassword, appRoleUrl } from '../db/app-role.js';
 import type { LoadJob, LoadResult } from './bench-load.js';
 import { startPgBouncer } from './pgbouncer.js';
+import { cpuMs } from './process-stats.js';
 
 interface PoolerOptions {
   ownerUrl: string;
@@ -20,12 +20,6 @@ export interface PoolerSample extends LoadResult {
   /** CPU per request, ms: the server's, and PgBouncer's on the pooled side. */
   cpu: number;
   poolerCpu: number;
-}
-
-/** CPU time (user + system) of a process, in ms (/proc/<pid>/stat, 100 ticks a second). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /**

@@ -5,13 +5,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import argon2 from 'argon2';
 import type pg from 'pg';
+import { rssMb } from './process-stats.js';
 
 export const DOSSIER_CHILDREN = 10_000;
 const PASSWORD = 'bench ptitspas password';
@@ -246,11 +246,6 @@ async function bareRoundTrips(base: string, store: 'local' | 's3', files: number
   );
   agent.destroy();
   return { mbPerSecond: (2 * files * file.length) / MB / ((performance.now() - started) / 1000), files };
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return line ? Number(line[1]) / 1024 : NaN;
 }
 
 /**

@@ -15,9 +15,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +34,7 @@ import {
   seedPtitsPas,
   startS3rver,
 } from './bench-ptitspas.js';
+import { cpuMs, freePort, rssMb } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Only these scenarios (read, list, user, write, dossiers, evenements, pooler, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
@@ -53,15 +52,6 @@ const NIR_KEY = randomBytes(32).toString('base64');
 const children: ChildProcess[] = [];
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** A child process; what it prints is kept (the server logs at warn: only trouble shows). */
 function start(command: string, args: string[], env: Record<string, string>): ChildProcess & { output: string[] } {
@@ -89,17 +79,6 @@ async function waitFor(url: string): Promise<void> {
     await sleep(100);
   }
   throw new Error(`${url} did not come up`);
-}
-
-/** CPU time (user + system) the process has used, in ms (/proc/<pid>/stat, 100 ticks a second). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return line ? Number(line[1]) / 1024 : NaN;
 }
 
 /** Runs load jobs in the separate load-generator process; resolves with one result per job. */

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ensurePostgresUser } from '../db/embedded-root.js';
+import { freePort } from './process-stats.js';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
 /** The admin console's user (SHOW POOLS, SHOW STATS), with a password of each run. */
@@ -129,14 +129,4 @@ async function waitUntilServing(url: string, exited: () => number | null | undef
     }
   }
   throw new Error('pgbouncer did not start serving');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

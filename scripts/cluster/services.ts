@@ -1,17 +1,8 @@
 import path from 'node:path';
 import pg from 'pg';
 import S3rver from 's3rver';
-import {
-  type Child,
-  type Cleanup,
-  freePort,
-  log,
-  startChild,
-  stopChild,
-  subDir,
-  tail,
-  waitUntil,
-} from './processes.js';
+import { freePort } from '../process-stats.js';
+import { type Child, type Cleanup, log, startChild, stopChild, subDir, tail, waitUntil } from './processes.js';
 
 /** redis-server on a free port, nothing persisted; its URL. */
 export async function startRedis(workDir: string, cleanup: Cleanup): Promise<string> {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkNewAccount, logIn, refreshSession, registerAccount } from '../../../domain/medreport/accounts/login.js';
+import { logIn, refreshSession, registerAccount } from '../../../domain/medreport/accounts/login.js';
 import {
   accountOfResetToken,
   pruneExpiredPasswordResets,
@@ -14,6 +14,7 @@ import { HOUR_MS } from '../../../plugins/jobs.js';
 import { sessionOpener } from '../../../plugins/medreport/auth.js';
 import { toOrganizationResource } from '../organization/schemas.js';
 import { toUserResource } from '../users/schemas.js';
+import { registrationGuard } from './registration.js';
 import {
   AuthResponse,
   ForgotPasswordBody,
@@ -31,13 +32,12 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.jobs.every('expired MedReport password reset tokens pruned', HOUR_MS, () =>
     pruneExpiredPasswordResets(app.systemDb),
   );
-  const registerLimit = app.limit('register', { max: 3, timeWindow: '1 hour', per: 'ip' });
+  const registration = registrationGuard(app);
 
   app.post(
     '/register',
     {
-      // Counted only once the request is well formed: a mistake does not spend the limit.
-      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
+      preHandler: registration,
       schema: {
         operationId: 'register',
         tags: ['auth'],

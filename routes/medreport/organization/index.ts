@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkNewAccount, registerAccount } from '../../../domain/medreport/accounts/login.js';
+import { registerAccount } from '../../../domain/medreport/accounts/login.js';
 import {
   joinOrganization,
   organizationOfCode,
@@ -12,6 +12,7 @@ import {
 } from '../../../domain/medreport/organizations/organizations.js';
 import { errorResponses } from '../../../plugins/errors.js';
 import { byUser, sessionOpener } from '../../../plugins/medreport/auth.js';
+import { registrationGuard } from '../auth/registration.js';
 import { toUserResource } from '../users/schemas.js';
 import {
   CodeRotated,
@@ -31,13 +32,12 @@ import {
 export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { publicUrl } = app.config;
   // Shares its counter with /register: the spec's "/api/register*" limit.
-  const registerLimit = app.limit('register', { max: 3, timeWindow: '1 hour', per: 'ip' });
+  const registration = registrationGuard(app);
 
   app.post(
     '/register-owner',
     {
-      // Counted only once the request is well formed: a mistake does not spend the limit.
-      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
+      preHandler: registration,
       schema: {
         operationId: 'registerOwner',
         tags: ['organization'],
@@ -68,8 +68,7 @@ export const registrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/register-doctor',
     {
-      // Counted only once the request is well formed: a mistake does not spend the limit.
-      preHandler: [async (request) => checkNewAccount(request.body), registerLimit],
+      preHandler: registration,
       schema: {
         operationId: 'registerDoctor',
         tags: ['organization'],
