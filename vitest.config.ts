@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/global.ts'],
+    setupFiles: ['tests/setup/response-contract.ts'],
     // Each file gets its own database (tests/helpers/database.ts), so files run in parallel.
     pool: 'forks',
     testTimeout: 30_000,

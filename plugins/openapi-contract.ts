@@ -5,8 +5,8 @@ import { STATUS_CODES } from 'node:http';
  * generators need (docs/clients.md), for every route without each one repeating it:
  *
  * - every status an operation can answer is declared, errors in its own API's shape: 500 always;
- *   the validation status (422 MedReport, 400 PtitsPas) and 400 where it takes input; 413 and 415
- *   where it takes a body; 404 where its path has parameters; 401, 403 and 429 where it is
+ *   the validation status (422 MedReport, 400 PtitsPas) and 400 where it takes input; 400, 413
+ *   and 415 on every method that may carry a body (POST, PUT, PATCH, DELETE); 404 where its path has parameters; 401, 403 and 429 where it is
  *   protected (PtitsPas limits every route, so 429 there always);
  * - every request body and response schema is a named component (`<OperationId>Body`,
  *   `<OperationId>Response`, `<OperationId>Response<status>`), so generated clients get named
@@ -75,14 +75,18 @@ export interface OpenApiDocument {
 const pascal = (id: string) => id.charAt(0).toUpperCase() + id.slice(1);
 const isRef = (schema: OpenApiSchema | undefined) => typeof schema?.$ref === 'string';
 
-function expectedStatuses(path: string, operation: OpenApiOperation): number[] {
+/** Methods whose requests Fastify reads a body of, whether or not the operation takes one. */
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
+function expectedStatuses(path: string, method: string, operation: OpenApiOperation): number[] {
   const ptitspas = /^\/api\/v1(\/|$)/.test(path);
-  const hasBody = operation.requestBody !== undefined;
-  const hasInput = hasBody || (operation.parameters?.length ?? 0) > 0;
+  const hasInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
   const isProtected = (operation.security?.length ?? 0) > 0;
   const statuses = [500];
   if (hasInput) statuses.push(400, ptitspas ? 400 : 422);
-  if (hasBody) statuses.push(413, 415);
+  // A body is parsed even where the operation takes none: malformed (400), too large (413), of a
+  // type no parser reads (415).
+  if (operation.requestBody !== undefined || BODY_METHODS.has(method)) statuses.push(400, 413, 415);
   if (/\{\w+\}/.test(path)) statuses.push(404);
   if (isProtected) statuses.push(401, 403, 429);
   if (ptitspas) statuses.push(429);
@@ -97,9 +101,34 @@ function hoist(components: Record<string, OpenApiSchema>, name: string, schema: 
   return { $ref: `#/components/schemas/${unique}` };
 }
 
+/**
+ * `schema` with every part equal to a shared component (a resource the routes registered by
+ * `$id`) replaced by a reference to it, so clients get one named type instead of a copy per operation.
+ */
+function referShared(schema: OpenApiSchema, shared: Map<string, string>): OpenApiSchema {
+  const name = shared.get(JSON.stringify(schema));
+  if (name) return { $ref: `#/components/schemas/${name}` };
+  const refer = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(refer);
+    if (value && typeof value === 'object') return referShared(value as OpenApiSchema, shared);
+    return value;
+  };
+  return Object.fromEntries(
+    Object.entries(schema).map(([keyword, value]) => [
+      keyword,
+      keyword === 'properties'
+        ? Object.fromEntries(Object.entries(value as object).map(([key, property]) => [key, refer(property)]))
+        : ['items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties'].includes(keyword)
+          ? refer(value)
+          : value,
+    ]),
+  );
+}
+
 export function completeContract(document: OpenApiDocument): OpenApiDocument {
   document.components.schemas ??= {};
   const components = document.components.schemas;
+  const shared = new Map(Object.entries(components).map(([name, schema]) => [JSON.stringify(schema), name]));
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const ptitspas = /^\/api\/v1(\/|$)/.test(path);
     const error = { $ref: `#/components/schemas/${ptitspas ? 'PtitsPasError' : 'MedReportError'}` };
@@ -107,9 +136,11 @@ export function completeContract(document: OpenApiDocument): OpenApiDocument {
       const operation = item[method];
       if (!operation) continue;
       const name = pascal(String(operation.operationId ?? `${method}${path.replace(/\W+/g, '_')}`));
+      // Public operations say so (an empty requirement), rather than leaving it unsaid.
+      operation.security ??= [];
       operation.responses ??= {};
       const responses = operation.responses;
-      for (const status of expectedStatuses(path, operation)) {
+      for (const status of expectedStatuses(path, method, operation)) {
         responses[status] ??= { description: STATUS_CODES[status], content: { 'application/json': { schema: error } } };
       }
       for (const [status, response] of Object.entries(responses)) {
@@ -117,6 +148,7 @@ export function completeContract(document: OpenApiDocument): OpenApiDocument {
           response.description = STATUS_CODES[Number(status)] ?? 'Response';
         }
         for (const media of Object.values(response.content ?? {})) {
+          if (media.schema && !isRef(media.schema)) media.schema = referShared(media.schema, shared);
           if (media.schema && !isRef(media.schema)) {
             const suffix = status === '200' || status === '201' ? 'Response' : `Response${status}`;
             media.schema = hoist(components, `${name}${suffix}`, media.schema);

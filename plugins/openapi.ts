@@ -92,18 +92,20 @@ const TAGS = [
  * OpenAPI 3.1 generated from the routes' TypeBox schemas. Registered before any route so every
  * route is collected; served as JSON at /api/docs/json with Swagger UI at /api/docs.
  */
-export default fp<{ publicUrl: string; version: string }>(
-  async (app, { publicUrl, version }) => {
+export default fp<{ version: string }>(
+  async (app, { version }) => {
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
         info: {
           title: 'MedReport & PtitsPas API',
           version,
+          license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
           description:
             'MedReport (medical practices, under /api) and PtitsPas (childcare, under /api/v1), served by one server.',
         },
-        servers: [{ url: publicUrl }],
+        // Relative: the document is the same on every server, and calls go to the one serving it.
+        servers: [{ url: '/' }],
         components: {
           securitySchemes: {
             bearerAuth: {

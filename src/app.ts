@@ -101,7 +101,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(db, { url: config.databaseUrl, poolMax: config.databasePoolMax, namedStatements });
   await app.register(jobs, { tickMs: config.jobsTickMs });
   await app.register(exportsPlugin, { url: config.databaseUrl, namedStatements, ...config.exports });
-  await app.register(openapi, { publicUrl: config.publicUrl, version: VERSION });
+  await app.register(openapi, { version: VERSION });
   await app.register(sessionCache, { listenUrl });
   await app.register(ptitspasLive, { listenUrl, limits: config.live });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });

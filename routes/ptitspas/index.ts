@@ -6,7 +6,7 @@ import auth, { byCaller, requireDeclaredRoles } from '../../plugins/ptitspas/aut
 import assistanteMaternelleRoutes from './assistantes-maternelles/index.js';
 import { AssistanteMaternelle, AssistanteMaternelleSummary } from './assistantes-maternelles/schemas.js';
 import { publicAuthRoutes, sessionRoutes } from './auth/index.js';
-import { LoginResponse, Me, Registered, TokenPair } from './auth/schemas.js';
+import { LoginResponse, Me, TokenPair } from './auth/schemas.js';
 import { contratRoutes, verificationRoutes } from './contrats/index.js';
 import { Contrat } from './contrats/schemas.js';
 import dossierRoutes from './dossiers/index.js';
@@ -25,7 +25,7 @@ import rootRoutes from './root/index.js';
 import uploadRoutes from './uploads/index.js';
 import { Upload } from './uploads/schemas.js';
 import userRoutes from './users/index.js';
-import { CreatedUser, Message, StatusChanged, UserDetail, UserSummary } from './users/schemas.js';
+import { AccountMessage, CreatedUser, Message, UserDetail, UserSummary } from './users/schemas.js';
 
 // The document's plan: 100 requests a minute per client (an address before login, an account after).
 const PER_MINUTE = { max: 100, timeWindow: '1 minute' };
@@ -53,11 +53,10 @@ const ptitspas: FastifyPluginAsync = async (app) => {
     UserDetail,
     CreatedUser,
     Message,
-    StatusChanged,
+    AccountMessage,
     LoginResponse,
     TokenPair,
     Me,
-    Registered,
     Parent,
     Enfant,
     AssistanteMaternelle,

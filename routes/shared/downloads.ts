@@ -1,5 +1,12 @@
+import { Type } from '@sinclair/typebox';
 import type { ByteRange } from '../../adapters/storage/index.js';
 import { HttpError } from '../../plugins/errors.js';
+
+/** A response whose body is a file of one of `types` (a range such as image/* or any type), for the OpenAPI document. */
+export const fileResponse = (description: string, types: readonly string[]) => ({
+  description,
+  content: Object.fromEntries(types.map((type) => [type, { schema: Type.String({ format: 'binary' }) }])),
+});
 
 /** `Content-Disposition: attachment` with the original name (RFC 6266: `filename*` in UTF-8, an ASCII fallback). */
 export function attachment(name: string): string {

@@ -129,7 +129,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start Facebook login (redirects to Facebook) */
+        /** Start Facebook login (redirects to Facebook; 404 when this server has no Facebook client) */
         get: operations["oauthFacebookRedirect"];
         put?: never;
         post?: never;
@@ -163,7 +163,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start Github login (redirects to Github) */
+        /** Start Github login (redirects to Github; 404 when this server has no Github client) */
         get: operations["oauthGithubRedirect"];
         put?: never;
         post?: never;
@@ -197,7 +197,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start Google login (redirects to Google) */
+        /** Start Google login (redirects to Google; 404 when this server has no Google client) */
         get: operations["oauthGoogleRedirect"];
         put?: never;
         post?: never;
@@ -813,7 +813,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/": {
+    "/api/v1": {
         parameters: {
             query?: never;
             header?: never;
@@ -1926,10 +1926,7 @@ export interface components {
             /** @enum {boolean} */
             success: true;
         };
-        /**
-         * Format: binary
-         * @description The file, with its detected type
-         */
+        /** Format: binary */
         DownloadFileResponse: Blob;
         ExportPatientsResponse: string;
         ExportPrescriptionsResponse: string;
@@ -1959,11 +1956,12 @@ export interface components {
             /** @enum {boolean} */
             success: true;
         };
-        /**
-         * Format: binary
-         * @description The image
-         */
+        /** Format: binary */
         GetAvatarResponse: Blob;
+        /** Format: binary */
+        GetAvatarResponse2: Blob;
+        /** Format: binary */
+        GetAvatarResponse3: Blob;
         /** Format: binary */
         GetInvoicePdfResponse: Blob;
         GetOrganizationResponse: {
@@ -2157,78 +2155,13 @@ export interface components {
             /** @description The code printed on the record’s PDF (grouped by five), for GET /api/verify/{code}; set by the server */
             verification_code: string;
         };
+        PtitsPasAccountMessage: {
+            message: string;
+            /** Format: uuid */
+            userId: string;
+        };
         PtitspasAskDossierCompletionBody: {
             commentaire: string;
-        };
-        PtitspasAskDossierCompletionResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
         };
         PtitsPasAssistanteMaternelle: {
             annee_experience: number | null;
@@ -2372,29 +2305,6 @@ export interface components {
             telephone?: string;
             ville_residence?: string;
         };
-        PtitspasCreateAssistanteMaternelleResponse: {
-            annee_experience: number | null;
-            biographie: string | null;
-            /** Format: date */
-            date_agrement: string;
-            disponible: boolean;
-            /** Format: uuid */
-            id_utilisateur: string;
-            nb_max_enfants: number;
-            nir_chiffre: string | null;
-            numero_agrement: string;
-            place_disponible: number;
-            specialite: string | null;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-            ville_residence: string | null;
-        };
         PtitspasCreateContratBody: {
             annee_complete: boolean;
             /** Format: date */
@@ -2430,85 +2340,9 @@ export interface components {
             type_contrat: "cdi" | "cdd";
             versement_conges_payes?: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
-        PtitspasCreateContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        };
         PtitspasCreateConversationBody: {
             id_enfant?: string | null;
             /** @description Les autres comptes ; le créateur est ajouté (et peut y figurer) */
-            participants: string[];
-            sujet: string;
-        };
-        PtitspasCreateConversationResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_enfant: string | null;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Messages des autres après sa marque de lecture */
-            non_lus: number;
-            /** @description Chaque membre, le créateur compris */
             participants: string[];
             sujet: string;
         };
@@ -2539,22 +2373,6 @@ export interface components {
             /** @enum {string} */
             statut?: "actif" | "scolarise" | "inactif";
         };
-        PtitspasCreateEnfantResponse: {
-            consentement_photo: boolean;
-            /** Format: date */
-            date_naissance: string;
-            /**
-             * @description Obligatoire (v1.3)
-             * @enum {string}
-             */
-            genre: "H" | "F";
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /** @enum {string} */
-            statut: "actif" | "scolarise" | "inactif";
-        };
         PtitspasCreateEvenementBody: {
             /** @description Selon le type (voir la documentation) ; {} pour arrivee, depart, photo, note */
             details: {
@@ -2569,24 +2387,6 @@ export interface components {
             /** @enum {string} */
             type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
         };
-        PtitspasCreateEvenementResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_enfant: string;
-            id_upload: string | null;
-            note: string | null;
-            /** Format: date-time */
-            survenu_le: string;
-            /** @enum {string} */
-            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-        };
         PtitspasCreateGestionnaireBody: {
             adresse?: string;
             /** Format: email */
@@ -2596,16 +2396,6 @@ export interface components {
             prenom: string;
             /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
             telephone?: string;
-        };
-        PtitspasCreateGestionnaireResponse: {
-            email: string;
-            /** Format: uuid */
-            id: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
         };
         PtitspasCreateNotificationTicketResponse: {
             /** Format: date-time */
@@ -2625,19 +2415,6 @@ export interface components {
             /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
             telephone?: string;
         };
-        PtitspasCreateParentResponse: {
-            id_co_parent: string | null;
-            /** Format: uuid */
-            id_utilisateur: string;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-        };
         PtitspasCreateUploadBody: {
             /** @enum {string} */
             categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
@@ -2648,27 +2425,6 @@ export interface components {
             fichier: Blob;
             /** Format: uuid */
             id_enfant?: string;
-        };
-        PtitspasCreateUploadResponse: {
-            /** @enum {string} */
-            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            id_enfant: string | null;
-            /** @description Le nom d'origine du fichier, sans chemin */
-            nom: string;
-            /** @description SHA-256 du contenu, hexadécimal */
-            sha256: string;
-            /** @description octets */
-            taille: number;
-            /**
-             * @description Lu dans le contenu du fichier
-             * @enum {string}
-             */
-            type_mime: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
         };
         PtitspasCreateUserBody: {
             adresse?: string;
@@ -2681,31 +2437,6 @@ export interface components {
             role: "super_admin" | "administrateur" | "gestionnaire";
             /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
             telephone?: string;
-        };
-        PtitspasCreateUserResponse: {
-            email: string;
-            /** Format: uuid */
-            id: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-        };
-        PtitspasDeleteAssistanteMaternelleResponse: {
-            message: string;
-        };
-        PtitspasDeleteEnfantResponse: {
-            message: string;
-        };
-        PtitspasDeleteEvenementResponse: {
-            message: string;
-        };
-        PtitspasDeleteUploadResponse: {
-            message: string;
-        };
-        PtitspasDeleteUserResponse: {
-            message: string;
         };
         PtitsPasDossier: {
             autorisations: {
@@ -2817,215 +2548,8 @@ export interface components {
             /** @enum {string} */
             type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
         };
-        PtitspasGetAssistanteMaternelleResponse: {
-            annee_experience: number | null;
-            biographie: string | null;
-            /** Format: date */
-            date_agrement: string;
-            disponible: boolean;
-            /** Format: uuid */
-            id_utilisateur: string;
-            nb_max_enfants: number;
-            nir_chiffre: string | null;
-            numero_agrement: string;
-            place_disponible: number;
-            specialite: string | null;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-            ville_residence: string | null;
-        };
         /** Format: binary */
         PtitspasGetContratPdfResponse: Blob;
-        PtitspasGetContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        };
-        PtitspasGetDossierResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
-        };
-        PtitspasGetEnfantResponse: {
-            consentement_photo: boolean;
-            /** Format: date */
-            date_naissance: string;
-            /**
-             * @description Obligatoire (v1.3)
-             * @enum {string}
-             */
-            genre: "H" | "F";
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /** @enum {string} */
-            statut: "actif" | "scolarise" | "inactif";
-        };
-        PtitspasGetEvenementResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_enfant: string;
-            id_upload: string | null;
-            note: string | null;
-            /** Format: date-time */
-            survenu_le: string;
-            /** @enum {string} */
-            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-        };
-        PtitspasGetGestionnaireResponse: {
-            adresse: string | null;
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-            telephone: string | null;
-        };
         /** @description La journée d’un enfant (Europe/Paris) */
         PtitspasGetJournalResponse: {
             arrivee: string | null;
@@ -3033,374 +2557,38 @@ export interface components {
             /** Format: date */
             date: string;
             depart: string | null;
-            evenements: {
-                /** Format: date-time */
-                cree_le: string;
-                details: {
-                    [key: string]: unknown;
-                };
-                /** Format: uuid */
-                id: string;
-                id_auteur: string | null;
-                /** Format: uuid */
-                id_enfant: string;
-                id_upload: string | null;
-                note: string | null;
-                /** Format: date-time */
-                survenu_le: string;
-                /** @enum {string} */
-                type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-            }[];
-            repas: {
-                /** Format: date-time */
-                cree_le: string;
-                details: {
-                    [key: string]: unknown;
-                };
-                /** Format: uuid */
-                id: string;
-                id_auteur: string | null;
-                /** Format: uuid */
-                id_enfant: string;
-                id_upload: string | null;
-                note: string | null;
-                /** Format: date-time */
-                survenu_le: string;
-                /** @enum {string} */
-                type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-            }[];
+            evenements: components["schemas"]["PtitsPasEvenement"][];
+            repas: components["schemas"]["PtitsPasEvenement"][];
             sieste_minutes: number;
         };
-        PtitspasGetParentResponse: {
-            id_co_parent: string | null;
-            /** Format: uuid */
-            id_utilisateur: string;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-        };
-        /**
-         * Format: binary
-         * @description Le fichier, avec son type lu dans le contenu
-         */
+        /** Format: binary */
         PtitspasGetUploadContentResponse: Blob;
-        /**
-         * Format: binary
-         * @description La plage demandée (Content-Range)
-         */
+        /** Format: binary */
+        PtitspasGetUploadContentResponse2: Blob;
+        /** Format: binary */
+        PtitspasGetUploadContentResponse3: Blob;
+        /** Format: binary */
+        PtitspasGetUploadContentResponse4: Blob;
+        /** Format: binary */
         PtitspasGetUploadContentResponse206: Blob;
-        PtitspasGetUploadResponse: {
-            /** @enum {string} */
-            categorie: "carnet_vaccination" | "attestation_assurance" | "decision_justice" | "ordonnance" | "photo" | "autre";
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            id_enfant: string | null;
-            /** @description Le nom d'origine du fichier, sans chemin */
-            nom: string;
-            /** @description SHA-256 du contenu, hexadécimal */
-            sha256: string;
-            /** @description octets */
-            taille: number;
-            /**
-             * @description Lu dans le contenu du fichier
-             * @enum {string}
-             */
-            type_mime: "application/pdf" | "image/jpeg" | "image/png" | "image/webp";
-        };
-        PtitspasGetUserResponse: {
-            adresse: string | null;
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-            telephone: string | null;
-        };
+        /** Format: binary */
+        PtitspasGetUploadContentResponse2062: Blob;
+        /** Format: binary */
+        PtitspasGetUploadContentResponse2063: Blob;
+        /** Format: binary */
+        PtitspasGetUploadContentResponse2064: Blob;
         PtitspasHelloResponse: string;
-        PtitspasListAssistantesMaternellesResponse: {
-            disponible: boolean;
-            /** Format: uuid */
-            id_utilisateur: string;
-            nb_max_enfants: number;
-            numero_agrement: string;
-            place_disponible: number;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-            };
-            ville_residence: string | null;
-        }[];
-        PtitspasListContratsResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        }[];
-        PtitspasListConversationsResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_enfant: string | null;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Messages des autres après sa marque de lecture */
-            non_lus: number;
-            /** @description Chaque membre, le créateur compris */
-            participants: string[];
-            sujet: string;
-        }[];
-        PtitspasListDossiersResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
-        }[];
-        PtitspasListEnfantsResponse: {
-            consentement_photo: boolean;
-            /** Format: date */
-            date_naissance: string;
-            /**
-             * @description Obligatoire (v1.3)
-             * @enum {string}
-             */
-            genre: "H" | "F";
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /** @enum {string} */
-            statut: "actif" | "scolarise" | "inactif";
-        }[];
-        PtitspasListEvenementsResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_enfant: string;
-            id_upload: string | null;
-            note: string | null;
-            /** Format: date-time */
-            survenu_le: string;
-            /** @enum {string} */
-            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-        }[];
-        PtitspasListGestionnairesResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-        }[];
-        PtitspasListMessagesResponse: {
-            contenu: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_conversation: string;
-            id_upload: string | null;
-        }[];
-        PtitspasListNotificationsResponse: {
-            corps: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            lien: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
-            };
-            lue_le: string | null;
-            titre: string;
-            /** @enum {string} */
-            type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
-        }[];
-        PtitspasListParentsResponse: {
-            id_co_parent: string | null;
-            /** Format: uuid */
-            id_utilisateur: string;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-        }[];
-        PtitspasListUsersResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-        }[];
+        PtitspasListAssistantesMaternellesResponse: components["schemas"]["PtitsPasAssistanteMaternelleSummary"][];
+        PtitspasListContratsResponse: components["schemas"]["PtitsPasContrat"][];
+        PtitspasListConversationsResponse: components["schemas"]["PtitsPasConversation"][];
+        PtitspasListDossiersResponse: components["schemas"]["PtitsPasDossier"][];
+        PtitspasListEnfantsResponse: components["schemas"]["PtitsPasEnfant"][];
+        PtitspasListEvenementsResponse: components["schemas"]["PtitsPasEvenement"][];
+        PtitspasListGestionnairesResponse: components["schemas"]["PtitsPasUserSummary"][];
+        PtitspasListMessagesResponse: components["schemas"]["PtitsPasMessageConversation"][];
+        PtitspasListNotificationsResponse: components["schemas"]["PtitsPasNotification"][];
+        PtitspasListParentsResponse: components["schemas"]["PtitsPasParent"][];
+        PtitspasListUsersResponse: components["schemas"]["PtitsPasUserSummary"][];
         PtitsPasLogin: {
             /** @description JWT, 15 minutes */
             access_token: string;
@@ -3423,42 +2611,7 @@ export interface components {
             email: string;
             password: string;
         };
-        PtitspasLoginResponse: {
-            /** @description JWT, 15 minutes */
-            access_token: string;
-            /** @description Opaque, 30 days, exchanged for a new one on every use */
-            refresh_token: string;
-            user: {
-                email: string;
-                /** Format: uuid */
-                id: string;
-                nom: string;
-                prenom: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            };
-        };
-        PtitspasLogoutResponse: {
-            message: string;
-        };
         PtitsPasMe: {
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-        };
-        PtitspasMeResponse: {
             email: string;
             /** Format: uuid */
             id: string;
@@ -3505,23 +2658,7 @@ export interface components {
         };
         /** @description Connexion établie (101) ; chaque trame texte est un objet de cette forme */
         PtitspasNotificationStreamResponse101: {
-            data: {
-                corps: string;
-                /** Format: date-time */
-                cree_le: string;
-                /** Format: uuid */
-                id: string;
-                lien: {
-                    /** Format: uuid */
-                    id: string;
-                    /** @enum {string} */
-                    type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
-                };
-                lue_le: string | null;
-                titre: string;
-                /** @enum {string} */
-                type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
-            };
+            data: components["schemas"]["PtitsPasNotification"];
             /** @enum {string} */
             type: "notification";
         };
@@ -3554,79 +2691,6 @@ export interface components {
             contenu: string;
             id_upload?: string | null;
         };
-        PtitspasPostMessageResponse: {
-            contenu: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_conversation: string;
-            id_upload: string | null;
-        };
-        PtitspasProposeContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        };
         PtitspasReadAllNotificationsResponse: {
             modifiees: number;
         };
@@ -3637,42 +2701,7 @@ export interface components {
              */
             jusqua: string;
         };
-        PtitspasReadConversationResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            id_enfant: string | null;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Messages des autres après sa marque de lecture */
-            non_lus: number;
-            /** @description Chaque membre, le créateur compris */
-            participants: string[];
-            sujet: string;
-        };
-        PtitspasReadNotificationResponse: {
-            corps: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: uuid */
-            id: string;
-            lien: {
-                /** Format: uuid */
-                id: string;
-                /** @enum {string} */
-                type: "dossier" | "contrat" | "evenement" | "conversation" | "utilisateur";
-            };
-            lue_le: string | null;
-            titre: string;
-            /** @enum {string} */
-            type: "compte_valide" | "dossier_soumis" | "dossier_valide" | "dossier_a_completer" | "contrat_propose" | "contrat_signe" | "evenement" | "message";
-        };
         PtitspasRefreshBody: {
-            refresh_token: string;
-        };
-        PtitspasRefreshResponse: {
-            access_token: string;
             refresh_token: string;
         };
         PtitspasRegisterBody: {
@@ -3696,16 +2725,6 @@ export interface components {
             /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
             telephone?: string;
             ville_residence?: string;
-        };
-        PtitsPasRegistered: {
-            message: string;
-            /** Format: uuid */
-            userId: string;
-        };
-        PtitspasRegisterResponse: {
-            message: string;
-            /** Format: uuid */
-            userId: string;
         };
         PtitspasSaveDossierBody: {
             autorisations: {
@@ -3761,294 +2780,17 @@ export interface components {
                 }[];
             };
         };
-        PtitspasSaveDossierResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
-        };
         PtitspasSetPasswordBody: {
             password: string;
             token: string;
         };
-        PtitspasSetPasswordResponse: {
-            message: string;
-        };
-        PtitspasSignContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        };
-        PtitsPasStatusChanged: {
-            message: string;
-            /** Format: uuid */
-            userId: string;
-        };
-        PtitspasSubmitDossierResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
-        };
         PtitspasSuspendUserBody: {
             comment?: string;
-        };
-        PtitspasSuspendUserResponse: {
-            message: string;
-            /** Format: uuid */
-            userId: string;
         };
         PtitspasTerminateContratBody: {
             /** Format: date */
             date_fin: string;
             motif: string;
-        };
-        PtitspasTerminateContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
         PtitsPasTokenPair: {
             access_token: string;
@@ -4070,29 +2812,6 @@ export interface components {
             place_disponible?: number;
             specialite?: string | null;
             ville_residence?: string | null;
-        };
-        PtitspasUpdateAssistanteMaternelleResponse: {
-            annee_experience: number | null;
-            biographie: string | null;
-            /** Format: date */
-            date_agrement: string;
-            disponible: boolean;
-            /** Format: uuid */
-            id_utilisateur: string;
-            nb_max_enfants: number;
-            nir_chiffre: string | null;
-            numero_agrement: string;
-            place_disponible: number;
-            specialite: string | null;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-            ville_residence: string | null;
         };
         PtitspasUpdateContratBody: {
             annee_complete?: boolean;
@@ -4127,68 +2846,6 @@ export interface components {
             type_contrat?: "cdi" | "cdd";
             versement_conges_payes?: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
         };
-        PtitspasUpdateContratResponse: {
-            annee_complete: boolean;
-            /** @description Code de vérification du document (GET /verification/:code) */
-            code_verification: string;
-            /** Format: date-time */
-            cree_le: string;
-            /** Format: date */
-            date_debut: string;
-            date_fin: string | null;
-            heures_hebdo: number;
-            /** @description Heures au-delà de 45 par semaine */
-            heures_majorees_hebdo: number;
-            heures_mensualisees: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            id_assistante_maternelle: string;
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: uuid */
-            id_parent_employeur: string;
-            /** @description € par jour, au moins le minimum pour la plus longue journée */
-            indemnite_entretien_jour: number;
-            indemnite_repas_jour: number | null;
-            /** @description Jour du mois */
-            jour_paiement: number;
-            lieu_accueil: string;
-            majoration_heures_majorees: number | null;
-            /** Format: date-time */
-            modifie_le: string;
-            periode_essai_jours: number | null;
-            /** @description Pas de chevauchement dans un jour */
-            planning: {
-                /** @description HH:MM */
-                debut: string;
-                /** @description HH:MM */
-                fin: string;
-                /** @enum {string} */
-                jour: "lundi" | "mardi" | "mercredi" | "jeudi" | "vendredi" | "samedi" | "dimanche";
-            }[];
-            /** @description € brut par mois, mensualisé */
-            salaire_mensuel_brut: number;
-            semaines_programmees: number;
-            signatures: {
-                /** Format: date-time */
-                le: string;
-                /** Format: uuid */
-                par: string;
-                /**
-                 * @description Rôle, du plus élevé au plus restreint
-                 * @enum {string}
-                 */
-                role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            }[];
-            /** @enum {string} */
-            statut: "brouillon" | "propose" | "signe" | "termine";
-            /** @description € brut de l’heure, au moins le minimum en vigueur à date_debut */
-            taux_horaire_brut: number;
-            /** @enum {string} */
-            type_contrat: "cdi" | "cdd";
-            versement_conges_payes: ("juin" | "prise_principale" | "au_fur_et_a_mesure") | null;
-        };
         PtitspasUpdateEnfantBody: {
             consentement_photo?: boolean;
             /**
@@ -4206,22 +2863,6 @@ export interface components {
             /** @enum {string} */
             statut?: "actif" | "scolarise" | "inactif";
         };
-        PtitspasUpdateEnfantResponse: {
-            consentement_photo: boolean;
-            /** Format: date */
-            date_naissance: string;
-            /**
-             * @description Obligatoire (v1.3)
-             * @enum {string}
-             */
-            genre: "H" | "F";
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /** @enum {string} */
-            statut: "actif" | "scolarise" | "inactif";
-        };
         PtitspasUpdateEvenementBody: {
             /** @description Selon le type (voir la documentation) ; {} pour arrivee, depart, photo, note */
             details?: {
@@ -4232,47 +2873,11 @@ export interface components {
             /** Format: date-time */
             survenu_le?: string;
         };
-        PtitspasUpdateEvenementResponse: {
-            /** Format: date-time */
-            cree_le: string;
-            details: {
-                [key: string]: unknown;
-            };
-            /** Format: uuid */
-            id: string;
-            id_auteur: string | null;
-            /** Format: uuid */
-            id_enfant: string;
-            id_upload: string | null;
-            note: string | null;
-            /** Format: date-time */
-            survenu_le: string;
-            /** @enum {string} */
-            type: "arrivee" | "depart" | "repas" | "biberon" | "sieste" | "change" | "activite" | "humeur" | "temperature" | "medicament" | "incident" | "photo" | "note";
-        };
         PtitspasUpdateGestionnaireBody: {
             adresse?: string | null;
             nom?: string;
             prenom?: string;
             telephone?: string | null;
-        };
-        PtitspasUpdateGestionnaireResponse: {
-            adresse: string | null;
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-            telephone: string | null;
         };
         PtitspasUpdateParentBody: {
             adresse?: string | null;
@@ -4281,42 +2886,11 @@ export interface components {
             prenom?: string;
             telephone?: string | null;
         };
-        PtitspasUpdateParentResponse: {
-            id_co_parent: string | null;
-            /** Format: uuid */
-            id_utilisateur: string;
-            utilisateur: {
-                email: string;
-                nom: string;
-                prenom: string;
-                /** @enum {string} */
-                statut: "en_attente" | "actif" | "suspendu";
-                telephone: string | null;
-            };
-        };
         PtitspasUpdateUserBody: {
             adresse?: string | null;
             nom?: string;
             prenom?: string;
             telephone?: string | null;
-        };
-        PtitspasUpdateUserResponse: {
-            adresse: string | null;
-            /** Format: date-time */
-            cree_le: string;
-            email: string;
-            /** Format: uuid */
-            id: string;
-            nom: string;
-            prenom: string;
-            /**
-             * @description Rôle, du plus élevé au plus restreint
-             * @enum {string}
-             */
-            role: "super_admin" | "administrateur" | "gestionnaire" | "assistante_maternelle" | "parent";
-            /** @enum {string} */
-            statut: "en_attente" | "actif" | "suspendu";
-            telephone: string | null;
         };
         PtitsPasUpload: {
             /** @enum {string} */
@@ -4376,83 +2950,8 @@ export interface components {
         PtitspasValidateDossierBody: {
             commentaire?: string;
         };
-        PtitspasValidateDossierResponse: {
-            autorisations: {
-                administration_medicaments: boolean | null;
-                droit_image: boolean | null;
-                soins_urgence: boolean | null;
-                sorties: boolean | null;
-            };
-            contacts_urgence: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            /** Format: date-time */
-            cree_le: string;
-            /** @description Du plus ancien au plus récent */
-            historique: {
-                commentaire: string | null;
-                /** Format: date-time */
-                le: string;
-                par: string | null;
-                /** @enum {string} */
-                statut: "brouillon" | "soumis" | "valide" | "a_completer";
-            }[];
-            /** Format: uuid */
-            id_enfant: string;
-            /** Format: date-time */
-            modifie_le: string;
-            /** @description Adultes autorisés à venir chercher l'enfant */
-            personnes_autorisees: {
-                /** @description Ex. grand-mère, voisin */
-                lien: string;
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            pieces: string[];
-            responsables: {
-                autorite_parentale: boolean;
-                email: string | null;
-                /** @enum {string} */
-                lien: "pere" | "mere" | "tuteur" | "autre";
-                nom: string;
-                prenom: string;
-                /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                telephone: string;
-            }[];
-            sante: {
-                allergies: string[];
-                medecin_traitant: {
-                    nom: string;
-                    /** @description Un seul numéro (v1.3), par exemple 0601020304 ou +33 6 01 02 03 04 */
-                    telephone: string;
-                } | null;
-                /** @description Projet d'accueil individualisé */
-                pai: boolean;
-                regime_alimentaire: string | null;
-                traitement_en_cours: string | null;
-                vaccinations: {
-                    /** Format: date */
-                    date: string;
-                    vaccin: string;
-                }[];
-            };
-            /** @enum {string} */
-            statut: "brouillon" | "soumis" | "valide" | "a_completer";
-        };
         PtitspasValidateUserBody: {
             comment?: string;
-        };
-        PtitspasValidateUserResponse: {
-            message: string;
-            /** Format: uuid */
-            userId: string;
         };
         PtitspasVerifyDocumentResponse: {
             sha256: string | null;
@@ -4769,9 +3268,6 @@ export interface components {
             current_password: string;
             password: string;
             password_confirmation: string;
-        };
-        UpdatePasswordResponse: {
-            message: string;
         };
         UpdatePatientBody: {
             address?: null | string;
@@ -5456,6 +3952,24 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -5618,6 +4132,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -5685,6 +4208,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -5720,6 +4252,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
             };
             /** @description Internal Server Error */
             500: {
@@ -5788,6 +4329,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -5823,6 +4373,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
             };
             /** @description Internal Server Error */
             500: {
@@ -5891,6 +4450,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -5929,6 +4497,15 @@ export interface operations {
                     "application/json": components["schemas"]["RefreshTokenResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -5940,6 +4517,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6074,13 +4669,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file, with its detected type */
+            /** @description The file, with the type detected from its content when uploaded */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DownloadFileResponse"];
+                    "*/*": components["schemas"]["DownloadFileResponse"];
                 };
             };
             /** @description Not modified */
@@ -6578,6 +5173,24 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -6913,6 +5526,15 @@ export interface operations {
                     "application/json": components["schemas"]["LogoutResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -6924,6 +5546,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7177,6 +5817,15 @@ export interface operations {
                     "application/json": components["schemas"]["RotateOrganizationCodeResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -7188,6 +5837,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7543,6 +6210,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8092,6 +6777,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9116,7 +7819,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GetAvatarResponse"];
+                    "image/jpeg": components["schemas"]["GetAvatarResponse"];
+                    "image/png": components["schemas"]["GetAvatarResponse2"];
+                    "image/webp": components["schemas"]["GetAvatarResponse3"];
                 };
             };
             /** @description Bad Request */
@@ -9355,6 +8060,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeleteAvatarResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -9366,6 +8080,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9613,7 +8345,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UpdatePasswordResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -9825,7 +8557,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateAssistanteMaternelleResponse"];
+                    "application/json": components["schemas"]["PtitsPasAssistanteMaternelle"];
                 };
             };
             /** @description Bad Request */
@@ -9919,7 +8651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetAssistanteMaternelleResponse"];
+                    "application/json": components["schemas"]["PtitsPasAssistanteMaternelle"];
                 };
             };
             /** @description Bad Request */
@@ -9995,7 +8727,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasDeleteAssistanteMaternelleResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -10036,6 +8768,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10084,7 +8834,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateAssistanteMaternelleResponse"];
+                    "application/json": components["schemas"]["PtitsPasAssistanteMaternelle"];
                 };
             };
             /** @description Bad Request */
@@ -10189,7 +8939,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasLoginResponse"];
+                    "application/json": components["schemas"]["PtitsPasLogin"];
                 };
             };
             /** @description Bad Request */
@@ -10272,7 +9022,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasLogoutResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Unauthorized */
@@ -10286,6 +9045,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10328,7 +9105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasMeResponse"];
+                    "application/json": components["schemas"]["PtitsPasMe"];
                 };
             };
             /** @description Unauthorized */
@@ -10388,7 +9165,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasRefreshResponse"];
+                    "application/json": components["schemas"]["PtitsPasTokenPair"];
                 };
             };
             /** @description Bad Request */
@@ -10466,7 +9243,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasRegisterResponse"];
+                    "application/json": components["schemas"]["PtitsPasAccountMessage"];
                 };
             };
             /** @description Bad Request */
@@ -10544,7 +9321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasSetPasswordResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -10688,7 +9465,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -10782,7 +9559,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -10862,7 +9639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -11048,7 +9825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasProposeContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -11089,6 +9866,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11133,7 +9928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasSignContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -11174,6 +9969,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11222,7 +10035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasTerminateContratResponse"];
+                    "application/json": components["schemas"]["PtitsPasContrat"];
                 };
             };
             /** @description Bad Request */
@@ -11400,7 +10213,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetDossierResponse"];
+                    "application/json": components["schemas"]["PtitsPasDossier"];
                 };
             };
             /** @description Bad Request */
@@ -11480,7 +10293,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasSaveDossierResponse"];
+                    "application/json": components["schemas"]["PtitsPasDossier"];
                 };
             };
             /** @description Bad Request */
@@ -11587,7 +10400,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasAskDossierCompletionResponse"];
+                    "application/json": components["schemas"]["PtitsPasDossier"];
                 };
             };
             /** @description Bad Request */
@@ -11690,7 +10503,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasSubmitDossierResponse"];
+                    "application/json": components["schemas"]["PtitsPasDossier"];
                 };
             };
             /** @description Bad Request */
@@ -11731,6 +10544,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11779,7 +10610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasValidateDossierResponse"];
+                    "application/json": components["schemas"]["PtitsPasDossier"];
                 };
             };
             /** @description Bad Request */
@@ -11959,7 +10790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateEnfantResponse"];
+                    "application/json": components["schemas"]["PtitsPasEnfant"];
                 };
             };
             /** @description Bad Request */
@@ -12044,7 +10875,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetEnfantResponse"];
+                    "application/json": components["schemas"]["PtitsPasEnfant"];
                 };
             };
             /** @description Bad Request */
@@ -12120,7 +10951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasDeleteEnfantResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -12161,6 +10992,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12209,7 +11058,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateEnfantResponse"];
+                    "application/json": components["schemas"]["PtitsPasEnfant"];
                 };
             };
             /** @description Bad Request */
@@ -12471,7 +11320,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateEvenementResponse"];
+                    "application/json": components["schemas"]["PtitsPasEvenement"];
                 };
             };
             /** @description Bad Request */
@@ -12565,7 +11414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetEvenementResponse"];
+                    "application/json": components["schemas"]["PtitsPasEvenement"];
                 };
             };
             /** @description Bad Request */
@@ -12641,7 +11490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasDeleteEvenementResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -12673,6 +11522,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12721,7 +11588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateEvenementResponse"];
+                    "application/json": components["schemas"]["PtitsPasEvenement"];
                 };
             };
             /** @description Bad Request */
@@ -12892,7 +11759,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateGestionnaireResponse"];
+                    "application/json": components["schemas"]["PtitsPasCreatedUser"];
                 };
             };
             /** @description Bad Request */
@@ -12986,7 +11853,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetGestionnaireResponse"];
+                    "application/json": components["schemas"]["PtitsPasUser"];
                 };
             };
             /** @description Bad Request */
@@ -13066,7 +11933,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateGestionnaireResponse"];
+                    "application/json": components["schemas"]["PtitsPasUser"];
                 };
             };
             /** @description Bad Request */
@@ -13256,7 +12123,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateConversationResponse"];
+                    "application/json": components["schemas"]["PtitsPasConversation"];
                 };
             };
             /** @description Bad Request */
@@ -13354,7 +12221,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasReadConversationResponse"];
+                    "application/json": components["schemas"]["PtitsPasConversation"];
                 };
             };
             /** @description Bad Request */
@@ -13532,7 +12399,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasPostMessageResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessageConversation"];
                 };
             };
             /** @description Bad Request */
@@ -13698,7 +12565,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasReadNotificationResponse"];
+                    "application/json": components["schemas"]["PtitsPasNotification"];
                 };
             };
             /** @description Bad Request */
@@ -13730,6 +12597,24 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13831,6 +12716,15 @@ export interface operations {
                     "application/json": components["schemas"]["PtitspasReadAllNotificationsResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -13842,6 +12736,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13887,6 +12799,15 @@ export interface operations {
                     "application/json": components["schemas"]["PtitspasCreateNotificationTicketResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -13898,6 +12819,24 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14098,7 +13037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateParentResponse"];
+                    "application/json": components["schemas"]["PtitsPasParent"];
                 };
             };
             /** @description Bad Request */
@@ -14192,7 +13131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetParentResponse"];
+                    "application/json": components["schemas"]["PtitsPasParent"];
                 };
             };
             /** @description Bad Request */
@@ -14272,7 +13211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateParentResponse"];
+                    "application/json": components["schemas"]["PtitsPasParent"];
                 };
             };
             /** @description Bad Request */
@@ -14377,7 +13316,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateUploadResponse"];
+                    "application/json": components["schemas"]["PtitsPasUpload"];
                 };
             };
             /** @description Bad Request */
@@ -14471,7 +13410,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetUploadResponse"];
+                    "application/json": components["schemas"]["PtitsPasUpload"];
                 };
             };
             /** @description Bad Request */
@@ -14547,7 +13486,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasDeleteUploadResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -14595,6 +13534,24 @@ export interface operations {
                     "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -14632,7 +13589,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetUploadContentResponse"];
+                    "application/pdf": components["schemas"]["PtitspasGetUploadContentResponse"];
+                    "image/jpeg": components["schemas"]["PtitspasGetUploadContentResponse2"];
+                    "image/png": components["schemas"]["PtitspasGetUploadContentResponse3"];
+                    "image/webp": components["schemas"]["PtitspasGetUploadContentResponse4"];
                 };
             };
             /** @description La plage demandée (Content-Range) */
@@ -14641,7 +13601,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetUploadContentResponse206"];
+                    "application/pdf": components["schemas"]["PtitspasGetUploadContentResponse206"];
+                    "image/jpeg": components["schemas"]["PtitspasGetUploadContentResponse2062"];
+                    "image/png": components["schemas"]["PtitspasGetUploadContentResponse2063"];
+                    "image/webp": components["schemas"]["PtitspasGetUploadContentResponse2064"];
                 };
             };
             /** @description Non modifié (If-None-Match) */
@@ -14812,7 +13775,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasCreateUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasCreatedUser"];
                 };
             };
             /** @description Bad Request */
@@ -14906,7 +13869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasGetUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasUser"];
                 };
             };
             /** @description Bad Request */
@@ -14982,7 +13945,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasDeleteUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasMessage"];
                 };
             };
             /** @description Bad Request */
@@ -15023,6 +13986,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15071,7 +14052,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasUpdateUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasUser"];
                 };
             };
             /** @description Bad Request */
@@ -15169,7 +14150,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasSuspendUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasAccountMessage"];
                 };
             };
             /** @description Bad Request */
@@ -15276,7 +14257,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PtitspasValidateUserResponse"];
+                    "application/json": components["schemas"]["PtitsPasAccountMessage"];
                 };
             };
             /** @description Bad Request */

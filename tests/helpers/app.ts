@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { type App, buildApp } from '../../src/app.js';
 import { type AppConfig, loadConfig } from '../../src/config.js';
 import { testAppDatabaseUrl } from './database.js';
+import { checkResponse } from './response-contract.js';
 import { TEST_JWT_SECRET, TEST_NIR_KEYS } from './urls.js';
 
 export interface TestAppOptions {
@@ -34,6 +35,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
   app.addHook('onClose', async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
+  // Every answer is checked against openapi.json (tests/setup/response-contract.ts).
+  app.addHook('onSend', checkResponse);
   await options.beforeReady?.(app);
   await app.ready();
   return app;

@@ -313,6 +313,11 @@ export const RECIPES: Record<string, Recipe> = {
   },
   'GET /api/auth/google': {},
   'GET /api/auth/google/callback': { query: { code: 'abc', state: 'def' }, status: 401 },
+  // Not configured in the route-table app: the routes exist and say so.
+  'GET /api/auth/facebook': { status: 404 },
+  'GET /api/auth/facebook/callback': { query: { code: 'abc', state: 'def' }, status: 404 },
+  'GET /api/auth/github': { status: 404 },
+  'GET /api/auth/github/callback': { query: { code: 'abc', state: 'def' }, status: 404 },
 
   // Authenticated, any account
   'POST /api/logout': { as: freshDoctor },

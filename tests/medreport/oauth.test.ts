@@ -101,9 +101,14 @@ describe('OAuth edge cases', () => {
   it('answers 404 for a provider without credentials', async () => {
     const bare = await buildTestApp({ config: { oauth: { github: providerConfig('github') } } });
     try {
-      const res = await bare.inject({ method: 'GET', url: '/api/auth/google' });
-      expect(res.statusCode).toBe(404);
-      expect(res.json()).toMatchObject({ success: false });
+      for (const url of ['/api/auth/google', '/api/auth/google/callback?code=x&state=y']) {
+        const res = await bare.inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(404);
+        expect(res.json(), url).toMatchObject({
+          success: false,
+          message: "La connexion avec Google n'est pas disponible sur ce serveur.",
+        });
+      }
       expect((await bare.inject({ method: 'GET', url: '/api/auth/github' })).statusCode).toBe(302);
     } finally {
       await bare.close();

@@ -4,6 +4,7 @@ import type { Database, UserRow } from '../../../db/schema.js';
 import { Invalid, NotFound } from '../../errors.js';
 
 const AVATAR_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
+export const AVATAR_CONTENT_TYPES = Object.keys(AVATAR_TYPES);
 const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /** The extension an avatar is stored with, from its bytes; invalid unless JPEG, PNG or WebP. */

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { type PdfRequest, Verification, verifyDocument } from '../../../domain/medreport/documents/issues.js';
 import { errorResponses } from '../../../plugins/errors.js';
-import { attachment } from '../../shared/downloads.js';
+import { attachment, fileResponse } from '../../shared/downloads.js';
 
 /**
  * The PDFs of prescriptions and invoices and their public verification (docs/documents.md). The
@@ -17,10 +17,10 @@ import { attachment } from '../../shared/downloads.js';
 const verificationUrl = (publicUrl: string) => (code: string) => `${publicUrl.replace(/\/$/, '')}/api/verify/${code}`;
 
 const UuidParams = Type.Object({ uuid: Type.String({ format: 'uuid' }) });
-const PdfDocument = {
-  description: 'The PDF, streamed (no Content-Length); its SHA-256 is what GET /api/verify/{code} then answers',
-  content: { 'application/pdf': { schema: Type.String({ format: 'binary' }) } },
-};
+const PdfDocument = fileResponse(
+  'The PDF, streamed (no Content-Length); its SHA-256 is what GET /api/verify/{code} then answers',
+  ['application/pdf'],
+);
 
 interface PdfKind {
   /** The record's path segment and OpenAPI tag. */

@@ -12,7 +12,7 @@ import { Uuid } from '../../../domain/medreport/records/schemas.js';
 import { findBadValue } from '../../../plugins/boundary.js';
 import { errorResponses, notFound, unprocessable } from '../../../plugins/errors.js';
 import { byUser } from '../../../plugins/medreport/auth.js';
-import { attachment, etagMatches } from '../../shared/downloads.js';
+import { attachment, etagMatches, fileResponse } from '../../shared/downloads.js';
 import { receiveUpload } from '../../shared/upload-form.js';
 import { mutationScope } from '../mutation-scope.js';
 import { FileResource, toFileResource, UploadForm } from './schemas.js';
@@ -75,7 +75,7 @@ const fileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: Type.Object({ uuid: Uuid }),
         response: {
-          200: Type.String({ format: 'binary', description: 'The file, with its detected type' }),
+          200: fileResponse('The file, with the type detected from its content when uploaded', ['*/*']),
           304: Type.Null({ description: 'Not modified' }),
           ...errorResponses('medreport', 401, 403, 404, 422),
         },

@@ -14,10 +14,29 @@ const CallbackQuery = Type.Object({
   error: Type.Optional(Type.String({ maxLength: 512 })),
 });
 
+const redirectSchema = (title: string) => ({
+  operationId: `oauth${title}Redirect`,
+  tags: ['oauth'],
+  summary: `Start ${title} login (redirects to ${title}; 404 when this server has no ${title} client)`,
+  response: { 302: Type.Null({ description: 'Redirect to the provider' }), ...errorResponses('medreport', 404) },
+});
+
+const callbackSchema = (title: string) => ({
+  operationId: `oauth${title}Callback`,
+  tags: ['oauth'],
+  summary: `${title} returns here; answers a MedReport token (or redirects to OAUTH_SUCCESS_REDIRECT)`,
+  querystring: CallbackQuery,
+  response: {
+    200: AuthResponse,
+    302: Type.Null({ description: 'Redirect to OAUTH_SUCCESS_REDIRECT?token=...' }),
+    ...errorResponses('medreport', 401, 403, 404, 422),
+  },
+});
+
 /**
  * Social login: GET /auth/{provider} redirects to the provider, GET /auth/{provider}/callback
- * trades the code for a MedReport token. Only providers with credentials get routes, so an
- * unknown or unconfigured provider is a plain 404.
+ * trades the code for a MedReport token. Every provider's routes exist, so the API and its
+ * OpenAPI document are the same on every server; a provider without credentials answers 404.
  */
 const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { publicUrl, oauthSuccessRedirect } = app.config;
@@ -26,7 +45,15 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   for (const provider of OAUTH_PROVIDERS) {
     const config = app.config.oauth[provider];
-    if (!config) continue;
+    const title = provider[0]!.toUpperCase() + provider.slice(1);
+    if (!config) {
+      const notConfigured = async () => {
+        throw new HttpError(404, `La connexion avec ${title} n'est pas disponible sur ce serveur.`);
+      };
+      app.get(`/auth/${provider}`, { schema: redirectSchema(title) }, notConfigured);
+      app.get(`/auth/${provider}/callback`, { schema: callbackSchema(title) }, notConfigured);
+      continue;
+    }
     const definition = PROVIDERS[provider];
     const name = `${provider}OAuth2`;
     await app.register(oauth2, {
@@ -42,64 +69,38 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
     // @fastify/oauth2 decorates the instance under a name chosen at run time, which its types cannot name.
     const client = (app as unknown as Record<string, OAuth2Namespace>)[name]!;
-    const title = provider[0]!.toUpperCase() + provider.slice(1);
 
-    app.get(
-      `/auth/${provider}`,
-      {
-        schema: {
-          operationId: `oauth${title}Redirect`,
-          tags: ['oauth'],
-          summary: `Start ${title} login (redirects to ${title})`,
-          response: { 302: Type.Null({ description: 'Redirect to the provider' }) },
-        },
-      },
-      async (request, reply) => reply.redirect(await client.generateAuthorizationUri(request, reply)),
+    app.get(`/auth/${provider}`, { schema: redirectSchema(title) }, async (request, reply) =>
+      reply.redirect(await client.generateAuthorizationUri(request, reply)),
     );
 
-    app.get(
-      `/auth/${provider}/callback`,
-      {
-        schema: {
-          operationId: `oauth${title}Callback`,
-          tags: ['oauth'],
-          summary: `${title} returns here; answers a MedReport token (or redirects to OAUTH_SUCCESS_REDIRECT)`,
-          querystring: CallbackQuery,
-          response: {
-            200: AuthResponse,
-            302: Type.Null({ description: 'Redirect to OAUTH_SUCCESS_REDIRECT?token=...' }),
-            ...errorResponses('medreport', 401, 403, 422),
-          },
-        },
-      },
-      async (request, reply) => {
-        let accessToken: string;
-        try {
-          // Checks the state against the cookie set by the redirect route before trading the code.
-          ({
-            token: { access_token: accessToken },
-          } = await client.getAccessTokenFromAuthorizationCodeFlow(request, reply));
-        } catch (err) {
-          request.log.info({ err, provider }, 'oauth callback refused');
+    app.get(`/auth/${provider}/callback`, { schema: callbackSchema(title) }, async (request, reply) => {
+      let accessToken: string;
+      try {
+        // Checks the state against the cookie set by the redirect route before trading the code.
+        ({
+          token: { access_token: accessToken },
+        } = await client.getAccessTokenFromAuthorizationCodeFlow(request, reply));
+      } catch (err) {
+        request.log.info({ err, provider }, 'oauth callback refused');
+        throw new HttpError(401, `Échec de la connexion avec ${title}.`);
+      }
+      const userinfoUrl = config.userinfoUrl ?? definition.userinfoUrl;
+      const profile = await fetchJson<Record<string, unknown>>(userinfoUrl, accessToken)
+        .then((info) => definition.profile(info, accessToken, userinfoUrl))
+        .catch((err: unknown) => {
+          request.log.warn({ err, provider }, 'oauth userinfo failed');
           throw new HttpError(401, `Échec de la connexion avec ${title}.`);
-        }
-        const userinfoUrl = config.userinfoUrl ?? definition.userinfoUrl;
-        const profile = await fetchJson<Record<string, unknown>>(userinfoUrl, accessToken)
-          .then((info) => definition.profile(info, accessToken, userinfoUrl))
-          .catch((err: unknown) => {
-            request.log.warn({ err, provider }, 'oauth userinfo failed');
-            throw new HttpError(401, `Échec de la connexion avec ${title}.`);
-          });
-        const user = await oauthSignIn(app.systemDb, provider, title, profile);
-        const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
-        if (oauthSuccessRedirect) {
-          const target = new URL(oauthSuccessRedirect);
-          target.searchParams.set('token', token);
-          return reply.redirect(target.toString());
-        }
-        return { success: true as const, message: 'Connexion réussie', token, user: toUserResource(user, publicUrl) };
-      },
-    );
+        });
+      const user = await oauthSignIn(app.systemDb, provider, title, profile);
+      const token = await app.issueToken(app.systemDb, user.id, user.uuid, request);
+      if (oauthSuccessRedirect) {
+        const target = new URL(oauthSuccessRedirect);
+        target.searchParams.set('token', token);
+        return reply.redirect(target.toString());
+      }
+      return { success: true as const, message: 'Connexion réussie', token, user: toUserResource(user, publicUrl) };
+    });
   }
 };
 

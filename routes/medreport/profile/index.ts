@@ -4,11 +4,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserRow } from '../../../db/schema.js';
-import { assertAvatarVisible, avatarContentType, avatarExtension } from '../../../domain/medreport/accounts/avatars.js';
+import {
+  AVATAR_CONTENT_TYPES,
+  assertAvatarVisible,
+  avatarContentType,
+  avatarExtension,
+} from '../../../domain/medreport/accounts/avatars.js';
 import { assertCurrentPassword, changeEmail, changePassword } from '../../../domain/medreport/accounts/profile.js';
 import { assertConfirmed, assertPastDate } from '../../../domain/medreport/accounts/rules.js';
 import { updateProfile } from '../../../domain/medreport/accounts/users.js';
 import { errorResponses, notFound } from '../../../plugins/errors.js';
+import { fileResponse } from '../../shared/downloads.js';
 import { toUserResource, User } from '../users/schemas.js';
 import {
   AvatarParams,
@@ -185,7 +191,7 @@ const profileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: AvatarParams,
         response: {
-          200: Type.String({ format: 'binary', description: 'The image' }),
+          200: fileResponse('The image', AVATAR_CONTENT_TYPES),
           ...errorResponses('medreport', 401, 404, 422),
         },
       },

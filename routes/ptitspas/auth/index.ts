@@ -6,17 +6,8 @@ import { pruneRefreshTokens, revokeFamily, rotate } from '../../../domain/ptitsp
 import { errorResponses, unauthorized } from '../../../plugins/errors.js';
 import { HOUR_MS } from '../../../plugins/jobs.js';
 import { authenticatedErrors, security } from '../responses.js';
-import { Message } from '../users/schemas.js';
-import {
-  LoginBody,
-  LoginResponse,
-  Me,
-  RefreshBody,
-  RegisterBody,
-  Registered,
-  SetPasswordBody,
-  TokenPair,
-} from './schemas.js';
+import { AccountMessage, Message } from '../users/schemas.js';
+import { LoginBody, LoginResponse, Me, RefreshBody, RegisterBody, SetPasswordBody, TokenPair } from './schemas.js';
 
 const BAD_REFRESH = 'Token de rafraîchissement invalide ou expiré';
 const errors = (...statuses: number[]) => errorResponses('ptitspas', 429, ...statuses);
@@ -65,7 +56,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['ptitspas-auth'],
         summary: 'Inscription d’un parent ou d’une assistante maternelle, en attente de validation',
         body: RegisterBody,
-        response: { 201: Registered, ...errors(400, 409) },
+        response: { 201: AccountMessage, ...errors(400, 409) },
       },
     },
     async (request, reply) => {

@@ -38,8 +38,6 @@ export const Me = Type.Object(
 
 export const RegisterBody = Registration;
 
-export const Registered = Type.Object({ message: Type.String(), userId: Uuid }, { $id: 'PtitsPasRegistered' });
-
 export const SetPasswordBody = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 200 }),
   password: Password,

@@ -7,6 +7,7 @@ import {
   TerminerBody,
   Verification,
 } from '../../../domain/ptitspas/contrats/model.js';
+import { fileResponse } from '../../shared/downloads.js';
 import { TotalHeader } from '../responses.js';
 
 /** The HTTP face of /contrats and /verification: bodies and query string are the domain's model schemas. */
@@ -15,8 +16,7 @@ export const ContratQuery = ContratListOptions;
 export const ContratList = { ...Type.Array(Contrat), headers: TotalHeader };
 export const ContratParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const CodeParams = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) });
-export const PdfDocument = {
-  description:
-    'Le contrat en PDF (« BROUILLON » avant la dernière signature ; ensuite le document signé, toujours le même)',
-  content: { 'application/pdf': { schema: Type.String({ format: 'binary' }) } },
-};
+export const PdfDocument = fileResponse(
+  'Le contrat en PDF (« BROUILLON » avant la dernière signature ; ensuite le document signé, toujours le même)',
+  ['application/pdf'],
+);

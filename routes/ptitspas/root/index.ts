@@ -38,9 +38,9 @@ const rootRoutes: FastifyPluginAsyncTypebox = async (app) => {
     summary: 'Aperçu de l’API',
     response: { 200: Overview },
   };
-  app.get('/', { schema, prefixTrailingSlash: 'slash' }, async () => OVERVIEW);
-  // The same answer without the trailing slash, kept out of the OpenAPI document (one operation).
-  app.get('', { schema: { ...schema, hide: true }, prefixTrailingSlash: 'no-slash' }, async () => OVERVIEW);
+  app.get('', { schema, prefixTrailingSlash: 'no-slash' }, async () => OVERVIEW);
+  // The same answer with a trailing slash, kept out of the OpenAPI document (one operation).
+  app.get('/', { schema: { ...schema, hide: true }, prefixTrailingSlash: 'slash' }, async () => OVERVIEW);
 
   app.get(
     '/hello',

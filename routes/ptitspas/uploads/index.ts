@@ -2,12 +2,17 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Invalid } from '../../../domain/errors.js';
-import { CATEGORIES, type Categorie, UPLOAD_MAX_BYTES } from '../../../domain/ptitspas/uploads/model.js';
+import {
+  ACCEPTED_TYPES,
+  CATEGORIES,
+  type Categorie,
+  UPLOAD_MAX_BYTES,
+} from '../../../domain/ptitspas/uploads/model.js';
 import { getUpload, openUpload } from '../../../domain/ptitspas/uploads/queries.js';
 import { deleteUpload, newUploadKey, recordUpload } from '../../../domain/ptitspas/uploads/writes.js';
 import { findBadValue } from '../../../plugins/boundary.js';
 import { byCaller } from '../../../plugins/ptitspas/auth.js';
-import { attachment, etagMatches, requestedRange } from '../../shared/downloads.js';
+import { attachment, etagMatches, fileResponse, requestedRange } from '../../shared/downloads.js';
 import { receiveUpload, type UploadForm } from '../../shared/upload-form.js';
 import { authenticatedErrors as errors, security } from '../responses.js';
 import { Message, UserIdParams } from '../users/schemas.js';
@@ -91,8 +96,8 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: UserIdParams,
         response: {
-          200: Type.String({ format: 'binary', description: 'Le fichier, avec son type lu dans le contenu' }),
-          206: Type.String({ format: 'binary', description: 'La plage demandée (Content-Range)' }),
+          200: fileResponse('Le fichier, avec son type lu dans le contenu', ACCEPTED_TYPES),
+          206: fileResponse('La plage demandée (Content-Range)', ACCEPTED_TYPES),
           304: Type.Null({ description: 'Non modifié (If-None-Match)' }),
           ...errors(400, 404, 416),
         },

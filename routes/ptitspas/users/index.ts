@@ -7,12 +7,12 @@ import { optionalBody } from '../../../plugins/boundary.js';
 import { sendActivation } from '../auth/activation.js';
 import { authenticatedErrors as errors, security, TotalHeader } from '../responses.js';
 import {
+  AccountMessage,
   CreatedUser,
   CreateUserBody,
   ListQuery,
   Message,
   StatusBody,
-  StatusChanged,
   UpdateUserBody,
   UserDetail,
   UserIdParams,
@@ -108,7 +108,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: UserIdParams,
         body: StatusBody,
-        response: { 200: StatusChanged, ...errors(400, 404, 409) },
+        response: { 200: AccountMessage, ...errors(400, 404, 409) },
       },
     },
     async (request) => {
@@ -135,7 +135,7 @@ const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: UserIdParams,
         body: StatusBody,
-        response: { 200: StatusChanged, ...errors(400, 404, 409) },
+        response: { 200: AccountMessage, ...errors(400, 404, 409) },
       },
     },
     async (request) => {

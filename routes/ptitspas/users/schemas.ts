@@ -14,7 +14,8 @@ export { UserDetail, UserSummary };
 export const UserIdParams = Type.Object({ id: Uuid });
 export const CreatedUser = Type.Object({ id: Uuid, email: Type.String(), role: Role }, { $id: 'PtitsPasCreatedUser' });
 export const Message = Type.Object({ message: Type.String() }, { $id: 'PtitsPasMessage' });
-export const StatusChanged = Type.Object({ message: Type.String(), userId: Uuid }, { $id: 'PtitsPasStatusChanged' });
+/** A registration, a validation or a suspension: what happened, and to which account. */
+export const AccountMessage = Type.Object({ message: Type.String(), userId: Uuid }, { $id: 'PtitsPasAccountMessage' });
 
 export const CreateUserBody = NewStaffUser;
 export const CreateGestionnaireBody = NewGestionnaire;
