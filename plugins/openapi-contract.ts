@@ -5,7 +5,8 @@ import { STATUS_CODES } from 'node:http';
  * generators need (docs/clients.md), for every route without each one repeating it:
  *
  * - every status an operation can answer is declared, errors in its own API's shape: 500 always;
- *   the validation status (422 MedReport, 400 PtitsPas) and 400 where it takes input; 400, 413
+ *   the validation status (422 MedReport, 400 PtitsPas) everywhere (any query string is checked);
+ *   400 where it takes input; 400, 413
  *   and 415 on every method that may carry a body (POST, PUT, PATCH, DELETE); 404 where its path has parameters; 401, 403 and 429 where it is
  *   protected (PtitsPas limits every route, so 429 there always);
  * - every request body and response schema is a named component (`<OperationId>Body`,
@@ -82,8 +83,10 @@ function expectedStatuses(path: string, method: string, operation: OpenApiOperat
   const ptitspas = /^\/api\/v1(\/|$)/.test(path);
   const hasInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
   const isProtected = (operation.security?.length ?? 0) > 0;
-  const statuses = [500];
-  if (hasInput) statuses.push(400, ptitspas ? 400 : 422);
+  // Every query string is inspected (plugins/boundary.ts), parameters or not: a NUL byte in any
+  // of them is refused with the validation status.
+  const statuses = [500, ptitspas ? 400 : 422];
+  if (hasInput) statuses.push(400);
   // A body is parsed even where the operation takes none: malformed (400), too large (413), of a
   // type no parser reads (415).
   if (operation.requestBody !== undefined || BODY_METHODS.has(method)) statuses.push(400, 413, 415);

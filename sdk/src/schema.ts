@@ -1748,12 +1748,18 @@ export interface components {
                 address: string | null;
                 birth_date: string | null;
                 /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @deprecated
+                 * @description The same as `created_at`
+                 */
                 createdAt: string;
                 email: string;
-                id: string;
+                id: number;
                 medical_order_number: string | null;
                 name: string;
-                organization_id: string | null;
+                organization_id: number | null;
                 organization_name: string | null;
                 phone: string | null;
                 /** @description The organization role (if any), and `admin` for a platform administrator */
@@ -1768,12 +1774,18 @@ export interface components {
             data: {
                 address: string | null;
                 /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @deprecated
+                 * @description The same as `created_at`
+                 */
                 createdAt: string;
                 email: string;
-                id: string;
+                id: number;
                 medical_order_number: string | null;
                 name: string;
-                organization_id: string | null;
+                organization_id: number | null;
                 phone: string | null;
                 /** @description The organization role (if any), and `admin` for a platform administrator */
                 roles: ("owner" | "doctor" | "admin")[];
@@ -1797,12 +1809,18 @@ export interface components {
                 address: string | null;
                 birth_date: string | null;
                 /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @deprecated
+                 * @description The same as `created_at`
+                 */
                 createdAt: string;
                 email: string;
-                id: string;
+                id: number;
                 medical_order_number: string | null;
                 name: string;
-                organization_id: string | null;
+                organization_id: number | null;
                 organization_name: string | null;
                 phone: string | null;
                 /** @description The organization role (if any), and `admin` for a platform administrator */
@@ -1832,12 +1850,18 @@ export interface components {
                 address: string | null;
                 birth_date: string | null;
                 /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @deprecated
+                 * @description The same as `created_at`
+                 */
                 createdAt: string;
                 email: string;
-                id: string;
+                id: number;
                 medical_order_number: string | null;
                 name: string;
-                organization_id: string | null;
+                organization_id: number | null;
                 organization_name: string | null;
                 phone: string | null;
                 /** @description The organization role (if any), and `admin` for a platform administrator */
@@ -3417,6 +3441,15 @@ export interface operations {
                     "application/json": components["schemas"]["ServerIndexResponse"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -3444,6 +3477,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiIndexResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
                 };
             };
             /** @description Internal Server Error */
@@ -3574,6 +3616,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4141,6 +4192,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -4262,6 +4322,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -4376,6 +4445,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4535,6 +4613,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5571,6 +5658,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -5627,6 +5723,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -5676,6 +5781,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5855,6 +5969,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7370,6 +7493,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -7782,6 +7914,15 @@ export interface operations {
                     "application/json": components["schemas"]["MedReportError"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -7918,6 +8059,15 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8098,6 +8248,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8438,6 +8597,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PtitspasOverviewResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Too Many Requests */
@@ -9106,6 +9274,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PtitsPasMe"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Unauthorized */
@@ -12028,6 +12205,15 @@ export interface operations {
                     "text/plain": components["schemas"]["PtitspasHelloResponse"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -12064,6 +12250,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PtitspasListConversationsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Unauthorized */
@@ -12658,6 +12853,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PtitspasCountNotificationsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PtitsPasError"];
                 };
             };
             /** @description Unauthorized */
@@ -14487,6 +14691,15 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -14514,6 +14727,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedReportError"];
                 };
             };
             /** @description Internal Server Error */

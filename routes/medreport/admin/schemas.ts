@@ -16,19 +16,24 @@ export const UserIdParams = Type.Object({
 
 export const UsersQuery = UserSearch;
 
-/** The spec's AdminUser (ids as strings, `createdAt`), with the roles and the organization. */
+/**
+ * The spec's AdminUser, with the roles and the organization. Ids are integers as everywhere else
+ * in MedReport (the spec's client reads them with `toString()`), `created_at` as everywhere else,
+ * and `createdAt`, the name the spec's admin client reads, kept beside it (docs/admin.md).
+ */
 const userFields = {
-  id: Type.String(),
+  id: Type.Integer(),
   name: Type.String(),
   email: Type.String(),
   status: Status,
-  createdAt: Timestamp,
+  created_at: Timestamp,
+  createdAt: Type.String({ format: 'date-time', deprecated: true, description: 'The same as `created_at`' }),
   phone: Nullable(Type.String()),
   address: Nullable(Type.String()),
   speciality: Nullable(Type.String()),
   medical_order_number: Nullable(Type.String()),
   roles: Roles,
-  organization_id: Nullable(Type.String()),
+  organization_id: Nullable(Type.Integer()),
 };
 
 const AdminUserSummary = Type.Object(userFields);
@@ -41,17 +46,18 @@ export const AdminUser = Type.Object({
 
 export function toAdminUser(row: AdminUserRow): Static<typeof AdminUser> {
   return {
-    id: String(row.id),
+    id: row.id,
     name: row.name,
     email: row.email,
     status: row.status,
+    created_at: row.created_at.toISOString(),
     createdAt: row.created_at.toISOString(),
     phone: row.phone,
     address: row.address,
     speciality: row.speciality,
     medical_order_number: row.medical_order_number,
     roles: rolesOf(row),
-    organization_id: row.organization_id === null ? null : String(row.organization_id),
+    organization_id: row.organization_id,
     birth_date: row.birth_date,
     organization_name: row.organization_name,
   };
