@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SCHEMA_FILE, sdkSchema } from '../scripts/sdk.js';
+import { SCHEMA_FILE, SDK_PACKAGE_FILE, sdkPackageJson, sdkSchema } from '../scripts/sdk.js';
+import { VERSION } from '../src/version.js';
 
 // The SDK is a product of its own: generated from openapi.json (stale types fail here), built by
 // tsc, and used by another package through its package.json, as a client project would.
@@ -24,11 +25,14 @@ function run(command: string, args: string[], cwd: string) {
 const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
 
 describe('sdk/', () => {
-  it('holds the types `npm run sdk` generates from openapi.json today', async () => {
+  it('holds the types and the version `npm run sdk` writes from openapi.json and package.json', async () => {
     expect(
       (await sdkSchema()) === (await readFile(SCHEMA_FILE, 'utf8')),
       'sdk/src/schema.ts is stale: run `npm run sdk`',
     ).toBe(true);
+    const { version } = JSON.parse(await readFile(SDK_PACKAGE_FILE, 'utf8'));
+    expect(version, "sdk/package.json's version is not the server's: run `npm run sdk`").toBe(VERSION);
+    expect(await sdkPackageJson()).toBe(await readFile(SDK_PACKAGE_FILE, 'utf8'));
   });
 
   it('builds with tsc, and another package imports it by name, types included', async () => {
