@@ -26,8 +26,10 @@ import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
 import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
+import resetPasswordPage from '../routes/medreport/auth/reset-page.js';
 import medreport from '../routes/medreport/index.js';
 import metricsRoute from '../routes/metrics.js';
+import setPasswordPage from '../routes/ptitspas/auth/set-password-page.js';
 import ptitspas from '../routes/ptitspas/index.js';
 import root from '../routes/root.js';
 import type { AppConfig } from './config.js';
@@ -115,5 +117,8 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(metricsRoute);
   await app.register(medreport, { prefix: '/api' });
   await app.register(ptitspas, { prefix: '/api/v1' });
+  // The pages the e-mailed password links open when no app page is configured (outside both trees).
+  await app.register(resetPasswordPage);
+  await app.register(setPasswordPage);
   return app;
 }

@@ -137,10 +137,18 @@ export interface Config {
   /** Browser origins allowed by CORS: a list, `*`, or every http(s)://localhost-like origin. */
   corsOrigins: CorsOrigins;
   accessTokenTtlSeconds: number;
-  /** Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. */
-  passwordResetUrl: string;
-  /** PtitsPas: base of the link e-mailed at validation to choose a password; `?token=...` is appended. */
-  ptitspasSetPasswordUrl: string;
+  /**
+   * Base of the link e-mailed for a password reset; `?token=...&email=...` is appended. Absent
+   * (PASSWORD_RESET_URL unset): the link opens this server's own page, served only then
+   * (routes/medreport/auth/reset-page.ts).
+   */
+  passwordResetUrl?: string;
+  /**
+   * PtitsPas: base of the link e-mailed at validation to choose a password; `?token=...` is appended.
+   * Absent (PTITSPAS_SET_PASSWORD_URL unset): the link opens this server's own page, served only
+   * then (routes/ptitspas/auth/set-password-page.ts).
+   */
+  ptitspasSetPasswordUrl?: string;
   /**
    * PtitsPas: keys encrypting childminders' social security numbers, the current one first.
    * Absent outside production: generated once and kept in `dataDir` (see resolveNirKeys in config-values.ts).
@@ -299,9 +307,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     corsOrigins,
     accessTokenTtlSeconds: parseDuration(e.ACCESS_TOKEN_TTL),
-    passwordResetUrl: e.PASSWORD_RESET_URL ?? `${publicUrl}/reset-password`,
+    passwordResetUrl: e.PASSWORD_RESET_URL,
     oauthSuccessRedirect: e.OAUTH_SUCCESS_REDIRECT,
-    ptitspasSetPasswordUrl: e.PTITSPAS_SET_PASSWORD_URL ?? `${publicUrl}/ptitspas/definir-mot-de-passe`,
+    ptitspasSetPasswordUrl: e.PTITSPAS_SET_PASSWORD_URL,
     ptitspasMailFrom: e.PTITSPAS_MAIL_FROM,
     nirKeys,
     oauth: parseOAuth(raw as Record<string, string | undefined>),

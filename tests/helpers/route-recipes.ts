@@ -4,6 +4,8 @@ import { expect } from 'vitest';
 import type { PtitsPasRole } from '../../db/schema.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { notify } from '../../domain/ptitspas/notifications/notify.js';
+import { RESET_PASSWORD_PAGE } from '../../routes/medreport/auth/reset-page.js';
+import { SET_PASSWORD_PAGE } from '../../routes/ptitspas/auth/set-password-page.js';
 import type { App } from '../../src/app.js';
 import { type FilePart, multipart } from './multipart.js';
 import {
@@ -290,6 +292,8 @@ export const VALID_NIR = '185077512345608';
 export const RECIPES: Record<string, Recipe> = {
   // Public
   'GET /api': {},
+  // The page of the e-mailed reset link (served while PASSWORD_RESET_URL is unset, as here).
+  [`GET ${RESET_PASSWORD_PAGE}`]: {},
   'POST /api/register': { body: () => registration() },
   'POST /api/login': { body: (fx) => ({ email: fx.a.doctor.user.email, password: PASSWORD }) },
   'POST /api/forgot-password': { body: (fx) => ({ email: fx.a.doctor.user.email }) },
@@ -473,6 +477,8 @@ export const RECIPES: Record<string, Recipe> = {
     body: async (fx) => ({ refresh_token: (await fx.ptitspas.account('parent')).refresh }),
   },
   'POST /api/v1/auth/set-password': { status: 400, body: () => ({ token: 'not-a-token', password: 'x'.repeat(12) }) },
+  // The page of the e-mailed set-password link (served while PTITSPAS_SET_PASSWORD_URL is unset, as here).
+  [`GET ${SET_PASSWORD_PAGE}`]: {},
   'GET /api/v1/auth/me': { as: superAdmin },
   'POST /api/v1/auth/logout': { as: freshPtitsPas('parent'), changes: ['refresh_families.revoque_le'] },
   'GET /api/v1/users': { as: superAdmin, query: { ...ptitspasListQuery, role: 'parent' } },
@@ -738,10 +744,26 @@ export interface ApiRoute {
   schema: RouteOptions['schema'];
 }
 
-/** Every route of the route table under /api (the documentation aside), of one API or both; HEAD goes with its GET. */
+/** The pages of each API outside its tree: those its e-mailed password links open. */
+const API_PAGES: Record<string, ApiRoute['api']> = {
+  [RESET_PASSWORD_PAGE]: 'medreport',
+  [SET_PASSWORD_PAGE]: 'ptitspas',
+};
+
+const apiOf = (url: string): ApiRoute['api'] =>
+  API_PAGES[url] ?? (/^\/api\/v1(\/|$)/.test(url) ? 'ptitspas' : 'medreport');
+
+/**
+ * Every route of the route table under /api (the documentation aside) and each API's pages, of
+ * one API or both; HEAD goes with its GET.
+ */
 export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
   return app.routeTable
-    .filter((r) => (r.url === '/api' || r.url.startsWith('/api/')) && !r.url.startsWith('/api/docs'))
+    .filter(
+      (r) =>
+        ((r.url === '/api' || r.url.startsWith('/api/')) && !r.url.startsWith('/api/docs')) ||
+        Object.hasOwn(API_PAGES, r.url),
+    )
     .flatMap((r) =>
       [r.method]
         .flat()
@@ -750,7 +772,7 @@ export function apiRoutes(app: App, only?: ApiRoute['api']): ApiRoute[] {
           key: `${method} ${r.url}`,
           method,
           url: r.url,
-          api: /^\/api\/v1(\/|$)/.test(r.url) ? ('ptitspas' as const) : ('medreport' as const),
+          api: apiOf(r.url),
           schema: r.schema,
         })),
     )
@@ -771,6 +793,7 @@ export const PUBLIC_ROUTES = {
     'POST /api/login',
     'POST /api/forgot-password',
     'POST /api/reset-password',
+    `GET ${RESET_PASSWORD_PAGE}`,
     'GET /api/verify/:code',
     ...['google', 'facebook', 'github'].flatMap((p) => [`GET /api/auth/${p}`, `GET /api/auth/${p}/callback`]),
   ]),
@@ -782,6 +805,7 @@ export const PUBLIC_ROUTES = {
     'POST /api/v1/auth/register',
     'POST /api/v1/auth/refresh',
     'POST /api/v1/auth/set-password',
+    `GET ${SET_PASSWORD_PAGE}`,
     'GET /api/v1/verification/:code',
   ]),
 };

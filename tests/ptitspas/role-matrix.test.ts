@@ -9,7 +9,7 @@ import { apiRoutes, RECIPES, type RecipeFixture, recipeFixture } from '../helper
 
 // Who may call each PtitsPas route, copied from the document (shared/spec/ptitspas-api.md,
 // "Rôles autorisés" / "Public"), not from the code: the code is checked against it. Every route
-// of /api/v1 must be in this table and every entry must be a route.
+// of /api/v1 (and the PtitsPas page outside it) must be in this table and every entry must be a route.
 const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'GET /api/v1': 'public',
   'GET /api/v1/': 'public',
@@ -18,6 +18,8 @@ const DOCUMENT: Record<string, 'public' | 'any' | readonly PtitsPasRole[]> = {
   'POST /api/v1/auth/register': 'public',
   'POST /api/v1/auth/refresh': 'public',
   'POST /api/v1/auth/set-password': 'public',
+  // Not in the document: the page its e-mailed link opens when no app page is configured.
+  'GET /ptitspas/definir-mot-de-passe': 'public',
   'GET /api/v1/auth/me': 'any',
   'POST /api/v1/auth/logout': 'any',
   'GET /api/v1/users': ['super_admin'],

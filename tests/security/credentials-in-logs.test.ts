@@ -60,6 +60,9 @@ const ROUTES: Array<[what: string, path: string, status: number, closing: string
   ['an unknown path outside both APIs', '/nothing-here', 404, 'request completed'],
   ['a MedReport 401', '/api/user', 401, 'request completed'],
   ['a PtitsPas 401', '/api/v1/auth/me', 401, 'request completed'],
+  // The pages e-mailed links open: their token is in the query string by design.
+  ['the MedReport reset page', '/reset-password', 200, 'request completed'],
+  ['the PtitsPas set-password page', '/ptitspas/definir-mot-de-passe', 200, 'request completed'],
   ['a malformed path refused before routing', '/api/%zz', 400, 'request refused before routing'],
   ['a 500', '/__probe/crash', 500, 'request completed'],
   ['a 500 whose error quotes the URL', '/__probe/echo-url', 500, 'request completed'],

@@ -15,6 +15,7 @@ import { sessionOpener } from '../../../plugins/medreport/auth.js';
 import { toOrganizationResource } from '../organization/schemas.js';
 import { toUserResource } from '../users/schemas.js';
 import { registrationGuard } from './registration.js';
+import { resetPasswordLink } from './reset-page.js';
 import {
   AuthResponse,
   ForgotPasswordBody,
@@ -28,7 +29,8 @@ import {
 
 /** Routes reached without a token: registration, login, password reset. */
 export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { publicUrl, passwordResetUrl } = app.config;
+  const { publicUrl } = app.config;
+  const resetUrl = resetPasswordLink(app.config);
   app.jobs.every('expired MedReport password reset tokens pruned', HOUR_MS, () =>
     pruneExpiredPasswordResets(app.systemDb),
   );
@@ -96,7 +98,7 @@ export const publicAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { email } = request.body;
       app.background.run('forgot-password', async () => {
         await sendPasswordResetLink(app.systemDb, email, {
-          resetUrl: passwordResetUrl,
+          resetUrl,
           send: (mail) => app.mailer.send(mail),
         });
       });
