@@ -10,6 +10,7 @@ import { connect } from '../db/connection.js';
 import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
+import { refuseWhileServerConnected } from '../db/server-connections.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
@@ -28,9 +29,13 @@ import { checkStorage, fixStorage, type StorageReference } from '../domain/share
 import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
+import { confirmOrAbort } from './confirm.js';
 import { provisionDatabase } from './provision.js';
 import { VERSION } from './version.js';
 import { watchNotifications } from './watch-notifications.js';
+
+/** Not a server's (db/server-connections.ts): the CLI's own connection never counts as one. */
+const CLI_APPLICATION_NAME = 'medreport-ptitspas-cli';
 
 /**
  * Runs `task` against the server's database: DATABASE_URL, or the embedded cluster under DATA_DIR
@@ -42,7 +47,7 @@ async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { mig
   loadDotEnv();
   const config = loadConfig();
   const database = await provisionDatabase(config, 'attach');
-  const { db } = connect(database.url, { max: 1 });
+  const { db } = connect(database.url, { max: 1, applicationName: CLI_APPLICATION_NAME });
   try {
     if (migrated) {
       const { results = [] } = await migrate(db, 'latest');
@@ -125,20 +130,38 @@ migrations
 
 migrations
   .command('down')
-  .description('revert the most recent migration (refused when it would drop data, unless --force)')
+  .description(
+    'revert the most recent migration; on a terminal, asks first (--yes: no question); refused while a server is connected, and when it would drop data (unless --force)',
+  )
   .option('--force', 'revert even if tables or columns holding data are dropped')
-  .action((options: { force?: boolean }) =>
+  .option('--yes', 'do not ask for confirmation on a terminal')
+  .action((options: { force?: boolean; yes?: boolean }) =>
     withDatabase(
       async (db) => {
-        const { name, losses } = await lossesOfRevert(db);
+        const plan = async () => {
+          await refuseWhileServerConnected(db, 'migrate down');
+          return lossesOfRevert(db);
+        };
+        const { name, losses } = await plan();
         if (!name) return console.log('nothing to revert');
+        const lost = losses.map(
+          (l) => `${l.table}${l.column ? `.${l.column}` : ''}: ${l.rows} row(s)${l.column ? ' with a value' : ''}`,
+        );
         if (losses.length > 0 && !options.force) {
-          const lines = losses.map(
-            (l) => `  ${l.table}${l.column ? `.${l.column}` : ''}: ${l.rows} row(s)${l.column ? ' with a value' : ''}`,
-          );
           throw new Error(
-            `reverting ${name} would delete data:\n${lines.join('\n')}\nNothing was changed. Run with --force to revert anyway.`,
+            `reverting ${name} would delete data:\n${lost.map((l) => `  ${l}`).join('\n')}\nNothing was changed. Run with --force to revert anyway.`,
           );
+        }
+        const deleting = losses.length > 0 ? ` (deletes ${lost.join(', ')})` : '';
+        const asked = await confirmOrAbort(
+          `Revert migration ${name}${deleting}?`,
+          options.yes,
+          `${name} was not reverted (not confirmed)`,
+        );
+        // The answer may come long after the question: the database must still be as described.
+        const now = asked ? await plan() : { name, losses };
+        if (now.name !== name || (now.losses.length > 0 && !options.force)) {
+          throw new Error(`the database changed while waiting for the answer: ${name} was not reverted; run again`);
         }
         const { results = [] } = await migrate(db, 'down');
         for (const r of results) console.log(`reverted ${r.migrationName}`);

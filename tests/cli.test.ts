@@ -8,8 +8,8 @@ import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
-import { runCli } from './helpers/cli.js';
-import { emptyDatabaseUrl } from './helpers/database.js';
+import { runCli, runCliAtTerminal, terminalAvailable } from './helpers/cli.js';
+import { clonedDatabaseUrl, emptyDatabaseUrl } from './helpers/database.js';
 import { ptitspasLogin } from './helpers/ptitspas.js';
 import { TEST_JWT_SECRET } from './helpers/urls.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';
@@ -24,6 +24,35 @@ afterAll(() => app.close());
 const cli = (...args: string[]) => runCli(args);
 const cliWith = ({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) =>
   runCli(args, { env: databaseUrl ? { DATABASE_URL: databaseUrl } : {}, stdin });
+
+async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The migrations applied to a database, in order. */
+async function applied(databaseUrl: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(databaseUrl, 'select name from kysely_migration order by name');
+  return rows.map((r) => r.name);
+}
+
+/** The real server (the app as `npm start` builds it, as the app role) on `databaseUrl`, its pools connected. */
+async function serverOn(databaseUrl: string): Promise<App> {
+  const server = await buildTestApp({
+    config: { databaseUrl: appRoleUrl(databaseUrl, appRolePassword(TEST_JWT_SECRET)) },
+  });
+  expect((await server.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  return server;
+}
+
+/** What the CLI says when a server holds connections: how many, from where, as what. */
+const SERVER_CONNECTED =
+  /refused: a server is connected to this database \((\d+) connections?: \d+ from (127\.0\.0\.1|::1|local socket) as medreport-ptitspas(-listener)?(, .*)?\); stop it first\. Nothing was changed\.$/;
 
 describe('npm run cli -- admin:create', () => {
   it('creates an administrator who can log in, and is idempotent', async () => {
@@ -189,6 +218,55 @@ describe('npm run cli -- migrate down', () => {
   }, 180_000);
 });
 
+describe('npm run cli -- migrate down, against a running server and at a terminal', () => {
+  const LAST = '0023_medreport_distribution_keys';
+
+  it('refuses while a server is connected, naming its connections, and reverts once it has stopped', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    const server = await serverOn(databaseUrl);
+    try {
+      const refused = await cliWith({ databaseUrl }, 'migrate', 'down');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^Error: migrate down refused: /);
+      expect(refused.stderr).toMatch(SERVER_CONNECTED);
+      expect(refused.stderr.split('\n')).toHaveLength(1);
+      expect((await applied(databaseUrl)).at(-1)).toBe(LAST);
+    } finally {
+      await server.close();
+    }
+    const reverted = await cliWith({ databaseUrl }, 'migrate', 'down');
+    expect(reverted).toMatchObject({ code: 0, stdout: `reverted ${LAST}` });
+    expect(await applied(databaseUrl)).not.toContain(LAST);
+  });
+
+  it.skipIf(!terminalAvailable)(
+    'asks at a terminal naming the migration: anything but y or yes reverts nothing; yes and --yes revert',
+    async () => {
+      const databaseUrl = await clonedDatabaseUrl();
+      const env = { DATABASE_URL: databaseUrl };
+      const prompt = `Revert migration ${LAST}? [y/N] `;
+      for (const answer of ['', 'n', 'yess']) {
+        const declined = await runCliAtTerminal(['migrate', 'down'], { env, prompt, answer });
+        expect(declined.asked, declined.output).toBe(true);
+        expect(declined.code).toBe(1);
+        expect(declined.output.split('\n').at(-1)).toBe(`Error: ${LAST} was not reverted (not confirmed)`);
+        expect((await applied(databaseUrl)).at(-1)).toBe(LAST);
+      }
+      const confirmed = await runCliAtTerminal(['migrate', 'down'], { env, prompt, answer: 'YES' });
+      expect(confirmed).toMatchObject({ asked: true, code: 0 });
+      expect(confirmed.output.split('\n').at(-1)).toBe(`reverted ${LAST}`);
+      expect(await applied(databaseUrl)).not.toContain(LAST);
+
+      // --yes: no question (nothing is typed, so a question would wait until killed).
+      const next = (await applied(databaseUrl)).at(-1)!;
+      const unasked = await runCliAtTerminal(['migrate', 'down', '--yes'], { env });
+      expect(unasked).toMatchObject({ code: 0, output: `reverted ${next}` });
+      expect(await applied(databaseUrl)).not.toContain(next);
+    },
+    120_000,
+  );
+});
+
 describe('npm run cli -- seed:demo', () => {
   const args = [
     'seed:demo',
@@ -213,16 +291,6 @@ describe('npm run cli -- seed:demo', () => {
   }
   const seed = (databaseUrl: string, dir: string, ...extra: string[]) =>
     runCli([...args, ...extra], { env: { DATABASE_URL: databaseUrl, DATA_DIR: dir } });
-
-  async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  }
 
   async function fingerprint(databaseUrl: string) {
     const [row] = await query<Record<string, unknown>>(
