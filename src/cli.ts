@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Kysely } from 'kysely';
 import { createStorage, type ListedObject, type Storage } from '../adapters/storage/index.js';
 import { connect } from '../db/connection.js';
-import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
+import { APP_SCHEMAS, lossesOfRevert, migrate, migrationStatus, resetDatabase } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
 import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { refuseWhileServerConnected } from '../db/server-connections.js';
@@ -43,7 +43,10 @@ const CLI_APPLICATION_NAME = 'medreport-ptitspas-cli';
  * `migrated`: pending migrations are applied first, as `npm start` does, so the command works on a
  * fresh data directory.
  */
-async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { migrated = true } = {}): Promise<T> {
+async function withDatabase<T>(
+  task: (db: Kysely<Database>, where: string) => Promise<T>,
+  { migrated = true } = {},
+): Promise<T> {
   loadDotEnv();
   const config = loadConfig();
   const database = await provisionDatabase(config, 'attach');
@@ -53,7 +56,7 @@ async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { mig
       const { results = [] } = await migrate(db, 'latest');
       for (const r of results) console.log(`applied ${r.migrationName}`);
     }
-    return await task(db);
+    return await task(db, database.where);
   } finally {
     await db.destroy();
     await database.release();
@@ -183,6 +186,35 @@ migrations
       { migrated: false },
     ),
   );
+
+program
+  .command('db:reset')
+  .description(
+    `empty the database: drop the schemas ${APP_SCHEMAS.join(', ')} and the migration history, then apply every migration; on a terminal, asks first (--yes: no question); refused while a server is connected, and when NODE_ENV=production (unless --force)`,
+  )
+  .option('--force', 'reset even when NODE_ENV=production')
+  .option('--yes', 'do not ask for confirmation on a terminal')
+  .action(async (options: { force?: boolean; yes?: boolean }) => {
+    loadDotEnv();
+    if (loadConfig().env === 'production' && !options.force) {
+      throw new Error('db:reset refused: NODE_ENV=production; nothing was changed (--force resets anyway)');
+    }
+    return withDatabase(
+      async (db, where) => {
+        await refuseWhileServerConnected(db, 'db:reset');
+        const asked = await confirmOrAbort(
+          `Reset ${where}, deleting every row of both APIs?`,
+          options.yes,
+          'the database was not reset (not confirmed)',
+        );
+        if (asked) await refuseWhileServerConnected(db, 'db:reset');
+        const { results = [] } = await resetDatabase(db);
+        console.log(`dropped the schemas ${APP_SCHEMAS.join(', ')} and the migration history of ${where}`);
+        console.log(`applied ${results.length} migrations, up to ${results.at(-1)?.migrationName}`);
+      },
+      { migrated: false },
+    );
+  });
 
 program
   .command('admin:create')
