@@ -9,7 +9,7 @@ import { createStorage, type ListedObject, type Storage } from '../adapters/stor
 import { connect } from '../db/connection.js';
 import { APP_SCHEMAS, lossesOfRevert, migrate, migrationStatus, resetDatabase } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
-import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
+import { DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
 import { refuseWhileServerConnected } from '../db/server-connections.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
@@ -22,6 +22,7 @@ import {
   seedDemoContrats,
   seedDemoDossiers,
   seedDemoJournal,
+  seedDemoStaff,
 } from '../domain/ptitspas/demo.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
@@ -30,6 +31,7 @@ import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
 import { confirmOrAbort } from './confirm.js';
+import { demoAccountLines } from './demo-accounts.js';
 import { provisionDatabase } from './provision.js';
 import { VERSION } from './version.js';
 import { watchNotifications } from './watch-notifications.js';
@@ -348,7 +350,7 @@ interface SeedOptions {
 program
   .command('seed:demo')
   .description(
-    `add demo organizations, doctors and patients, and PtitsPas families whose children have a dossier with its pieces (their bytes written to the storage), password "${DEMO_PASSWORD}"; idempotent, deterministic (PtitsPas ids aside)`,
+    `add demo data to both APIs, an account of each role (password "${DEMO_PASSWORD}"), and print them: a MedReport platform administrator, organizations with their owner, doctors and patients; PtitsPas staff of each role, families whose children have a dossier with its pieces (their bytes written to the storage), a childminder with contracts, a journal and messages; idempotent, deterministic (PtitsPas ids aside)`,
   )
   .option('--orgs <n>', 'organizations', count, 50)
   .option('--users-per-org <n>', 'users per organization, the owner included', count, 10)
@@ -377,9 +379,12 @@ program
         },
       ).finally(() => bar.stop());
       console.log(
-        `${summary.organizations} organizations, ${summary.users} users (owner.N@${DEMO_DOMAIN}, ` +
-          `doctor.N.M@${DEMO_DOMAIN}, password "${DEMO_PASSWORD}"), ${summary.patients} patients ` +
-          `(${summary.insertedPatients} added by this run)`,
+        `${summary.organizations} organizations of ${options.usersPerOrg} users each (an owner and doctors), ` +
+          `a platform administrator, ${summary.patients} patients (${summary.insertedPatients} added by this run)`,
+      );
+      const staff = await seedDemoStaff(db, { passwordHash });
+      console.log(
+        `${staff.staff} PtitsPas staff accounts, one per role above the childminders (${staff.inserted} added by this run)`,
       );
       // The pieces' bytes go to the server's storage (STORAGE), as an upload's do.
       const { ptitspas, contrats } = await withStorage(async (storage) => ({
@@ -394,7 +399,7 @@ program
       console.log(
         `${options.dossiers} PtitsPas dossiers (${states.join(', ')}; ${ptitspas.inserted} added by this run, ` +
           `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${PTITSPAS_DEMO_DOMAIN}, ` +
-          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE} (same password)`,
+          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE}`,
       );
       console.log(
         `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${PTITSPAS_DEMO_ASSISTANTE} ` +
@@ -405,6 +410,7 @@ program
         `${journal.evenements} events (the week before today) in the journal of parent.1@${PTITSPAS_DEMO_DOMAIN}'s ` +
           `child and ${journal.messages} messages between that parent and ${PTITSPAS_DEMO_ASSISTANTE} added by this run`,
       );
+      for (const line of demoAccountLines({ ...options, largeOrgPatients: options.largeOrg })) console.log(line);
     }),
   );
 

@@ -420,7 +420,8 @@ describe('npm run cli -- seed:demo', () => {
               (select count(*)::int from medreport.users) as users,
               (select count(*)::int from medreport.patients) as patients,
               (select md5(string_agg(uuid::text || name, ',' order by uuid)) from medreport.patients) as patient_rows,
-              (select count(*)::int from medreport.users where organization_id is null) as orphans`,
+              (select count(*)::int from medreport.users
+                where organization_id is null and platform_role is null) as orphans`,
     );
     return { ...row, dossiers: await demoDossiers(databaseUrl) };
   }
@@ -442,6 +443,36 @@ describe('npm run cli -- seed:demo', () => {
     );
   }
 
+  /** What seed:demo prints last: the accounts to log in with, one per API and role. */
+  const ACCOUNTS = [
+    'Log in with (password "demo passphrase"):',
+    '  MedReport  admin                  admin@demo.medreport.test           platform administration (/api/admin): the accounts of every organization, the dashboard; no patients',
+    '  MedReport  owner                  owner@org-1.demo.medreport.test     Clinique Démo 1: its patients and records, renaming it, its invitation code (owner@org-N for N = 1 to 2, owner@org-export)',
+    '  MedReport  doctor                 doctor.1@org-1.demo.medreport.test  Clinique Démo 1: its patients and records (doctor.M@org-N for M = 1 to 2)',
+    '  PtitsPas   super_admin            super-admin@demo.ptitspas.test      everything: every account (creates staff, deletes accounts), child, dossier and contract',
+    '  PtitsPas   administrateur         administrateur@demo.ptitspas.test   every child, dossier and contract, the childminders (NIR hidden); validates and suspends accounts',
+    '  PtitsPas   gestionnaire           gestionnaire@demo.ptitspas.test     every child, dossier (decides the submitted ones) and contract, the childminders with their NIR; validates and suspends accounts',
+    "  PtitsPas   assistante_maternelle  assistante@demo.ptitspas.test       the children of her signed contracts (parent.1's and parent.2's) and their journal; her conversations",
+    '  PtitsPas   parent                 parent.1@demo.ptitspas.test         their child Lina: dossier, contract, journal, conversation with the childminder (parent.N for N = 1 to 5: a child each, dossiers in every state)',
+  ];
+
+  /** Every account of both APIs, with its role (MedReport: the organization role, or the platform one) and organization key. */
+  const sorted = <T extends { api: string; email: string }>(rows: T[]) =>
+    [...rows].sort((a, b) => `${a.api} ${a.email}`.localeCompare(`${b.api} ${b.email}`));
+  async function accountRoles(databaseUrl: string) {
+    return sorted(
+      await query<{ api: string; email: string }>(
+        databaseUrl,
+        `select 'MedReport' as api, u.email, coalesce(u.role, u.platform_role) as role,
+              case when o.code = 'ORG-DEMOEXPORT' then to_jsonb('export'::text)
+                   else to_jsonb(nullif(regexp_replace(o.code, '^ORG-DEMO0*', ''), '')::int) end as organization
+         from medreport.users u left join medreport.organizations o on o.id = u.organization_id
+       union all
+       select 'PtitsPas', email, role, 'null'::jsonb from ptitspas.utilisateurs where statut = 'actif'`,
+      ),
+    );
+  }
+
   const pieces = [
     { categorie: 'carnet_vaccination', nom: 'carnet-de-vaccination.pdf', type: 'application/pdf' },
     { categorie: 'attestation_assurance', nom: 'attestation-assurance.pdf', type: 'application/pdf' },
@@ -459,27 +490,52 @@ describe('npm run cli -- seed:demo', () => {
     const firstDir = await dataDir();
     const created = await seed(first, firstDir);
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout.split('\n').slice(-4)).toEqual([
-      '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
-      '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test (same password)',
+    expect(created.stdout.split('\n').slice(-14)).toEqual([
+      '3 organizations of 3 users each (an owner and doctors), a platform administrator, 32 patients (32 added by this run)',
+      '3 PtitsPas staff accounts, one per role above the childminders (3 added by this run)',
+      '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test',
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
       "30 events (the week before today) in the journal of parent.1@demo.ptitspas.test's child and 3 messages between that parent and assistante@demo.ptitspas.test added by this run",
+      ...ACCOUNTS,
     ]);
     const again = await seed(first, firstDir);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.split('\n').slice(-4)).toEqual([
+    expect(again.stdout.split('\n').slice(-14)).toEqual([
       expect.stringContaining('32 patients (0 added by this run)'),
+      '3 PtitsPas staff accounts, one per role above the childminders (0 added by this run)',
       expect.stringContaining('(brouillon 2, soumis 1, valide 1, a_completer 1; 0 added by this run, 0 pieces stored)'),
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (0 added by this run)',
       expect.stringMatching(/^0 events .* and 0 messages /),
+      ...ACCOUNTS,
     ]);
+    // The accounts printed are the accounts made, with the role printed, active.
+    expect(await accountRoles(first)).toEqual(
+      sorted([
+        { api: 'MedReport', email: 'admin@demo.medreport.test', role: 'admin', organization: null },
+        ...[1, 2, 'export'].flatMap((org) => [
+          { api: 'MedReport', email: `doctor.1@org-${org}.demo.medreport.test`, role: 'doctor', organization: org },
+          { api: 'MedReport', email: `doctor.2@org-${org}.demo.medreport.test`, role: 'doctor', organization: org },
+          { api: 'MedReport', email: `owner@org-${org}.demo.medreport.test`, role: 'owner', organization: org },
+        ]),
+        { api: 'PtitsPas', email: 'administrateur@demo.ptitspas.test', role: 'administrateur', organization: null },
+        { api: 'PtitsPas', email: 'assistante@demo.ptitspas.test', role: 'assistante_maternelle', organization: null },
+        { api: 'PtitsPas', email: 'gestionnaire@demo.ptitspas.test', role: 'gestionnaire', organization: null },
+        ...[1, 2, 3, 4, 5].map((n) => ({
+          api: 'PtitsPas',
+          email: `parent.${n}@demo.ptitspas.test`,
+          role: 'parent',
+          organization: null,
+        })),
+        { api: 'PtitsPas', email: 'super-admin@demo.ptitspas.test', role: 'super_admin', organization: null },
+      ]),
+    );
 
     const second = await emptyDatabaseUrl();
     expect((await seed(second, await dataDir())).code).toBe(0);
     const [a, b] = [await fingerprint(first), await fingerprint(second)];
     expect(a).toEqual({
       organizations: 3,
-      users: 9,
+      users: 10,
       patients: 32,
       patient_rows: expect.any(String),
       orphans: 0,
@@ -500,7 +556,7 @@ describe('npm run cli -- seed:demo', () => {
     const res = await seed(databaseUrl, dir, '--dossiers', '4');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;');
-    expect(res.stdout.split('\n').slice(-2)).toEqual([
+    expect(res.stdout.split('\n').slice(-11, -9)).toEqual([
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
       expect.stringMatching(/^30 events .* and 3 messages /),
     ]);
@@ -607,6 +663,35 @@ describe('npm run cli -- seed:demo', () => {
         });
         expect(child.statusCode, child.body).toBe(200);
       }
+      // Every account printed logs in with the demo password, with the role printed.
+      const printed = res.stdout
+        .split('\n')
+        .map((line) => /^ {2}(MedReport|PtitsPas)\s+(\S+)\s+(\S+@\S+)\s/.exec(line))
+        .filter((m) => m !== null);
+      expect(printed.map((m) => `${m[1]} ${m[2]}`)).toEqual([
+        'MedReport admin',
+        'MedReport owner',
+        'MedReport doctor',
+        'PtitsPas super_admin',
+        'PtitsPas administrateur',
+        'PtitsPas gestionnaire',
+        'PtitsPas assistante_maternelle',
+        'PtitsPas parent',
+      ]);
+      for (const [, api, role, email] of printed) {
+        if (api === 'PtitsPas') {
+          expect((await ptitspasLogin(demo, email!, 'demo passphrase')).role).toBe(role);
+          continue;
+        }
+        const login = await demo.inject({
+          method: 'POST',
+          url: '/api/login',
+          payload: { email, password: 'demo passphrase' },
+        });
+        expect(login.statusCode, `${email}: ${login.body}`).toBe(200);
+        expect(login.json().user.role).toBe(role);
+      }
+
       // The demo week: the first family's parent reads five days of six events, and the conversation.
       const parent1 = await ptitspasLogin(demo, 'parent.1@demo.ptitspas.test', 'demo passphrase');
       const dossiers1 = await demo.inject({ method: 'GET', url: '/api/v1/dossiers', headers: parent1.headers });
