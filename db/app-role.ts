@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { type QueryExecutorProvider, sql } from 'kysely';
+import { APP_SCHEMAS } from './migrate.js';
 
 export const APP_ROLE = 'medreport_app';
 
@@ -28,7 +29,7 @@ export async function ensureAppRole(owner: QueryExecutorProvider, password: stri
         `run "alter role ${APP_ROLE} nosuperuser nobypassrls" as a superuser, or set DATABASE_APP_URL`,
     );
   }
-  for (const schema of ['medreport', 'ptitspas', 'ops']) {
+  for (const schema of APP_SCHEMAS) {
     const s = sql.id(schema);
     await sql`grant usage on schema ${s} to medreport_app`.execute(owner);
     await sql`grant select, insert, update, delete on all tables in schema ${s} to medreport_app`.execute(owner);

@@ -32,8 +32,17 @@ export interface DatabaseHandle {
   pool: pg.Pool;
 }
 
+/**
+ * The application_name of the server's connections (pools, and the listener's): how the CLI tells
+ * a running server from itself in pg_stat_activity (db/server-connections.ts).
+ */
+export const SERVER_APPLICATION_NAME = 'medreport-ptitspas';
+export const LISTENER_APPLICATION_NAME = 'medreport-ptitspas-listener';
+
 export interface ConnectOptions {
   max?: number;
+  /** Shown in pg_stat_activity; the server's by default. */
+  applicationName?: string;
   /** An idle client losing its connection (database restart) must be reported, not crash the process. */
   onIdleError?: (err: Error) => void;
   /**
@@ -47,13 +56,18 @@ export interface ConnectOptions {
 /** A pg pool whose connections prepare their statements (unless told not to) and read dates and counts as we want. */
 export function createPool(
   url: string,
-  { max = 10, onIdleError = () => {}, namedStatements = true }: ConnectOptions = {},
+  {
+    max = 10,
+    onIdleError = () => {},
+    namedStatements = true,
+    applicationName = SERVER_APPLICATION_NAME,
+  }: ConnectOptions = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max,
     types,
-    application_name: 'medreport-ptitspas',
+    application_name: applicationName,
     connectionTimeoutMillis: 5_000,
     Client: namedStatements ? PreparingClient : pg.Client,
   });

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { LISTENER_APPLICATION_NAME } from './connection.js';
 
 export interface ChannelHandlers {
   /** A notification on one of the channels. */
@@ -41,7 +42,7 @@ export class ChannelListener {
 
   async #connect(attempt: number): Promise<void> {
     if (this.#closed) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'medreport-ptitspas-listener' });
+    const client = new pg.Client({ connectionString: this.url, application_name: LISTENER_APPLICATION_NAME });
     const lost = (err?: unknown) => {
       if (this.#client !== client) return;
       this.#client = undefined;

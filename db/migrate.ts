@@ -36,6 +36,25 @@ export async function migrate(db: AnySchemaDb, direction: MigrateDirection): Pro
   return result;
 }
 
+/** The schemas the migrations create: everything of the app's lives in them. */
+export const APP_SCHEMAS = ['medreport', 'ptitspas', 'ops'] as const;
+
+/**
+ * An empty database at the latest version: drops the app's schemas (with every table, function,
+ * policy and grant in them) and Kysely's migration history, then applies every migration. It
+ * needs only what migrating needs, owning the schemas, where dropping and creating the database
+ * would need CREATEDB and a connection to another database. The extensions (pg_trgm, unaccent)
+ * stay: the migrations create them only if missing.
+ */
+export async function resetDatabase(db: AnySchemaDb): Promise<MigrationResultSet> {
+  await db.transaction().execute(async (trx) => {
+    for (const schema of APP_SCHEMAS) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(trx);
+    // Where the Migrator keeps them (no migrationTableSchema): the first schema of the search path.
+    await sql`drop table if exists kysely_migration, kysely_migration_lock`.execute(trx);
+  });
+  return migrate(db, 'latest');
+}
+
 export async function migrationStatus(db: AnySchemaDb) {
   return (await migrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
 }

@@ -2,10 +2,10 @@ import { type Insertable, type Kysely, sql } from 'kysely';
 import type { Database, PatientsTable } from './schema.js';
 
 /**
- * Demo data for trying the API by hand and for `npm run bench`: organizations, each with an owner
- * and doctors, and patients spread over them. Deterministic (the same options give the same rows,
- * uuids included) and idempotent (rows that exist are left as they are), so it can be run again
- * or resumed after an interruption.
+ * Demo data for trying the API by hand and for `npm run bench`: a platform administrator, and
+ * organizations, each with an owner and doctors, and patients spread over them. Deterministic
+ * (the same options give the same rows, uuids included) and idempotent (rows that exist are left
+ * as they are), so it can be run again or resumed after an interruption.
  */
 export interface DemoOptions {
   orgs: number;
@@ -18,11 +18,52 @@ export interface DemoOptions {
 }
 
 export const DEMO_PASSWORD = 'demo passphrase';
-export const DEMO_DOMAIN = 'demo.medreport.test';
+const DEMO_DOMAIN = 'demo.medreport.test';
 
-/** The e-mail of user `index` (0 is the owner) of organization `key` (1, 2, ... or `export`). */
+/**
+ * The e-mail of user `index` of organization `key` (1, 2, ... or `export`), named by its role
+ * (the spec's English role names) and its organization: `owner@org-1.…` (index 0),
+ * `doctor.1@org-1.…`, `doctor.2@org-1.…`.
+ */
 export function demoEmail(key: string | number, index: number): string {
-  return index === 0 ? `owner.${key}@${DEMO_DOMAIN}` : `doctor.${key}.${index}@${DEMO_DOMAIN}`;
+  return `${index === 0 ? 'owner' : `doctor.${index}`}@org-${key}.${DEMO_DOMAIN}`;
+}
+
+/** The platform administrator (`/api/admin`), outside any organization. */
+const DEMO_ADMIN_EMAIL = `admin@${DEMO_DOMAIN}`;
+
+/** An account of each role the demo has, and what it sees; seed:demo prints them. */
+export function medreportDemoAccounts(options: DemoOptions) {
+  const orgs = demoOrganizations(options);
+  const keys = orgs.filter((o) => o.key !== 'export').length;
+  const first = orgs[0]!;
+  const owners = [
+    keys > 1 ? `owner@org-N for N = 1 to ${keys}` : '',
+    options.largeOrgPatients > 0 ? 'owner@org-export' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const accounts = [
+    {
+      role: 'admin',
+      email: DEMO_ADMIN_EMAIL,
+      sees: 'platform administration (/api/admin): the accounts of every organization, the dashboard; no patients',
+    },
+    {
+      role: 'owner',
+      email: demoEmail(first.key, 0),
+      sees: `${first.name}: its patients and records, renaming it, its invitation code${owners ? ` (${owners})` : ''}`,
+    },
+  ];
+  if (options.usersPerOrg > 1) {
+    const more = options.usersPerOrg > 2 ? ` (doctor.M@org-N for M = 1 to ${options.usersPerOrg - 1})` : '';
+    accounts.push({
+      role: 'doctor',
+      email: demoEmail(first.key, 1),
+      sees: `${first.name}: its patients and records${more}`,
+    });
+  }
+  return accounts;
 }
 
 interface OrgSpec {
@@ -133,6 +174,19 @@ export async function seedDemo(
   const total = orgs.reduce((n, o) => n + o.patients + options.usersPerOrg, 0);
   let done = 0;
   let insertedPatients = 0;
+
+  const adminUuid = uuidAt(new Date(ANCHOR - 900 * 86_400_000), random(options.seed * 1_000_003 - 1));
+  await db
+    .insertInto('medreport.users')
+    .values({
+      uuid: adminUuid,
+      name: 'Admin Démo',
+      email: DEMO_ADMIN_EMAIL,
+      password_hash: passwordHash,
+      platform_role: 'admin',
+    })
+    .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
+    .execute();
 
   for (const [position, org] of orgs.entries()) {
     const next = random(options.seed * 1_000_003 + position);

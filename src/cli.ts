@@ -7,9 +7,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Kysely } from 'kysely';
 import { createStorage, type ListedObject, type Storage } from '../adapters/storage/index.js';
 import { connect } from '../db/connection.js';
-import { lossesOfRevert, migrate, migrationStatus } from '../db/migrate.js';
+import { APP_SCHEMAS, lossesOfRevert, migrate, migrationStatus, resetDatabase } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
-import { DEMO_DOMAIN, DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
+import { DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
+import { refuseWhileServerConnected } from '../db/server-connections.js';
 import { createAdmin } from '../domain/medreport/admin/create-admin.js';
 import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
 import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
@@ -21,6 +22,7 @@ import {
   seedDemoContrats,
   seedDemoDossiers,
   seedDemoJournal,
+  seedDemoStaff,
 } from '../domain/ptitspas/demo.js';
 import { importPtitsPas } from '../domain/ptitspas/import/index.js';
 import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
@@ -28,9 +30,14 @@ import { checkStorage, fixStorage, type StorageReference } from '../domain/share
 import { passwords, queueBounds } from '../plugins/passwords.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
+import { confirmOrAbort } from './confirm.js';
+import { demoAccountLines } from './demo-accounts.js';
 import { provisionDatabase } from './provision.js';
 import { VERSION } from './version.js';
 import { watchNotifications } from './watch-notifications.js';
+
+/** Not a server's (db/server-connections.ts): the CLI's own connection never counts as one. */
+const CLI_APPLICATION_NAME = 'medreport-ptitspas-cli';
 
 /**
  * Runs `task` against the server's database: DATABASE_URL, or the embedded cluster under DATA_DIR
@@ -38,17 +45,20 @@ import { watchNotifications } from './watch-notifications.js';
  * `migrated`: pending migrations are applied first, as `npm start` does, so the command works on a
  * fresh data directory.
  */
-async function withDatabase<T>(task: (db: Kysely<Database>) => Promise<T>, { migrated = true } = {}): Promise<T> {
+async function withDatabase<T>(
+  task: (db: Kysely<Database>, where: string) => Promise<T>,
+  { migrated = true } = {},
+): Promise<T> {
   loadDotEnv();
   const config = loadConfig();
   const database = await provisionDatabase(config, 'attach');
-  const { db } = connect(database.url, { max: 1 });
+  const { db } = connect(database.url, { max: 1, applicationName: CLI_APPLICATION_NAME });
   try {
     if (migrated) {
       const { results = [] } = await migrate(db, 'latest');
       for (const r of results) console.log(`applied ${r.migrationName}`);
     }
-    return await task(db);
+    return await task(db, database.where);
   } finally {
     await db.destroy();
     await database.release();
@@ -125,20 +135,38 @@ migrations
 
 migrations
   .command('down')
-  .description('revert the most recent migration (refused when it would drop data, unless --force)')
+  .description(
+    'revert the most recent migration; on a terminal, asks first (--yes: no question); refused while a server is connected, and when it would drop data (unless --force)',
+  )
   .option('--force', 'revert even if tables or columns holding data are dropped')
-  .action((options: { force?: boolean }) =>
+  .option('--yes', 'do not ask for confirmation on a terminal')
+  .action((options: { force?: boolean; yes?: boolean }) =>
     withDatabase(
       async (db) => {
-        const { name, losses } = await lossesOfRevert(db);
+        const plan = async () => {
+          await refuseWhileServerConnected(db, 'migrate down');
+          return lossesOfRevert(db);
+        };
+        const { name, losses } = await plan();
         if (!name) return console.log('nothing to revert');
+        const lost = losses.map(
+          (l) => `${l.table}${l.column ? `.${l.column}` : ''}: ${l.rows} row(s)${l.column ? ' with a value' : ''}`,
+        );
         if (losses.length > 0 && !options.force) {
-          const lines = losses.map(
-            (l) => `  ${l.table}${l.column ? `.${l.column}` : ''}: ${l.rows} row(s)${l.column ? ' with a value' : ''}`,
-          );
           throw new Error(
-            `reverting ${name} would delete data:\n${lines.join('\n')}\nNothing was changed. Run with --force to revert anyway.`,
+            `reverting ${name} would delete data:\n${lost.map((l) => `  ${l}`).join('\n')}\nNothing was changed. Run with --force to revert anyway.`,
           );
+        }
+        const deleting = losses.length > 0 ? ` (deletes ${lost.join(', ')})` : '';
+        const asked = await confirmOrAbort(
+          `Revert migration ${name}${deleting}?`,
+          options.yes,
+          `${name} was not reverted (not confirmed)`,
+        );
+        // The answer may come long after the question: the database must still be as described.
+        const now = asked ? await plan() : { name, losses };
+        if (now.name !== name || (now.losses.length > 0 && !options.force)) {
+          throw new Error(`the database changed while waiting for the answer: ${name} was not reverted; run again`);
         }
         const { results = [] } = await migrate(db, 'down');
         for (const r of results) console.log(`reverted ${r.migrationName}`);
@@ -160,6 +188,35 @@ migrations
       { migrated: false },
     ),
   );
+
+program
+  .command('db:reset')
+  .description(
+    `empty the database: drop the schemas ${APP_SCHEMAS.join(', ')} and the migration history, then apply every migration; on a terminal, asks first (--yes: no question); refused while a server is connected, and when NODE_ENV=production (unless --force)`,
+  )
+  .option('--force', 'reset even when NODE_ENV=production')
+  .option('--yes', 'do not ask for confirmation on a terminal')
+  .action(async (options: { force?: boolean; yes?: boolean }) => {
+    loadDotEnv();
+    if (loadConfig().env === 'production' && !options.force) {
+      throw new Error('db:reset refused: NODE_ENV=production; nothing was changed (--force resets anyway)');
+    }
+    return withDatabase(
+      async (db, where) => {
+        await refuseWhileServerConnected(db, 'db:reset');
+        const asked = await confirmOrAbort(
+          `Reset ${where}, deleting every row of both APIs?`,
+          options.yes,
+          'the database was not reset (not confirmed)',
+        );
+        if (asked) await refuseWhileServerConnected(db, 'db:reset');
+        const { results = [] } = await resetDatabase(db);
+        console.log(`dropped the schemas ${APP_SCHEMAS.join(', ')} and the migration history of ${where}`);
+        console.log(`applied ${results.length} migrations, up to ${results.at(-1)?.migrationName}`);
+      },
+      { migrated: false },
+    );
+  });
 
 program
   .command('admin:create')
@@ -288,12 +345,13 @@ interface SeedOptions {
   largeOrg: number;
   seed: number;
   dossiers: number;
+  force?: boolean;
 }
 
 program
   .command('seed:demo')
   .description(
-    `add demo organizations, doctors and patients, and PtitsPas families whose children have a dossier with its pieces (their bytes written to the storage), password "${DEMO_PASSWORD}"; idempotent, deterministic (PtitsPas ids aside)`,
+    `add demo data to both APIs, an account of each role (password "${DEMO_PASSWORD}"), and print them: a MedReport platform administrator, organizations with their owner, doctors and patients; PtitsPas staff of each role, families whose children have a dossier with its pieces (their bytes written to the storage), a childminder with contracts, a journal and messages; idempotent, deterministic (PtitsPas ids aside)`,
   )
   .option('--orgs <n>', 'organizations', count, 50)
   .option('--users-per-org <n>', 'users per organization, the owner included', count, 10)
@@ -301,8 +359,15 @@ program
   .option('--large-org <n>', 'patients of one more organization, "Clinique Démo Export"', count, 0)
   .option('--seed <n>', 'seed of the generator: the same seed gives the same rows', count, 42)
   .option('--dossiers <n>', 'PtitsPas children with a dossier d’inscription, in its four states in turn', count, 5)
-  .action((options: SeedOptions) =>
-    withDatabase(async (db) => {
+  .option('--force', 'seed even when NODE_ENV=production (accounts with a published password)')
+  .action((options: SeedOptions) => {
+    loadDotEnv();
+    if (loadConfig().env === 'production' && !options.force) {
+      throw new Error(
+        'seed:demo refused: NODE_ENV=production, and its accounts (administrators included) share a published password; nothing was changed (--force seeds anyway)',
+      );
+    }
+    return withDatabase(async (db) => {
       if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
       if (options.dossiers > 1_000) throw new Error('--dossiers must be at most 1000');
       const config = loadConfig();
@@ -322,9 +387,12 @@ program
         },
       ).finally(() => bar.stop());
       console.log(
-        `${summary.organizations} organizations, ${summary.users} users (owner.N@${DEMO_DOMAIN}, ` +
-          `doctor.N.M@${DEMO_DOMAIN}, password "${DEMO_PASSWORD}"), ${summary.patients} patients ` +
-          `(${summary.insertedPatients} added by this run)`,
+        `${summary.organizations} organizations of ${options.usersPerOrg} users each (an owner and doctors), ` +
+          `a platform administrator, ${summary.patients} patients (${summary.insertedPatients} added by this run)`,
+      );
+      const staff = await seedDemoStaff(db, { passwordHash });
+      console.log(
+        `${staff.staff} PtitsPas staff accounts, one per role above the childminders (${staff.inserted} added by this run)`,
       );
       // The pieces' bytes go to the server's storage (STORAGE), as an upload's do.
       const { ptitspas, contrats } = await withStorage(async (storage) => ({
@@ -339,7 +407,7 @@ program
       console.log(
         `${options.dossiers} PtitsPas dossiers (${states.join(', ')}; ${ptitspas.inserted} added by this run, ` +
           `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${PTITSPAS_DEMO_DOMAIN}, ` +
-          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE} (same password)`,
+          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE}`,
       );
       console.log(
         `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${PTITSPAS_DEMO_ASSISTANTE} ` +
@@ -350,8 +418,9 @@ program
         `${journal.evenements} events (the week before today) in the journal of parent.1@${PTITSPAS_DEMO_DOMAIN}'s ` +
           `child and ${journal.messages} messages between that parent and ${PTITSPAS_DEMO_ASSISTANTE} added by this run`,
       );
-    }),
-  );
+      for (const line of demoAccountLines({ ...options, largeOrgPatients: options.largeOrg })) console.log(line);
+    });
+  });
 
 const duration = (value: string) => {
   if (!/^[1-9][0-9]*[smhd]?$/.test(value)) throw new InvalidArgumentError('a duration such as 90s, 30m, 1h or 2d');

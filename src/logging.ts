@@ -28,8 +28,12 @@ const logRedaction = {
   censor: '[REDACTED]',
 };
 
-/** Query parameters that carry credentials: tokens, OAuth codes and state, tickets, passwords, keys. */
+/**
+ * Query parameters that carry credentials (tokens, OAuth codes and state, tickets, passwords,
+ * keys) or an e-mail address (the reset link's: personal data has no place in request logs).
+ */
 const SECRET_PARAMETERS = new Set([
+  'email',
   'jwt',
   'token',
   'access_token',

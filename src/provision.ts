@@ -18,10 +18,11 @@ export async function provisionDatabase(
   logger?: EmbeddedOptions['logger'],
 ): Promise<ProvisionedDatabase> {
   if (config.databaseUrl) {
-    const { host, port, pathname } = new URL(config.databaseUrl);
+    // `host` already carries the port when there is one.
+    const { host, pathname } = new URL(config.databaseUrl);
     return {
       url: config.databaseUrl,
-      where: `PostgreSQL at ${host}${port ? `:${port}` : ''}${pathname}`,
+      where: `PostgreSQL at ${host}${pathname}`,
       release: async () => {},
     };
   }

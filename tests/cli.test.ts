@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,10 +6,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
+import { APP_SCHEMAS } from '../db/migrate.js';
+import { migrations } from '../db/migrations/index.js';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
-import { runCli } from './helpers/cli.js';
-import { emptyDatabaseUrl } from './helpers/database.js';
+import { runCli, runCliAtTerminal, terminalAvailable } from './helpers/cli.js';
+import { clonedDatabaseUrl, emptyDatabaseUrl } from './helpers/database.js';
 import { ptitspasLogin } from './helpers/ptitspas.js';
 import { TEST_JWT_SECRET } from './helpers/urls.js';
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/users.js';
@@ -24,6 +26,35 @@ afterAll(() => app.close());
 const cli = (...args: string[]) => runCli(args);
 const cliWith = ({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) =>
   runCli(args, { env: databaseUrl ? { DATABASE_URL: databaseUrl } : {}, stdin });
+
+async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The migrations applied to a database, in order. */
+async function applied(databaseUrl: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(databaseUrl, 'select name from kysely_migration order by name');
+  return rows.map((r) => r.name);
+}
+
+/** The real server (the app as `npm start` builds it, as the app role) on `databaseUrl`, its pools connected. */
+async function serverOn(databaseUrl: string): Promise<App> {
+  const server = await buildTestApp({
+    config: { databaseUrl: appRoleUrl(databaseUrl, appRolePassword(TEST_JWT_SECRET)) },
+  });
+  expect((await server.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  return server;
+}
+
+/** What the CLI says when a server holds connections: how many, from where, as what. */
+const SERVER_CONNECTED =
+  /refused: a server is connected to this database \((\d+) connections?: \d+ from (127\.0\.0\.1|::1|local socket) as medreport-ptitspas(-listener)?(, .*)?\); stop it first\. Nothing was changed\.$/;
 
 describe('npm run cli -- admin:create', () => {
   it('creates an administrator who can log in, and is idempotent', async () => {
@@ -189,6 +220,174 @@ describe('npm run cli -- migrate down', () => {
   }, 180_000);
 });
 
+describe('npm run cli -- migrate down, against a running server and at a terminal', () => {
+  const LAST = '0023_medreport_distribution_keys';
+
+  it('refuses while a server is connected, naming its connections, and reverts once it has stopped', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    const server = await serverOn(databaseUrl);
+    try {
+      const refused = await cliWith({ databaseUrl }, 'migrate', 'down');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^Error: migrate down refused: /);
+      expect(refused.stderr).toMatch(SERVER_CONNECTED);
+      expect(refused.stderr.split('\n')).toHaveLength(1);
+      expect((await applied(databaseUrl)).at(-1)).toBe(LAST);
+    } finally {
+      await server.close();
+    }
+    const reverted = await cliWith({ databaseUrl }, 'migrate', 'down');
+    expect(reverted).toMatchObject({ code: 0, stdout: `reverted ${LAST}` });
+    expect(await applied(databaseUrl)).not.toContain(LAST);
+  });
+
+  it.skipIf(!terminalAvailable)(
+    'asks at a terminal naming the migration: anything but y or yes reverts nothing; yes and --yes revert',
+    async () => {
+      const databaseUrl = await clonedDatabaseUrl();
+      const env = { DATABASE_URL: databaseUrl };
+      const prompt = `Revert migration ${LAST}? [y/N] `;
+      for (const answer of ['', 'n', 'yess']) {
+        const declined = await runCliAtTerminal(['migrate', 'down'], { env, prompt, answer });
+        expect(declined.asked, declined.output).toBe(true);
+        expect(declined.code).toBe(1);
+        expect(declined.output.split('\n').at(-1)).toBe(`Error: ${LAST} was not reverted (not confirmed)`);
+        expect((await applied(databaseUrl)).at(-1)).toBe(LAST);
+      }
+      const confirmed = await runCliAtTerminal(['migrate', 'down'], { env, prompt, answer: 'YES' });
+      expect(confirmed).toMatchObject({ asked: true, code: 0 });
+      expect(confirmed.output.split('\n').at(-1)).toBe(`reverted ${LAST}`);
+      expect(await applied(databaseUrl)).not.toContain(LAST);
+
+      // --yes: no question (nothing is typed, so a question would wait until killed).
+      const next = (await applied(databaseUrl)).at(-1)!;
+      const unasked = await runCliAtTerminal(['migrate', 'down', '--yes'], { env });
+      expect(unasked).toMatchObject({ code: 0, output: `reverted ${next}` });
+      expect(await applied(databaseUrl)).not.toContain(next);
+    },
+    120_000,
+  );
+});
+
+describe('npm run cli -- db:reset', () => {
+  /** Rows in each API's schema and the ops schema, and an object the migrations never made. */
+  async function fill(databaseUrl: string) {
+    await query(
+      databaseUrl,
+      `insert into medreport.users (uuid, name, email) values (gen_random_uuid(), 'Owner', 'o@x.fr');
+       insert into ptitspas.utilisateurs (id, email, prenom, nom, role, statut)
+         values (gen_random_uuid(), 'p@x.fr', 'P', 'Q', 'parent', 'actif');
+       insert into ops.jobs (name) values ('stray-job');
+       create table ptitspas.stray (id int);`,
+    );
+  }
+  async function contents(databaseUrl: string) {
+    const [row] = await query<Record<string, number>>(
+      databaseUrl,
+      `select (select count(*)::int from medreport.users) as users,
+              (select count(*)::int from ptitspas.utilisateurs) as utilisateurs,
+              (select count(*)::int from ops.jobs where name = 'stray-job') as jobs,
+              (select count(*)::int from pg_tables where schemaname = 'ptitspas' and tablename = 'stray') as stray`,
+    );
+    return row;
+  }
+  const FILLED = { users: 1, utilisateurs: 1, jobs: 1, stray: 1 };
+  const EMPTY = { users: 0, utilisateurs: 0, jobs: 0, stray: 0 };
+  const every = Object.keys(migrations).sort();
+
+  it('leaves an empty database with every migration applied, which the server starts on', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    await fill(databaseUrl);
+    expect(await contents(databaseUrl)).toEqual(FILLED);
+
+    const reset = await cliWith({ databaseUrl }, 'db:reset');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout.split('\n')).toEqual([
+      `dropped the schemas medreport, ptitspas, ops and the migration history of PostgreSQL at ${new URL(databaseUrl).host}${new URL(databaseUrl).pathname}`,
+      `applied ${every.length} migrations, up to ${every.at(-1)}`,
+    ]);
+    expect(await contents(databaseUrl)).toEqual(EMPTY);
+    expect(await applied(databaseUrl)).toEqual(every);
+    // Nothing of the app outside the schemas the reset drops: a migration creating another
+    // schema must add it to APP_SCHEMAS.
+    const schemas = await query<{ nspname: string }>(
+      databaseUrl,
+      `select nspname from pg_namespace
+        where nspname not like 'pg\\_%' and nspname not in ('information_schema', 'public') order by 1`,
+    );
+    expect(schemas.map((s) => s.nspname)).toEqual([...APP_SCHEMAS].sort());
+
+    // What `npm start` does first (migrate, then grant the app role), then the server works.
+    const owner = connect(databaseUrl, { max: 1 });
+    await ensureAppRole(owner.db, appRolePassword(TEST_JWT_SECRET)).finally(() => owner.db.destroy());
+    const server = await serverOn(databaseUrl);
+    try {
+      const registered = await server.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: uniqueEmail('after-reset'), prenom: 'Jean', nom: 'Dupont', role: 'parent' },
+      });
+      expect(registered.statusCode, registered.body).toBe(201);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.skipIf(!terminalAvailable)('asks at a terminal first: only a yes resets', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    await fill(databaseUrl);
+    const env = { DATABASE_URL: databaseUrl };
+    const { host, pathname } = new URL(databaseUrl);
+    const prompt = `Reset PostgreSQL at ${host}${pathname}, deleting every row of both APIs? [y/N] `;
+    const declined = await runCliAtTerminal(['db:reset'], { env, prompt, answer: 'no' });
+    expect(declined).toMatchObject({ asked: true, code: 1 });
+    expect(declined.output.split('\n').at(-1)).toBe('Error: the database was not reset (not confirmed)');
+    expect(await contents(databaseUrl)).toEqual(FILLED);
+    const confirmed = await runCliAtTerminal(['db:reset'], { env, prompt, answer: 'y' });
+    expect(confirmed).toMatchObject({ asked: true, code: 0 });
+    expect(await contents(databaseUrl)).toEqual(EMPTY);
+  });
+
+  it('refuses in production without --force, in one line, and resets with it', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    await fill(databaseUrl);
+    const production = {
+      DATABASE_URL: databaseUrl,
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(48).toString('base64'),
+      PTITSPAS_NIR_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    };
+    const refused = await runCli(['db:reset'], { env: production });
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: db:reset refused: NODE_ENV=production; nothing was changed (--force resets anyway)',
+    });
+    expect(await contents(databaseUrl)).toEqual(FILLED);
+
+    const forced = await runCli(['db:reset', '--force'], { env: production });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(await contents(databaseUrl)).toEqual(EMPTY);
+    expect(await applied(databaseUrl)).toEqual(every);
+  });
+
+  it('refuses while a server is connected, naming its connections, even with --force', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    await fill(databaseUrl);
+    const server = await serverOn(databaseUrl);
+    try {
+      const refused = await cliWith({ databaseUrl }, 'db:reset', '--force');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^Error: db:reset refused: /);
+      expect(refused.stderr).toMatch(SERVER_CONNECTED);
+      expect(refused.stderr.split('\n')).toHaveLength(1);
+      expect(await contents(databaseUrl)).toEqual(FILLED);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('npm run cli -- seed:demo', () => {
   const args = [
     'seed:demo',
@@ -214,16 +413,6 @@ describe('npm run cli -- seed:demo', () => {
   const seed = (databaseUrl: string, dir: string, ...extra: string[]) =>
     runCli([...args, ...extra], { env: { DATABASE_URL: databaseUrl, DATA_DIR: dir } });
 
-  async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  }
-
   async function fingerprint(databaseUrl: string) {
     const [row] = await query<Record<string, unknown>>(
       databaseUrl,
@@ -231,7 +420,8 @@ describe('npm run cli -- seed:demo', () => {
               (select count(*)::int from medreport.users) as users,
               (select count(*)::int from medreport.patients) as patients,
               (select md5(string_agg(uuid::text || name, ',' order by uuid)) from medreport.patients) as patient_rows,
-              (select count(*)::int from medreport.users where organization_id is null) as orphans`,
+              (select count(*)::int from medreport.users
+                where organization_id is null and platform_role is null) as orphans`,
     );
     return { ...row, dossiers: await demoDossiers(databaseUrl) };
   }
@@ -253,6 +443,36 @@ describe('npm run cli -- seed:demo', () => {
     );
   }
 
+  /** What seed:demo prints last: the accounts to log in with, one per API and role. */
+  const ACCOUNTS = [
+    'Log in with (password "demo passphrase"):',
+    '  MedReport  admin                  admin@demo.medreport.test           platform administration (/api/admin): the accounts of every organization, the dashboard; no patients',
+    '  MedReport  owner                  owner@org-1.demo.medreport.test     Clinique Démo 1: its patients and records, renaming it, its invitation code (owner@org-N for N = 1 to 2, owner@org-export)',
+    '  MedReport  doctor                 doctor.1@org-1.demo.medreport.test  Clinique Démo 1: its patients and records (doctor.M@org-N for M = 1 to 2)',
+    '  PtitsPas   super_admin            super-admin@demo.ptitspas.test      everything: every account (creates staff, deletes accounts), child, dossier and contract',
+    '  PtitsPas   administrateur         administrateur@demo.ptitspas.test   every child, dossier and contract, the childminders (NIR hidden); validates and suspends accounts',
+    '  PtitsPas   gestionnaire           gestionnaire@demo.ptitspas.test     every child, dossier (decides the submitted ones) and contract, the childminders with their NIR; validates and suspends accounts',
+    "  PtitsPas   assistante_maternelle  assistante@demo.ptitspas.test       the children of her signed contracts (parent.1's and parent.2's) and their journal; her conversations",
+    '  PtitsPas   parent                 parent.1@demo.ptitspas.test         their child Lina: dossier, contract, journal, conversation with the childminder (parent.N for N = 1 to 5: a child each, dossiers in every state)',
+  ];
+
+  /** Every account of both APIs, with its role (MedReport: the organization role, or the platform one) and organization key. */
+  const sorted = <T extends { api: string; email: string }>(rows: T[]) =>
+    [...rows].sort((a, b) => `${a.api} ${a.email}`.localeCompare(`${b.api} ${b.email}`));
+  async function accountRoles(databaseUrl: string) {
+    return sorted(
+      await query<{ api: string; email: string }>(
+        databaseUrl,
+        `select 'MedReport' as api, u.email, coalesce(u.role, u.platform_role) as role,
+              case when o.code = 'ORG-DEMOEXPORT' then to_jsonb('export'::text)
+                   else to_jsonb(nullif(regexp_replace(o.code, '^ORG-DEMO0*', ''), '')::int) end as organization
+         from medreport.users u left join medreport.organizations o on o.id = u.organization_id
+       union all
+       select 'PtitsPas', email, role, 'null'::jsonb from ptitspas.utilisateurs where statut = 'actif'`,
+      ),
+    );
+  }
+
   const pieces = [
     { categorie: 'carnet_vaccination', nom: 'carnet-de-vaccination.pdf', type: 'application/pdf' },
     { categorie: 'attestation_assurance', nom: 'attestation-assurance.pdf', type: 'application/pdf' },
@@ -265,32 +485,77 @@ describe('npm run cli -- seed:demo', () => {
     pieces,
   });
 
+  it('refuses in production without --force, in one line, before touching the database', async () => {
+    const databaseUrl = await clonedDatabaseUrl();
+    const refused = await runCli([...args], {
+      env: {
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: await dataDir(),
+        NODE_ENV: 'production',
+        JWT_SECRET: randomBytes(48).toString('base64'),
+        PTITSPAS_NIR_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      },
+    });
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'Error: seed:demo refused: NODE_ENV=production, and its accounts (administrators included) share a published password; nothing was changed (--force seeds anyway)',
+    });
+    expect(await fingerprint(databaseUrl)).toMatchObject({ organizations: 0, users: 0 });
+  });
+
   it('creates organizations, users, patients and PtitsPas dossiers, adds nothing on a rerun, and gives the same rows every time', async () => {
     const first = await emptyDatabaseUrl();
     const firstDir = await dataDir();
     const created = await seed(first, firstDir);
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout.split('\n').slice(-4)).toEqual([
-      '3 organizations, 9 users (owner.N@demo.medreport.test, doctor.N.M@demo.medreport.test, password "demo passphrase"), 32 patients (32 added by this run)',
-      '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test (same password)',
+    expect(created.stdout.split('\n').slice(-14)).toEqual([
+      '3 organizations of 3 users each (an owner and doctors), a platform administrator, 32 patients (32 added by this run)',
+      '3 PtitsPas staff accounts, one per role above the childminders (3 added by this run)',
+      '5 PtitsPas dossiers (brouillon 2, soumis 1, valide 1, a_completer 1; 5 added by this run, 10 pieces stored) of the children of parent.N@demo.ptitspas.test, reviewed by gestionnaire@demo.ptitspas.test',
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
       "30 events (the week before today) in the journal of parent.1@demo.ptitspas.test's child and 3 messages between that parent and assistante@demo.ptitspas.test added by this run",
+      ...ACCOUNTS,
     ]);
     const again = await seed(first, firstDir);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout.split('\n').slice(-4)).toEqual([
+    expect(again.stdout.split('\n').slice(-14)).toEqual([
       expect.stringContaining('32 patients (0 added by this run)'),
+      '3 PtitsPas staff accounts, one per role above the childminders (0 added by this run)',
       expect.stringContaining('(brouillon 2, soumis 1, valide 1, a_completer 1; 0 added by this run, 0 pieces stored)'),
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (0 added by this run)',
       expect.stringMatching(/^0 events .* and 0 messages /),
+      ...ACCOUNTS,
     ]);
+    // The accounts printed are the accounts made, with the role printed, active.
+    expect(await accountRoles(first)).toEqual(
+      sorted([
+        { api: 'MedReport', email: 'admin@demo.medreport.test', role: 'admin', organization: null },
+        ...[1, 2, 'export'].flatMap((org) => [
+          { api: 'MedReport', email: `doctor.1@org-${org}.demo.medreport.test`, role: 'doctor', organization: org },
+          { api: 'MedReport', email: `doctor.2@org-${org}.demo.medreport.test`, role: 'doctor', organization: org },
+          { api: 'MedReport', email: `owner@org-${org}.demo.medreport.test`, role: 'owner', organization: org },
+        ]),
+        { api: 'PtitsPas', email: 'administrateur@demo.ptitspas.test', role: 'administrateur', organization: null },
+        { api: 'PtitsPas', email: 'assistante@demo.ptitspas.test', role: 'assistante_maternelle', organization: null },
+        { api: 'PtitsPas', email: 'gestionnaire@demo.ptitspas.test', role: 'gestionnaire', organization: null },
+        ...[1, 2, 3, 4, 5].map((n) => ({
+          api: 'PtitsPas',
+          email: `parent.${n}@demo.ptitspas.test`,
+          role: 'parent',
+          organization: null,
+        })),
+        { api: 'PtitsPas', email: 'super-admin@demo.ptitspas.test', role: 'super_admin', organization: null },
+      ]),
+    );
 
     const second = await emptyDatabaseUrl();
     expect((await seed(second, await dataDir())).code).toBe(0);
     const [a, b] = [await fingerprint(first), await fingerprint(second)];
     expect(a).toEqual({
       organizations: 3,
-      users: 9,
+      users: 10,
       patients: 32,
       patient_rows: expect.any(String),
       orphans: 0,
@@ -311,7 +576,7 @@ describe('npm run cli -- seed:demo', () => {
     const res = await seed(databaseUrl, dir, '--dossiers', '4');
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('4 PtitsPas dossiers (brouillon 1, soumis 1, valide 1, a_completer 1;');
-    expect(res.stdout.split('\n').slice(-2)).toEqual([
+    expect(res.stdout.split('\n').slice(-11, -9)).toEqual([
       '2 signed and 1 proposed PtitsPas contracts with assistante@demo.ptitspas.test (3 added by this run)',
       expect.stringMatching(/^30 events .* and 3 messages /),
     ]);
@@ -418,6 +683,35 @@ describe('npm run cli -- seed:demo', () => {
         });
         expect(child.statusCode, child.body).toBe(200);
       }
+      // Every account printed logs in with the demo password, with the role printed.
+      const printed = res.stdout
+        .split('\n')
+        .map((line) => /^ {2}(MedReport|PtitsPas)\s+(\S+)\s+(\S+@\S+)\s/.exec(line))
+        .filter((m) => m !== null);
+      expect(printed.map((m) => `${m[1]} ${m[2]}`)).toEqual([
+        'MedReport admin',
+        'MedReport owner',
+        'MedReport doctor',
+        'PtitsPas super_admin',
+        'PtitsPas administrateur',
+        'PtitsPas gestionnaire',
+        'PtitsPas assistante_maternelle',
+        'PtitsPas parent',
+      ]);
+      for (const [, api, role, email] of printed) {
+        if (api === 'PtitsPas') {
+          expect((await ptitspasLogin(demo, email!, 'demo passphrase')).role).toBe(role);
+          continue;
+        }
+        const login = await demo.inject({
+          method: 'POST',
+          url: '/api/login',
+          payload: { email, password: 'demo passphrase' },
+        });
+        expect(login.statusCode, `${email}: ${login.body}`).toBe(200);
+        expect(login.json().user.role).toBe(role);
+      }
+
       // The demo week: the first family's parent reads five days of six events, and the conversation.
       const parent1 = await ptitspasLogin(demo, 'parent.1@demo.ptitspas.test', 'demo passphrase');
       const dossiers1 = await demo.inject({ method: 'GET', url: '/api/v1/dossiers', headers: parent1.headers });

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Storage } from '../../adapters/storage/index.js';
 import type { Database } from '../../db/schema.js';
-import type { DossierStatut } from '../../db/schema-ptitspas.js';
+import type { DossierStatut, PtitsPasRole } from '../../db/schema-ptitspas.js';
 import { recordOrRemove, storeFile } from '../shared/stored-files.js';
 import { findUserByEmail, insertUser } from './accounts/users.js';
 import { insertAssistantesMaternelles } from './assistantes-maternelles/writes.js';
@@ -20,17 +20,24 @@ import { UPLOAD_MAX_BYTES } from './uploads/model.js';
 import { newUploadKey, recordUpload } from './uploads/writes.js';
 
 /**
- * PtitsPas demo data for `seed:demo`: a gestionnaire, and families (one parent, one child) whose
- * child has a dossier d'inscription with its pieces, in every state. Written through the
- * functions the API's routes use (accounts, children, uploads with their bytes in storage,
- * dossier steps), so the same rules hold. Idempotent: a family whose parent exists is not added
- * again, a dossier that exists is left as it is. The accounts, children and states are the same
- * every run; ids are not (uuid v7, as the API makes them).
+ * PtitsPas demo data for `seed:demo`: an account of each staff role, and families (one parent,
+ * one child) whose child has a dossier d'inscription with its pieces, in every state. Written
+ * through the functions the API's routes use (accounts, children, uploads with their bytes in
+ * storage, dossier steps), so the same rules hold. Idempotent: a family whose parent exists is not
+ * added again, a dossier that exists is left as it is. The accounts, children and states are the
+ * same every run; ids are not (uuid v7, as the API makes them).
  */
 export const PTITSPAS_DEMO_DOMAIN = 'demo.ptitspas.test';
 
 const ptitspasDemoEmail = (index: number) => `parent.${index}@${PTITSPAS_DEMO_DOMAIN}`;
 export const PTITSPAS_DEMO_GESTIONNAIRE = `gestionnaire@${PTITSPAS_DEMO_DOMAIN}`;
+
+/** The staff of the role hierarchy, above the childminders and parents: one account each. */
+const STAFF = [
+  { email: `super-admin@${PTITSPAS_DEMO_DOMAIN}`, prenom: 'Sami', nom: 'Superviseur', role: 'super_admin' },
+  { email: `administrateur@${PTITSPAS_DEMO_DOMAIN}`, prenom: 'Agathe', nom: 'Admin', role: 'administrateur' },
+  { email: PTITSPAS_DEMO_GESTIONNAIRE, prenom: 'Gaëlle', nom: 'Gestion', role: 'gestionnaire' },
+] as const;
 
 /** The state of child `index`'s dossier: the four in turn. */
 const STATES: readonly DossierStatut[] = ['brouillon', 'soumis', 'valide', 'a_completer'];
@@ -67,7 +74,7 @@ const asCaller = (row: Omit<PtitsPasCaller, 'familyId'>): PtitsPasCaller => ({
 /** The account of `email` (created `actif` with `passwordHash` when absent), as the caller it acts as. */
 async function demoAccount(
   db: Kysely<Database>,
-  account: { email: string; prenom: string; nom: string; role: 'parent' | 'gestionnaire' | 'assistante_maternelle' },
+  account: { email: string; prenom: string; nom: string; role: PtitsPasRole },
   passwordHash: string,
   created?: (trx: Kysely<Database>, caller: PtitsPasCaller) => Promise<void>,
 ): Promise<PtitsPasCaller> {
@@ -92,6 +99,57 @@ async function demoAccount(
     await created?.(trx, caller);
     return caller;
   });
+}
+
+/** The staff accounts (each created when absent); how many this run created. */
+export async function seedDemoStaff(db: Kysely<Database>, { passwordHash }: { passwordHash: string }) {
+  let inserted = 0;
+  for (const account of STAFF) {
+    if (!(await findUserByEmail(db, account.email))) inserted++;
+    await demoAccount(db, account, passwordHash);
+  }
+  return { staff: STAFF.length, inserted };
+}
+
+/**
+ * An account of each role the demo has (the childminder and parents with `families` of them), and
+ * what it sees (docs/ptitspas.md); seed:demo prints them.
+ */
+export function ptitspasDemoAccounts(families: number) {
+  const [superAdmin, administrateur, gestionnaire] = STAFF;
+  const accounts: Array<{ role: PtitsPasRole; email: string; sees: string }> = [
+    {
+      role: superAdmin.role,
+      email: superAdmin.email,
+      sees: 'everything: every account (creates staff, deletes accounts), child, dossier and contract',
+    },
+    {
+      role: administrateur.role,
+      email: administrateur.email,
+      sees: 'every child, dossier and contract, the childminders (NIR hidden); validates and suspends accounts',
+    },
+    {
+      role: gestionnaire.role,
+      email: gestionnaire.email,
+      sees: 'every child, dossier (decides the submitted ones) and contract, the childminders with their NIR; validates and suspends accounts',
+    },
+  ];
+  if (families === 0) return accounts;
+  const signed = CONTRAT_STATES.slice(0, families).filter((s) => s === 'signe').length;
+  const parents = Array.from({ length: signed }, (_, i) => `parent.${i + 1}'s`).join(' and ');
+  accounts.push(
+    {
+      role: 'assistante_maternelle',
+      email: PTITSPAS_DEMO_ASSISTANTE,
+      sees: `the children of her signed contracts (${parents}) and their journal; her conversations`,
+    },
+    {
+      role: 'parent',
+      email: ptitspasDemoEmail(1),
+      sees: `their child ${PRENOMS[0]}: dossier, contract, journal, conversation with the childminder${families > 1 ? ` (parent.N for N = 1 to ${families}: a child each, dossiers in every state)` : ''}`,
+    },
+  );
+  return accounts;
 }
 
 /** Family `index`: its parent and their child (each created when absent), and the child's id. */
@@ -180,11 +238,7 @@ export async function seedDemoDossiers(
     storedPieces: 0,
   };
   if (children === 0) return summary;
-  const gestionnaire = await demoAccount(
-    db,
-    { email: PTITSPAS_DEMO_GESTIONNAIRE, prenom: 'Gaëlle', nom: 'Gestion', role: 'gestionnaire' },
-    passwordHash,
-  );
+  const gestionnaire = await demoAccount(db, STAFF[2], passwordHash);
   for (let index = 1; index <= children; index++) {
     const { parent, idEnfant, prenom, nom } = await demoFamily(db, index, passwordHash);
     const existing = await db

@@ -83,11 +83,16 @@ export async function seedDemo(
   args: string[],
 ): Promise<void> {
   const dir = await subDir(workDir, 'seed');
-  const child = startChild('seed:demo', process.execPath, ['--import', 'tsx', 'src/cli.ts', 'seed:demo', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, DATA_DIR: dir },
-    logFile: path.join(dir, 'seed.log'),
-  });
+  const child = startChild(
+    'seed:demo',
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'seed:demo', '--force', ...args],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, DATA_DIR: dir },
+      logFile: path.join(dir, 'seed.log'),
+    },
+  );
   // An instance that fails to start ends the run while the seed may still be running.
   cleanup.defer('stop seed:demo', async () => void (await stopChild(child, 5_000)));
   const code = await child.exited;

@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const PARAMETERS = ['jwt', 'token', 'access_token', 'auth', 'code', 'ticket'];
+const PARAMETERS = ['jwt', 'token', 'access_token', 'auth', 'code', 'ticket', 'email'];
 
 /** The same parameter as clients may spell it: any case, percent-encoded, as a list. */
 const spellings = (name: string) => [
