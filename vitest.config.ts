@@ -7,8 +7,11 @@ export default defineConfig({
     setupFiles: ['tests/setup/response-contract.ts'],
     // Each file gets its own database (tests/helpers/database.ts), so files run in parallel.
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Timeouts catch a hang, not slowness: a loaded 2-core machine runs a test that starts real
+    // processes (server, CLI, PostgreSQL, npm) ten times slower than a quiet one. No test asserts
+    // a duration.
+    testTimeout: 180_000,
+    hookTimeout: 240_000,
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts', 'domain/**/*.ts', 'routes/**/*.ts', 'plugins/**/*.ts', 'db/**/*.ts', 'adapters/**/*.ts'],

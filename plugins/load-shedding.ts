@@ -4,8 +4,8 @@ import fp from 'fastify-plugin';
 import { Busy } from '../domain/errors.js';
 
 interface LoadSheddingOptions {
-  /** Mean event-loop delay (ms) over the last sample past which requests are refused. */
-  maxEventLoopDelayMs: number;
+  /** Mean event-loop delay (ms) over the last sample past which requests are refused; undefined: never. */
+  maxEventLoopDelayMs: number | undefined;
   /** How often the delay is sampled (ms). */
   sampleIntervalMs?: number;
 }
@@ -32,6 +32,10 @@ const ALWAYS_ANSWERED = new Set(['/health', '/ready']);
  */
 export default fp<LoadSheddingOptions>(
   async (app: FastifyInstance, { maxEventLoopDelayMs, sampleIntervalMs = 1_000 }) => {
+    if (maxEventLoopDelayMs === undefined) {
+      app.decorate('shedsLoad', () => false);
+      return;
+    }
     // Compiling every route's schemas blocks the loop while the server starts; the samples that
     // cover those seconds say nothing about load, so pressure counts from two samples after ready.
     let countsFrom = Number.POSITIVE_INFINITY;

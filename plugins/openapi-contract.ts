@@ -8,7 +8,8 @@ import { STATUS_CODES } from 'node:http';
  *   the validation status (422 MedReport, 400 PtitsPas) everywhere (any query string is checked);
  *   400 where it takes input; 400, 413
  *   and 415 on every method that may carry a body (POST, PUT, PATCH, DELETE); 404 where its path has parameters; 401, 403 and 429 where it is
- *   protected (PtitsPas limits every route, so 429 there always);
+ *   protected (PtitsPas limits every route, so 429 there always); 503 everywhere but /health
+ *   (load shedding);
  * - every request body and response schema is a named component (`<OperationId>Body`,
  *   `<OperationId>Response`, `<OperationId>Response<status>`), so generated clients get named
  *   types rather than anonymous ones;
@@ -93,6 +94,8 @@ function expectedStatuses(path: string, method: string, operation: OpenApiOperat
   if (/\{\w+\}/.test(path)) statuses.push(404);
   if (isProtected) statuses.push(401, 403, 429);
   if (ptitspas) statuses.push(429);
+  // Load shedding (plugins/load-shedding.ts) refuses any request but the liveness probe's.
+  if (path !== '/health') statuses.push(503);
   return [...new Set(statuses)];
 }
 

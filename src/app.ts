@@ -95,7 +95,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(metrics);
   // Refuses requests (503) only while the event loop lags a whole second on average: a process
   // that far behind answers nothing in time anyway. /health is still answered.
-  await app.register(loadShedding, { maxEventLoopDelayMs: 1_000 });
+  await app.register(loadShedding, { maxEventLoopDelayMs: config.maxEventLoopDelayMs });
   await app.register(routeTable);
   await app.register(cors, { origins: config.corsOrigins });
   const namedStatements = config.databasePooler === 'none';

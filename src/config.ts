@@ -164,6 +164,11 @@ export interface Config {
   passwordHashing: { memoryCost: number; timeCost: number; parallelism: number };
   /** How long a 429 is held before it leaves (plugins/errors.ts, RefusalPacer). Not read from the environment. */
   refusalDelayMs: number;
+  /**
+   * Mean event-loop lag (ms) past which requests are refused with 503 (plugins/load-shedding.ts);
+   * undefined: never. Not read from the environment.
+   */
+  maxEventLoopDelayMs?: number;
   /** argon2 hashes computed at once (the rest wait): every core but one by default. */
   passwordHashConcurrency: number;
   /** How long the sync feed keeps changes; an older cursor must resync from scratch (410). */
@@ -315,6 +320,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     oauth: parseOAuth(raw as Record<string, string | undefined>),
     passwordHashing: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
     refusalDelayMs: 1_000,
+    maxEventLoopDelayMs: 1_000,
     // Every core but one by default, so the event loop keeps a core during a login storm.
     passwordHashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
     syncRetentionDays: e.SYNC_RETENTION_DAYS,

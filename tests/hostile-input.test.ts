@@ -406,7 +406,8 @@ describe('hostile input over the whole route table', () => {
       const { headers, url } = await prepared(route, recipe);
       const target = withQuery(url, { ...recipe.query, zz: 'a\u0000b' });
       const res = await app.inject({ method: route.method as 'GET', url: target, headers });
-      const validation = route.api === 'ptitspas' ? 400 : 422;
+      // By the tree the route lives in: a page outside /api/v1 answers in the default (MedReport) shape.
+      const validation = route.url.startsWith('/api/v1') ? 400 : 422;
       if (res.statusCode !== validation) failures.push(`${route.key} -> ${res.statusCode}`);
     }
     expect(failures).toEqual([]);

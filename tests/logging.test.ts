@@ -36,7 +36,7 @@ describe('log redaction', () => {
     expect(redactUrl('/api/auth/google/callback?code=abc&state=xyz&x=1')).toBe(
       '/api/auth/google/callback?code=[REDACTED]&state=[REDACTED]&x=1',
     );
-    expect(redactUrl('/reset?email=a@b.c&token=zzz')).toBe('/reset?email=a@b.c&token=[REDACTED]');
+    expect(redactUrl('/reset?email=a@b.c&token=zzz')).toBe('/reset?email=[REDACTED]&token=[REDACTED]');
     expect(redactUrl('/api/patients?page=2')).toBe('/api/patients?page=2');
   });
 });

@@ -29,6 +29,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
     passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     // Refusals leave at once here; tests/security/password-hash-flood.test.ts checks the delay.
     refusalDelayMs: 0,
+    // A busy machine must not turn answers into 503s; tests/plugins/load-shedding.test.ts tests it.
+    maxEventLoopDelayMs: undefined,
     ...options.config,
   };
   const app = await buildApp(config, { logger: options.logger });

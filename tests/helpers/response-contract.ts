@@ -3,7 +3,6 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenApiDocument } from '../../plugins/openapi-contract.js';
-import { OPENAPI_FILE } from '../../scripts/openapi.js';
 
 /**
  * Every answer a test app gives is checked against the committed openapi.json: its status must be
@@ -11,7 +10,8 @@ import { OPENAPI_FILE } from '../../scripts/openapi.js';
  * match the documented schema. Violations are collected here and fail the test that caused them
  * (tests/setup/response-contract.ts), so the document cannot drift from what the server does.
  */
-const document = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as OpenApiDocument;
+// Read by path: importing scripts/openapi.ts would load the whole app into every test file.
+const document = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as OpenApiDocument;
 const ajv = new Ajv({ strict: false, allErrors: true });
 // ajv-formats' CommonJS default export is typed as a module, not the function it is.
 (addFormats as unknown as (a: Ajv) => void)(ajv);
