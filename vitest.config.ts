@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
     setupFiles: ['tests/setup/response-contract.ts'],
     // Each file gets its own database (tests/helpers/database.ts), so files run in parallel.
     pool: 'forks',
+    // Vitest's default on 2 cores is 1 worker; files mostly wait on PostgreSQL and child processes,
+    // so two run side by side (figures in docs/testing.md).
+    maxWorkers: Math.max(2, availableParallelism()),
     // Timeouts catch a hang, not slowness: a loaded 2-core machine runs a test that starts real
     // processes (server, CLI, PostgreSQL, npm) ten times slower than a quiet one. No test asserts
     // a duration.

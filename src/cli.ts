@@ -36,6 +36,12 @@ import { provisionDatabase } from './provision.js';
 import { VERSION } from './version.js';
 import { watchNotifications } from './watch-notifications.js';
 
+/** Stops `command` before it touches anything when NODE_ENV=production, unless `--force`. */
+function refuseInProduction(command: string, force: boolean | undefined, why: string): void {
+  loadDotEnv();
+  if (loadConfig().env === 'production' && !force) throw new Error(`${command} refused: ${why}`);
+}
+
 /** Not a server's (db/server-connections.ts): the CLI's own connection never counts as one. */
 const CLI_APPLICATION_NAME = 'medreport-ptitspas-cli';
 
@@ -197,10 +203,7 @@ program
   .option('--force', 'reset even when NODE_ENV=production')
   .option('--yes', 'do not ask for confirmation on a terminal')
   .action(async (options: { force?: boolean; yes?: boolean }) => {
-    loadDotEnv();
-    if (loadConfig().env === 'production' && !options.force) {
-      throw new Error('db:reset refused: NODE_ENV=production; nothing was changed (--force resets anyway)');
-    }
+    refuseInProduction('db:reset', options.force, 'NODE_ENV=production; nothing was changed (--force resets anyway)');
     return withDatabase(
       async (db, where) => {
         await refuseWhileServerConnected(db, 'db:reset');
@@ -361,12 +364,11 @@ program
   .option('--dossiers <n>', 'PtitsPas children with a dossier d’inscription, in its four states in turn', count, 5)
   .option('--force', 'seed even when NODE_ENV=production (accounts with a published password)')
   .action((options: SeedOptions) => {
-    loadDotEnv();
-    if (loadConfig().env === 'production' && !options.force) {
-      throw new Error(
-        'seed:demo refused: NODE_ENV=production, and its accounts (administrators included) share a published password; nothing was changed (--force seeds anyway)',
-      );
-    }
+    refuseInProduction(
+      'seed:demo',
+      options.force,
+      'NODE_ENV=production, and its accounts (administrators included) share a published password; nothing was changed (--force seeds anyway)',
+    );
     return withDatabase(async (db) => {
       if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
       if (options.dossiers > 1_000) throw new Error('--dossiers must be at most 1000');

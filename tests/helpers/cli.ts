@@ -1,5 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { appRolePassword, appRoleUrl } from '../../db/app-role.js';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from './app.js';
 import { testDatabaseUrl } from './database.js';
+import { TEST_JWT_SECRET } from './urls.js';
 
 const CLI = ['--import', 'tsx', 'src/cli.ts'];
 
@@ -59,3 +65,37 @@ export async function runCliAtTerminal(
   child.stdin!.end();
   return { code, asked, output: output.replaceAll('\r', '').trim() };
 }
+
+/** `npm run cli -- ...args` against this file's database (or `databaseUrl`), `stdin` piped in. */
+export const cli = (...args: string[]) => runCli(args);
+export const cliWith = ({ databaseUrl, stdin }: { databaseUrl?: string; stdin?: string }, ...args: string[]) =>
+  runCli(args, { env: databaseUrl ? { DATABASE_URL: databaseUrl } : {}, stdin });
+
+export async function query<T>(databaseUrl: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The migrations applied to a database, in order. */
+export async function applied(databaseUrl: string): Promise<string[]> {
+  const rows = await query<{ name: string }>(databaseUrl, 'select name from kysely_migration order by name');
+  return rows.map((r) => r.name);
+}
+
+/** The real server (the app as `npm start` builds it, as the app role) on `databaseUrl`, its pools connected. */
+export async function serverOn(databaseUrl: string): Promise<App> {
+  const server = await buildTestApp({
+    config: { databaseUrl: appRoleUrl(databaseUrl, appRolePassword(TEST_JWT_SECRET)) },
+  });
+  expect((await server.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+  return server;
+}
+
+/** What the CLI says when a server holds connections: how many, from where, as what. */
+export const SERVER_CONNECTED =
+  /refused: a server is connected to this database \((\d+) connections?: \d+ from (127\.0\.0\.1|::1|local socket) as medreport-ptitspas(-listener)?(, .*)?\); stop it first\. Nothing was changed\.$/;
