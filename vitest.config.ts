@@ -5,9 +5,12 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/global.ts'],
-    setupFiles: ['tests/setup/response-contract.ts'],
+    setupFiles: ['tests/setup/each-file.ts'],
     // Each file gets its own database (tests/helpers/database.ts), so files run in parallel.
     pool: 'forks',
+    // A worker loads the app's modules once, not once per file (~1.5 s of CPU a file); what a file
+    // owns is reset by tests/setup/each-file.ts.
+    isolate: false,
     // Vitest's default on 2 cores is 1 worker; files mostly wait on PostgreSQL and child processes,
     // so two run side by side (figures in docs/testing.md).
     maxWorkers: Math.max(2, availableParallelism()),

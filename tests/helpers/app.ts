@@ -37,7 +37,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
   app.addHook('onClose', async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
-  // Every answer is checked against openapi.json (tests/setup/response-contract.ts).
+  // Every answer is checked against openapi.json (tests/setup/each-file.ts).
   app.addHook('onSend', checkResponse);
   await options.beforeReady?.(app);
   await app.ready();

@@ -9,9 +9,14 @@ import { databaseUrl, TEST_JWT_SECRET } from './urls.js';
 let fileDatabase: Promise<string> | undefined;
 
 /**
- * This test file's own database, cloned from the migrated template on first use. Vitest isolates
- * modules per file, so each file gets exactly one and never sees another file's rows.
+ * This test file's own database, cloned from the migrated template on first use: each file gets
+ * exactly one and never sees another file's rows. Workers keep modules from one file to the next
+ * (`isolate: false`), so tests/setup/each-file.ts forgets it before every file.
  */
+export function forgetFileDatabase(): void {
+  fileDatabase = undefined;
+}
+
 export function testDatabaseUrl(): Promise<string> {
   fileDatabase ??= cloneTemplate();
   return fileDatabase;

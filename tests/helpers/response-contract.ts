@@ -8,7 +8,7 @@ import type { OpenApiDocument } from '../../plugins/openapi-contract.js';
  * Every answer a test app gives is checked against the committed openapi.json: its status must be
  * documented for the operation, its content type among the documented ones, and a JSON body must
  * match the documented schema. Violations are collected here and fail the test that caused them
- * (tests/setup/response-contract.ts), so the document cannot drift from what the server does.
+ * (tests/setup/each-file.ts), so the document cannot drift from what the server does.
  */
 // Read by path: importing scripts/openapi.ts would load the whole app into every test file.
 const document = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as OpenApiDocument;
