@@ -30,13 +30,17 @@ describe('the argon2 queue', () => {
   it('hands a free slot to the caller served least recently, not to the oldest task', async () => {
     const run = fairQueue(bounds);
     const order: string[] = [];
+    // The first flood task holds the one slot until the newcomers are queued: no timing involved.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     const task = (name: string) => async () => {
       order.push(name);
-      await sleep(5);
+      if (name === 'flood-0') await held;
     };
     const flood = Array.from({ length: 5 }, (_, i) => run(from('10.0.0.1', 'flooder'), task(`flood-${i}`)));
-    await sleep(1); // the flood is queued first
+    while (!order.includes('flood-0')) await sleep(1);
     const others = ['a', 'b', 'c'].map((name) => run(from(`10.0.1.${name.charCodeAt(0)}`), task(name)));
+    release();
     await Promise.all([...flood, ...others]);
     // One flood task was running; every newcomer goes before the rest of the flood.
     expect(order).toEqual(['flood-0', 'a', 'b', 'c', 'flood-1', 'flood-2', 'flood-3', 'flood-4']);
