@@ -41,8 +41,8 @@ interface LiveSocket {
   userId: string;
   familyId: string;
   ws: WebSocket;
-  /** The last id sent: anything at or below it is not sent again (the replay/live seam, catch-ups). */
-  last: string | undefined;
+  /** The last id sent, or the starting point: nothing at or below it is sent (the replay/live seam, catch-ups). */
+  last: string;
   /** Live notifications announced while the first replay runs; sent after it, above `last`. */
   waiting: Notification[] | undefined;
   answeredPing: boolean;
@@ -90,15 +90,24 @@ export class NotificationHub implements ChannelHandlers {
   }
 
   /**
-   * A new socket: `depuis` replays what followed that id (at most `limits.replay`), otherwise it
-   * starts after the account's latest notification; then live ones follow, without gap or repeat.
+   * Where a new socket of `userId` starts: after `depuis`, or after the account's latest
+   * notification. Read before the upgrade is answered, so whatever commits once the client sees
+   * its socket open lies after it, announced or not (open() replays from it).
    */
-  open(ws: WebSocket, who: { userId: string; familyId: string; expiresAt: number }, depuis: string | undefined) {
+  async startingPoint(userId: string, depuis: string | undefined): Promise<string> {
+    return depuis ?? (await latestNotificationId(this.db, userId)) ?? NIL_UUID;
+  }
+
+  /**
+   * A new socket: replays what followed `after` (at most `limits.replay`), then live ones follow,
+   * without gap or repeat.
+   */
+  open(ws: WebSocket, who: { userId: string; familyId: string; expiresAt: number }, after: string) {
     const socket: LiveSocket = {
       userId: who.userId,
       familyId: who.familyId,
       ws,
-      last: undefined,
+      last: after,
       waiting: [],
       answeredPing: true,
       expiry: setTimeout(() => ws.close(CLOSE.unauthorized, 'Jeton expiré'), Math.max(0, who.expiresAt - Date.now())),
@@ -112,13 +121,8 @@ export class NotificationHub implements ChannelHandlers {
     });
     ws.on('close', () => this.#forget(socket));
     this.#job(async () => {
-      if (depuis === undefined) {
-        socket.last = await latestNotificationId(this.db, socket.userId);
-      } else {
-        socket.last = depuis;
-        for (const n of await notificationsAfter(this.db, socket.userId, depuis, this.limits.replay))
-          this.#send(socket, n);
-      }
+      for (const n of await notificationsAfter(this.db, socket.userId, after, this.limits.replay))
+        this.#send(socket, n);
       const waiting = socket.waiting ?? [];
       socket.waiting = undefined;
       for (const n of waiting) this.#send(socket, n);
@@ -150,8 +154,7 @@ export class NotificationHub implements ChannelHandlers {
       await this.#checkLogins(sockets);
       for (const socket of sockets) {
         if (socket.waiting) continue;
-        const after = socket.last ?? NIL_UUID;
-        for (const n of await notificationsAfter(this.db, socket.userId, after, this.limits.replay)) {
+        for (const n of await notificationsAfter(this.db, socket.userId, socket.last, this.limits.replay)) {
           this.#send(socket, n);
         }
       }
@@ -195,7 +198,7 @@ export class NotificationHub implements ChannelHandlers {
   }
 
   #send(socket: LiveSocket, notification: Notification): void {
-    if (socket.last !== undefined && notification.id <= socket.last) return;
+    if (notification.id <= socket.last) return;
     if (socket.ws.readyState !== socket.ws.OPEN) return;
     if (socket.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       socket.ws.close(CLOSE.tooSlow, 'Trop lent : reconnectez-vous avec depuis');

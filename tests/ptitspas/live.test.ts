@@ -40,9 +40,9 @@ afterAll(async () => {
   await owner.db.destroy();
 });
 
-async function until(condition: () => boolean, ms = 10_000) {
+async function until(condition: () => boolean | Promise<boolean>, ms = 10_000) {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -227,6 +227,42 @@ describe('replay with depuis', () => {
     const fresh = await notifyMany(a, parent.id, 1);
     expect((await client.received(1)).map((f) => f.data.id)).toEqual(fresh);
     expect(client.frames).toHaveLength(1);
+  });
+
+  it('fixes where the stream starts before the socket opens: what commits once it is open arrives', async () => {
+    // The starting point's read is held behind a lock; a notification commits as the lock goes.
+    // Had the socket opened before that read (as it once did), the client would have seen it open
+    // before the commit and never received the notification.
+    const parent = await ptitspasAccount(a, admin, 'parent');
+    let openedBeforeCommit: boolean | undefined;
+    let committed = false;
+    // Returned in an object: an async callback returning the promise itself would wait for it.
+    const { opening } = await owner.db.transaction().execute(async (trx) => {
+      await sql`lock table ptitspas.notifications in access exclusive mode`.execute(trx);
+      const opening = live(b, { token: parent.access }).then((client) => {
+        openedBeforeCommit = !committed;
+        return client;
+      });
+      await until(async () => {
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+           where wait_event_type = 'Lock' and query like '%"notifications"%'`.execute(owner.db);
+        return rows[0]!.n > 0;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await notify(trx, [parent.id], {
+        type: 'evenement',
+        titre: 'Journal',
+        corps: 'Un nouvel événement est noté.',
+        lien: { type: 'evenement', id: randomUUID() },
+      });
+      committed = true;
+      return { opening };
+    });
+    const client = await opening;
+    expect(openedBeforeCommit).toBe(false);
+    const fresh = await notifyMany(a, parent.id, 1);
+    expect((await client.received(1)).map((f) => f.data.id)).toEqual(fresh);
   });
 
   it('catches up what was announced while the listener connection was down', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import {
   countUnread,
@@ -23,6 +24,8 @@ import {
 } from './schemas.js';
 
 const tags = ['ptitspas-notifications'];
+/** Each opening socket's starting point, from its preHandler to its wsHandler. */
+const startingPoints = new WeakMap<FastifyRequest, string>();
 const EVERY_ROLE = ['super_admin', 'administrateur', 'gestionnaire', 'assistante_maternelle', 'parent'] as const;
 
 /**
@@ -123,10 +126,15 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: LiveQuery,
       response: { 101: LiveFrame, ...errors(400, 426) },
     },
-    // Refused before the upgrade, as an HTTP answer: too many sockets (this account's, this server's).
-    preHandler: async (request: FastifyRequest) => {
+    // Before the upgrade: refused as an HTTP answer when there are too many sockets (this account's,
+    // this server's); otherwise the stream's starting point is fixed before the client sees it open.
+    preHandler: async (request: FastifyRequest<{ Querystring: Static<typeof LiveQuery> }>) => {
       const refusal = app.ptitspasLive.hub.refusal(request.ptitspasUser.id);
       if (refusal) throw new HttpError(429, refusal);
+      if (request.ws) {
+        const depuis = request.query.depuis?.toLowerCase();
+        startingPoints.set(request, await app.ptitspasLive.hub.startingPoint(request.ptitspasUser.id, depuis));
+      }
     },
     // A plain GET (no upgrade): say how to open the stream.
     handler: async () => {
@@ -137,7 +145,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     wsHandler: (socket, request) => {
       const { id, familyId } = request.ptitspasUser;
       const who = { userId: id, familyId, expiresAt: request.ptitspasAccessEnds };
-      app.ptitspasLive.hub.open(socket, who, request.query.depuis?.toLowerCase());
+      app.ptitspasLive.hub.open(socket, who, startingPoints.get(request)!);
     },
   });
 };
