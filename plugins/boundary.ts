@@ -1,4 +1,5 @@
 import AjvCompiler from '@fastify/ajv-compiler';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type {
   FastifyInstance,
   FastifySchema,
@@ -27,13 +28,22 @@ const CLOSED_PARTS = ['body', 'querystring', 'params'] as const;
 
 type Schema = Record<string | symbol, unknown>;
 
+/**
+ * Closed copies, by source schema: the same route schema gives the same closed object in every app
+ * of the process, so its compiled validator is reused (strictValidators).
+ */
+const closedCopies = new WeakMap<object, unknown>();
+
 /** A copy of `schema` with every object closed and every number bounded. */
 export function closeSchema<T>(schema: T): T {
   if (Array.isArray(schema)) return schema.map(closeSchema) as T;
   if (!schema || typeof schema !== 'object') return schema;
   const source = schema as Schema;
   if (typeof source.$ref === 'string') return schema;
+  const known = closedCopies.get(source);
+  if (known) return known as T;
   const out: Schema = { ...source };
+  closedCopies.set(source, out);
   const isObject = source.type === 'object' || (source.properties !== undefined && source.type === undefined);
   if (isObject && out.additionalProperties === undefined) out.additionalProperties = false;
   if (source.type === 'integer' || source.type === 'number') {
@@ -91,15 +101,21 @@ export function parseQuerystring(query: string): Record<string, string | string[
 }
 
 /**
+ * One Ajv per set of shared schemas and options in the process rather than per app: Ajv keeps
+ * what it compiled by schema object, so a second app of the same process (tests build about a
+ * hundred) reuses the first one's validators instead of compiling every route again.
+ */
+const validatorPool = AjvCompiler();
+
+/**
  * Fastify's validator factory, with two Ajv configurations: bodies are never coerced (JSON has
  * types), querystrings, params and headers are coerced from text but never between arrays and
  * scalars.
  */
 export function strictValidators() {
-  const pool = AjvCompiler();
   return (externalSchemas: unknown, options: { customOptions?: Record<string, unknown> }) => {
     const build = (coerceTypes: boolean) =>
-      pool(
+      validatorPool(
         // @fastify/ajv-compiler's standalone pool types its options and result more narrowly than Fastify's compiler.
         externalSchemas as never,
         {
@@ -207,3 +223,32 @@ export const optionalBody: preValidationHookHandler = (request, _reply, done) =>
   request.body ??= {};
   done();
 };
+
+const serializerFactory = SerializerSelector();
+const serializers = new Map<string, Map<string, (value: unknown) => string>>();
+
+/**
+ * Fastify's response serializer factory (fast-json-stringify), remembering each compiled
+ * serializer for the process, by the schema's text (routes build their error responses afresh),
+ * as Ajv does for validators: compiling them is most of what building an app costs.
+ */
+export function sharedSerializers() {
+  return (externalSchemas: unknown, options: unknown) => {
+    const key = JSON.stringify([externalSchemas, options]);
+    let compiled = serializers.get(key);
+    if (!compiled) {
+      compiled = new Map();
+      serializers.set(key, compiled);
+    }
+    const build = serializerFactory(externalSchemas as never, options as never);
+    return (route: { schema: object }) => {
+      const text = JSON.stringify(route.schema);
+      let serialize = compiled.get(text);
+      if (!serialize) {
+        serialize = build(route as never) as (value: unknown) => string;
+        compiled.set(text, serialize);
+      }
+      return serialize;
+    };
+  };
+}

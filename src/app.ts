@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import background from '../plugins/background.js';
-import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
+import boundary, { parseQuerystring, sharedSerializers, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
 import {
@@ -72,7 +72,9 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     },
     ajv: { customOptions: { allErrors: true } },
     // Fastify types buildValidator's factory narrower than the (ajv-compiler) factory it accepts.
-    schemaController: { compilersFactory: { buildValidator: strictValidators() as never } },
+    schemaController: {
+      compilersFactory: { buildValidator: strictValidators() as never, buildSerializer: sharedSerializers() as never },
+    },
     routerOptions: { querystringParser: parseQuerystring },
     frameworkErrors,
     // One line per request, when it is answered, instead of Fastify's two.
