@@ -25,7 +25,7 @@ import pLimit from 'p-limit';
 import { v7 } from 'uuid';
 import { uuidv7 as ourUuidv7 } from '../db/uuid.js';
 import { type CsvColumn, csvStream, neutralize } from '../domain/medreport/records/csv.js';
-import { AuthCache } from '../plugins/medreport/auth-cache.js';
+import { AuthCache } from '../plugins/auth-cache.js';
 import { fairQueue } from '../plugins/passwords.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -86,7 +86,7 @@ interface Entry<V> {
   until: number;
 }
 
-/** The Map-based cache plugins/medreport/auth-cache.ts had before lru-cache (the baseline). */
+/** The Map-based cache plugins/auth-cache.ts had before lru-cache (the baseline). */
 class MapAuthCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #byTag = new Map<string, Set<string>>();
@@ -204,7 +204,7 @@ async function benchLru() {
   };
   await compare('auth cache 1e6 ops (50k)', N, {
     'before (a Map)': run(new MapAuthCache(50_000, 60_000)),
-    'now (plugins/medreport/auth-cache.ts, lru-cache 11)': run(new AuthCache(50_000, 60_000)),
+    'now (plugins/auth-cache.ts, lru-cache 11)': run(new AuthCache(50_000, 60_000)),
   });
 
   // The fair queue's memory of served callers: touch on serve, peek on hand-over, 10,000 kept.

@@ -21,6 +21,7 @@ import sessionCache from '../plugins/medreport/session-cache.js';
 import metrics from '../plugins/metrics.js';
 import openapi from '../plugins/openapi.js';
 import passwords from '../plugins/passwords.js';
+import ptitspasCallerCache from '../plugins/ptitspas/caller-cache.js';
 import ptitspasLive from '../plugins/ptitspas/live.js';
 import rateLimit from '../plugins/rate-limit.js';
 import routeTable from '../plugins/route-table.js';
@@ -107,6 +108,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
   await app.register(exportsPlugin, { url: config.databaseUrl, namedStatements, ...config.exports });
   await app.register(openapi, { version: VERSION });
   await app.register(sessionCache, { listenUrl });
+  await app.register(ptitspasCallerCache, { listenUrl });
   await app.register(ptitspasLive, { listenUrl, limits: config.live });
   await app.register(rateLimit, { enabled: config.rateLimits, redisUrl: config.redisUrl });
   await app.register(passwords, { cost: config.passwordHashing, concurrency: config.passwordHashConcurrency });

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Every change to a session or a user row is announced (at commit) on `medreport_auth`, so each
-// server instance drops what it cached about it (plugins/medreport/auth-cache.ts): `k:<session id>` for a
+// server instance drops what it cached about it (plugins/auth-cache.ts): `k:<session id>` for a
 // session, `p:<user id>` for a user and every session of theirs. Triggers, not application code,
 // so no writer (another instance, the CLI, a psql session) can forget.
 //

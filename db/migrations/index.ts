@@ -22,6 +22,7 @@ import * as ptitspasMessages from './0020_ptitspas_messages.js';
 import * as ptitspasLive from './0021_ptitspas_live.js';
 import * as opsJobs from './0022_ops_jobs.js';
 import * as medreportDistributionKeys from './0023_medreport_distribution_keys.js';
+import * as ptitspasProfileAnnounced from './0024_ptitspas_profile_announced.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   '0021_ptitspas_live': ptitspasLive,
   '0022_ops_jobs': opsJobs,
   '0023_medreport_distribution_keys': medreportDistributionKeys,
+  '0024_ptitspas_profile_announced': ptitspasProfileAnnounced,
 };

@@ -59,6 +59,8 @@ export default fp<{ secret: string }>(
       requiredClaims: ['aud', 'iss', 'exp'],
     });
 
+    const cache = app.ptitspasCallerCache;
+
     // Fastify's decorateRequest wants an initial value; the auth hook sets the real one before any handler.
     app.decorateRequest('ptitspasUser', null as unknown as PtitsPasCaller);
     app.decorateRequest('ptitspasAccessEnds', 0);
@@ -75,16 +77,31 @@ export default fp<{ secret: string }>(
         throw unauthorized('Jeton invalide ou expiré.');
       }
       if (typeof payload.sub !== 'string' || typeof payload.fid !== 'string') throw unauthorized('Jeton invalide.');
-      // A revoked login or an account that is not active: domain/ptitspas/accounts/sessions.ts.
-      return { caller: await callerOfLogin(app.pool, payload.fid, payload.sub), endsAt: (payload.exp ?? 0) * 1000 };
+      const endsAt = (payload.exp ?? 0) * 1000;
+      return { caller: await liveCaller(payload.fid, payload.sub, endsAt), endsAt };
+    }
+
+    /**
+     * The caller of login `familyId` of account `userId`, from the cache when warm: a revoked login
+     * or an account that is not active is refused (domain/ptitspas/accounts/sessions.ts), and the
+     * cache forgets a login or account as soon as either changes (plugins/ptitspas/caller-cache.ts).
+     */
+    async function liveCaller(familyId: string, userId: string, endsAt: number): Promise<PtitsPasCaller> {
+      const key = `${familyId}:${userId}`;
+      const cached = cache.get(key);
+      if (cached) return cached;
+      const generation = cache.generation;
+      const caller = await callerOfLogin(app.pool, familyId, userId);
+      cache.set(key, [`f:${familyId}`, `u:${userId}`], caller, generation, endsAt);
+      return caller;
     }
 
     /** A WebSocket ticket, spent: its login's caller, for an access token's lifetime from now. */
     async function callerOfTicket(ticket: string) {
       const login = await spendTicket(app.systemDb, ticket);
       if (!login) throw unauthorized('Ticket invalide, expiré ou déjà utilisé.');
-      const caller = await callerOfLogin(app.pool, login.familyId, login.userId);
-      return { caller, endsAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 };
+      const endsAt = Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000;
+      return { caller: await liveCaller(login.familyId, login.userId, endsAt), endsAt };
     }
 
     app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {
@@ -104,7 +121,7 @@ export default fp<{ secret: string }>(
       done(forbidden('Accès refusé : rôle insuffisant'));
     });
   },
-  { name: 'ptitspas-auth', dependencies: ['db'] },
+  { name: 'ptitspas-auth', dependencies: ['db', 'ptitspas-caller-cache'] },
 );
 
 /** `?ticket=` of a URL (onRequest runs before the query string is parsed and validated). */

@@ -141,7 +141,7 @@ export async function updateUser(trx: Transaction<Database>, target: UserRow, bo
   }
 }
 
-/** Suspending revokes every session at once (every instance forgets them: plugins/medreport/auth-cache.ts). */
+/** Suspending revokes every session at once (every instance forgets them: plugins/auth-cache.ts). */
 export async function setStatus(trx: Transaction<Database>, target: UserRow, status: 'active' | 'suspended') {
   if (status === 'suspended') {
     await keepAnAdministrator(trx, target, LAST_ADMIN);

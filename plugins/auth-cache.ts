@@ -1,4 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import { DeleteQueryNode, type KyselyPlugin, type QueryId, TableNode, UpdateQueryNode } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { ChannelListener } from '../db/listener.js';
 
 /**
  * What a verified token resolves to (the session and its user), kept in process for a short time
@@ -6,7 +9,8 @@ import { LRUCache } from 'lru-cache';
  * entries go first), short-lived, and emptied or bypassed whenever it could be stale:
  *
  * - every change to a session or user row is announced by a trigger (`pg_notify`), which the
- *   listener (db/listener.ts, plugins/medreport/session-cache.ts) turns into `forget(tag)` calls on every instance, at commit;
+ *   listener (db/listener.ts, listenedAuthCache below) turns into `forget(tag)` calls on every
+ *   instance, at commit;
  * - while that listener is not connected, the cache is disabled (every lookup misses) and it
  *   starts empty when the listener is back;
  * - a lookup that started before an invalidation may not store its (possibly stale) result.
@@ -91,4 +95,53 @@ export class AuthCache<V extends {}> {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/**
+ * Empties a cache whenever this process changes one of `tables`: its own next request must see the
+ * change, before the trigger's notification comes back.
+ */
+class ForgetOnWrites implements KyselyPlugin {
+  readonly #writes = new WeakSet<QueryId>();
+  constructor(
+    private readonly cache: { clear(): void },
+    private readonly schema: string,
+    private readonly tables: readonly string[],
+  ) {}
+
+  transformQuery({ node, queryId }: Parameters<KyselyPlugin['transformQuery']>[0]) {
+    const table = UpdateQueryNode.is(node) ? node.table : DeleteQueryNode.is(node) ? node.from.froms[0] : undefined;
+    if (table && TableNode.is(table) && table.table.schema?.name === this.schema) {
+      if (this.tables.includes(table.table.identifier.name)) this.#writes.add(queryId);
+    }
+    return node;
+  }
+
+  async transformResult({ result, queryId }: Parameters<KyselyPlugin['transformResult']>[0]) {
+    if (this.#writes.has(queryId)) this.cache.clear();
+    return result;
+  }
+}
+
+/**
+ * An AuthCache kept true on every instance: a LISTEN connection on `channel` (where the API's
+ * triggers announce `<tag>` for each changed login or account) forgets what each announcement
+ * names, the cache is enabled only while that connection listens, and writes to `tables` through
+ * `app.systemDb` (the only handle that writes them) empty it in this process at once.
+ */
+export async function listenedAuthCache<V extends {}>(
+  app: FastifyInstance,
+  { listenUrl, channel, schema, tables }: { listenUrl: string; channel: string; schema: string; tables: string[] },
+): Promise<AuthCache<V>> {
+  const cache = new AuthCache<V>();
+  const invalidations = new ChannelListener(
+    listenUrl,
+    [channel],
+    { message: (_channel, tag) => cache.forget(tag), up: () => cache.enable(), down: () => cache.disable() },
+    (err) => app.log.warn({ err, channel }, 'auth cache off until the notification connection is back'),
+  );
+  await invalidations.ready();
+  app.addHook('onClose', () => invalidations.close());
+  app.systemDb = app.systemDb.withPlugin(new ForgetOnWrites(cache, schema, tables));
+  return cache;
 }

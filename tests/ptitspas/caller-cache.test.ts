@@ -1,0 +1,123 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { App } from '../../src/app.js';
+import { buildTestApp } from '../helpers/app.js';
+import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
+import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
+
+// Two server instances on one database, as behind a load balancer. Each keeps the callers of live
+// PtitsPas logins in process (plugins/ptitspas/caller-cache.ts), so GET /auth/me costs no query;
+// a logout, a suspension or a profile change made anywhere must reach both.
+
+let a: App;
+let b: App;
+let admin: PtitsPasAccount;
+const owner = await testDb();
+
+beforeAll(async () => {
+  a = await buildTestApp();
+  b = await buildTestApp();
+  admin = await ptitspasSuperAdmin(a);
+});
+afterAll(async () => {
+  await a.close();
+  await b.close();
+  await owner.db.destroy();
+});
+
+const me = (app: App, account: PtitsPasAccount) =>
+  app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: account.headers });
+
+/** The first answer of `app` to GET /auth/me that `accepts`, polling every 2 ms (a hang guard of 5 s, not a bound). */
+async function until(app: App, account: PtitsPasAccount, accepts: (res: Awaited<ReturnType<typeof me>>) => boolean) {
+  for (const start = performance.now(); performance.now() - start < 5_000; await sleep(2)) {
+    const res = await me(app, account);
+    if (accepts(res)) return res;
+  }
+  throw new Error('no such answer within 5 s');
+}
+
+const fidOf = (account: PtitsPasAccount) =>
+  (JSON.parse(Buffer.from(account.access.split('.')[1]!, 'base64url').toString()) as { fid: string }).fid;
+
+describe('the PtitsPas caller cache across instances', () => {
+  it('answers a warm GET /auth/me without a query', async () => {
+    const parent = await ptitspasAccount(a, admin, 'parent');
+    expect((await me(b, parent)).statusCode).toBe(200);
+    const queries = vi.spyOn(b.pool, 'query');
+    try {
+      const res = await me(b, parent);
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ id: parent.id, role: 'parent', statut: 'actif' });
+      expect(queries).not.toHaveBeenCalled();
+    } finally {
+      queries.mockRestore();
+    }
+    expect(b.ptitspasCallerCache.get(`${fidOf(parent)}:${parent.id}`)).toMatchObject({ id: parent.id });
+  });
+
+  it('a logout through A is refused by A at once and by B as soon as B hears of it', async () => {
+    const parent = await ptitspasAccount(a, admin, 'parent');
+    expect((await me(a, parent)).statusCode).toBe(200);
+    expect((await me(b, parent)).statusCode).toBe(200);
+    const out = await a.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: parent.headers,
+      payload: { refresh_token: parent.refresh },
+    });
+    expect(out.statusCode, out.body).toBe(200);
+    // A wrote the revocation itself: its very next request sees it.
+    const onA = await me(a, parent);
+    expect(onA.statusCode).toBe(401);
+    expect(onA.json()).toMatchObject({ statusCode: 401, message: 'Session expirée ou révoquée.' });
+    expect((await until(b, parent, (res) => res.statusCode !== 200)).statusCode).toBe(401);
+  });
+
+  it('a suspension and a new name written elsewhere (SQL) reach both instances', async () => {
+    const parent = await ptitspasAccount(a, admin, 'parent');
+    const other = await ptitspasAccount(a, admin, 'parent');
+    for (const app of [a, b]) for (const who of [parent, other]) expect((await me(app, who)).statusCode).toBe(200);
+    await owner.db
+      .updateTable('ptitspas.utilisateurs')
+      .set({ prenom: 'Renommée' })
+      .where('id', '=', other.id)
+      .execute();
+    await owner.db
+      .updateTable('ptitspas.utilisateurs')
+      .set({ statut: 'suspendu' })
+      .where('id', '=', parent.id)
+      .execute();
+    for (const app of [a, b]) {
+      const renamed = await until(app, other, (res) => res.json().prenom === 'Renommée');
+      expect(renamed.statusCode).toBe(200);
+      expect((await until(app, parent, (res) => res.statusCode !== 200)).statusCode).toBe(403);
+    }
+  });
+
+  it('while its notification connection is down, an instance asks the database every time', async () => {
+    const parent = await ptitspasAccount(a, admin, 'parent');
+    expect((await me(b, parent)).statusCode).toBe(200);
+    // As the app role, which may end its own connections (the owner may not, without superuser).
+    const asApp = new pg.Client({ connectionString: await testAppDatabaseUrl() });
+    await asApp.connect();
+    await asApp.query(
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'medreport-ptitspas-listener' and datname = current_database()",
+    );
+    await asApp.end();
+    for (let waited = 0; b.ptitspasCallerCache.enabled && waited < 5_000; waited += 5) await sleep(5);
+    expect(b.ptitspasCallerCache.enabled).toBe(false);
+    // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
+    await owner.db
+      .updateTable('ptitspas.refresh_families')
+      .set({ revoque_le: new Date() })
+      .where('id', '=', fidOf(parent))
+      .execute();
+    expect((await me(b, parent)).statusCode).toBe(401);
+    // The connection comes back by itself, and the cache with it (empty).
+    for (let waited = 0; !b.ptitspasCallerCache.enabled && waited < 10_000; waited += 10) await sleep(10);
+    expect(b.ptitspasCallerCache.enabled).toBe(true);
+    expect(b.ptitspasCallerCache.size).toBe(0);
+  });
+});
