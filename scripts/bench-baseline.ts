@@ -163,6 +163,35 @@ app.get('/bare/dossiers', async (request, reply) => {
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
 });
 
+// GET /api/v1/auth/me: the login check, which is the profile.
+const PTITSPAS_ME = {
+  name: 'base_ptitspas_me',
+  text: `select u.id, u.email, u.role, u.prenom, u.nom, u.statut
+           from ptitspas.refresh_families f join ptitspas.utilisateurs u on u.id = f.id_utilisateur
+          where f.id = $1 and u.id = $2 and f.revoque_le is null`,
+};
+
+app.get('/bare/ptitspas/me', async (request, reply) => {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const { rows } = await pool.query({ ...PTITSPAS_ME, values: [fid, sub] });
+  if (rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  return rows[0];
+});
+
+// GET /api/v1/enfants/:id for a gestionnaire (staff see every child): the login check, then the child.
+const ENFANT = {
+  name: 'base_enfant',
+  text: `select id, prenom, nom, genre, date_naissance, statut, consentement_photo from ptitspas.enfants where id = $1`,
+};
+
+app.get('/bare/enfants/:id', async (request, reply) => {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
+  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const { rows } = await pool.query({ ...ENFANT, values: [(request.params as { id: string }).id] });
+  return rows[0] ?? reply.code(404).send({ message: 'not found' });
+});
+
 // GET /api/v1/evenements?id_enfant=&page= for a parent: the login check, then the API's page query
 // (the children the parent sees, the page in time order, and the total).
 const PARENT_SEES = `v.id_enfant in (select e.id from ptitspas.enfants e where exists (

@@ -37,7 +37,7 @@ import {
 import { cpuMs, freePort, rssMb } from './process-stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** Only these scenarios (read, list, user, write, dossiers, evenements, pooler, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
+/** Only these scenarios (read, list, user, write, dossiers, me, enfant, evenements, pooler, sync, export, upload, pdf, live, storm, flood, stop), for a profiling session. */
 const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
@@ -46,6 +46,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 100_000, seed: 42 };
+/** Children the child-read scenario cycles over (of the 10,000 seeded). */
+const ENFANT_SAMPLE = 500;
 const ROOT = path.resolve('.bench');
 const SECRET = randomBytes(48).toString('base64url');
 const NIR_KEY = randomBytes(32).toString('base64');
@@ -202,7 +204,8 @@ async function run(ownerUrl: string) {
 
   // Every demo user logs in (argon2 at OWASP cost, as in production): one token each; not when
   // only PtitsPas scenarios run.
-  const medreport = !ONLY || ONLY.some((key) => !['dossiers', 'evenements', 'upload', 'pdf', 'live'].includes(key));
+  const medreport =
+    !ONLY || ONLY.some((key) => !['dossiers', 'me', 'enfant', 'evenements', 'upload', 'pdf', 'live'].includes(key));
   if (medreport) log('logging in every demo user');
   const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
   const users: Array<{ token: string; org: number }> = [];
@@ -216,6 +219,9 @@ async function run(ownerUrl: string) {
   const [journalToken] = await ptitspasTokens(api, [journal.parent]);
   // One child's year, 20 events a day, a day's page each request (pages 1 to 365 in turn).
   const journalPages = Array.from({ length: 365 }, (_, i) => i + 1);
+  const enfants = (await owner.query('select id from ptitspas.enfants order by id limit $1', [ENFANT_SAMPLE])).rows.map(
+    (r) => r.id as string,
+  );
   const uuids: string[][] = [];
   for (const org of orgs) {
     const { rows } = await owner.query(
@@ -231,9 +237,11 @@ async function run(ownerUrl: string) {
   const roleOid = Object.fromEntries(roles.rows.map((r) => [r.rolname, Number(r.oid)]));
 
   const every = <T>(make: (user: { token: string; org: number }, i: number) => T) => users.map(make);
-  const scenarios: Array<{ key: string; name: string; ours: LoadJob; base: LoadJob }> = [
+  // Each scenario's target: the API's req/s at least this times the baseline's (issue 28), when it has one.
+  const scenarios: Array<{ key: string; name: string; ours: LoadJob; base: LoadJob; target?: number }> = [
     {
       key: 'read',
+      target: 1.0,
       name: '`GET /api/patients/:uuid`',
       ours: job(
         api,
@@ -248,6 +256,7 @@ async function run(ownerUrl: string) {
     },
     {
       key: 'list',
+      target: 0.9,
       name: '`GET /api/patients?limit=25`',
       ours: job(
         api,
@@ -262,6 +271,7 @@ async function run(ownerUrl: string) {
     },
     {
       key: 'user',
+      target: 0.9,
       name: '`GET /api/user`',
       ours: job(
         api,
@@ -298,6 +308,7 @@ async function run(ownerUrl: string) {
     },
     {
       key: 'dossiers',
+      target: 0.9,
       name: `\`GET /api/v1/dossiers\` (gestionnaire, ${DOSSIER_CHILDREN} children)`,
       ours: job(
         api,
@@ -311,7 +322,44 @@ async function run(ownerUrl: string) {
       ),
     },
     {
+      key: 'me',
+      target: 2.0,
+      name: '`GET /api/v1/auth/me` (20 gestionnaires)',
+      ours: job(
+        api,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/api/v1/auth/me', token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/bare/ptitspas/me', token })),
+      ),
+    },
+    {
+      key: 'enfant',
+      target: 0.9,
+      name: `\`GET /api/v1/enfants/:id\` (20 gestionnaires, ${ENFANT_SAMPLE} of ${DOSSIER_CHILDREN} children)`,
+      ours: job(
+        api,
+        'GET',
+        enfants.map((id, i) => ({
+          path: `/api/v1/enfants/${id}`,
+          token: ptitspasTokensOf[i % ptitspasTokensOf.length]!,
+        })),
+      ),
+      base: job(
+        base,
+        'GET',
+        enfants.map((id, i) => ({
+          path: `/bare/enfants/${id}`,
+          token: ptitspasTokensOf[i % ptitspasTokensOf.length]!,
+        })),
+      ),
+    },
+    {
       key: 'evenements',
+      target: 0.9,
       name: '`GET /api/v1/evenements?id_enfant=&page=` (a parent, one child, a year of 20 events a day)',
       ours: job(
         api,
@@ -332,10 +380,10 @@ async function run(ownerUrl: string) {
     },
   ];
 
-  const results = new Map<string, { ours: Sample[]; base: Sample[] }>();
+  const results = new Map<string, { ours: Sample[]; base: Sample[]; target?: number }>();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of scenarios.filter((s) => !ONLY || ONLY.includes(s.key))) {
-      const entry = results.get(scenario.name) ?? { ours: [], base: [] };
+      const entry = results.get(scenario.name) ?? { ours: [], base: [], target: scenario.target };
       results.set(scenario.name, entry);
       // Alternate who goes first, so neither always meets the warmer cache.
       const order = round % 2 ? (['base', 'ours'] as const) : (['ours', 'base'] as const);
@@ -448,7 +496,11 @@ async function run(ownerUrl: string) {
   await owner.end();
   await s3rver.close();
 
-  report(results, sync, exportRun, storm, flood, stop, uploads, pdfs, live, pooler);
+  const missed = report(results, sync, exportRun, storm, flood, stop, uploads, pdfs, live, pooler);
+  if (missed > 0) {
+    log(`${missed} target(s) missed`);
+    process.exitCode = 1;
+  }
 }
 
 async function printStatements(owner: pg.Client, role: number) {
@@ -682,8 +734,9 @@ async function stopUnderLoad(
 
 const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
+/** Prints the summary; the number of targets missed. */
 function report(
-  results: Map<string, { ours: Sample[]; base: Sample[] }>,
+  results: Map<string, { ours: Sample[]; base: Sample[]; target?: number }>,
   sync?: Awaited<ReturnType<typeof measureSync>>,
   exportRun?: Awaited<ReturnType<typeof measureExport>>,
   storm?: Awaited<ReturnType<typeof loginStorm>>,
@@ -703,17 +756,22 @@ function report(
   if (results.size > 0)
     lines.push(
       '',
-      '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | CPU ms/req | RSS MB | ÷ baseline |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| endpoint | side | req/s | p50 ms | p99 ms | errors | statements/req | CPU ms/req | RSS MB | ÷ baseline | target |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
-  for (const [name, { ours, base }] of results) {
-    const row = (side: string, samples: Sample[], ratio: string) =>
+  let missed = 0;
+  for (const [name, { ours, base, target }] of results) {
+    const row = (side: string, samples: Sample[], ratio: string, verdict: string) =>
       `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
       `${f(median(samples.map((s) => s.p99)), 1)} | ${samples.reduce((n, s) => n + s.errors + s.non2xx, 0)} | ` +
       `${f(median(samples.map((s) => s.statements)), 2)} | ${f(median(samples.map((s) => s.cpu)), 2)} | ` +
-      `${f(median(samples.map((s) => s.rss)))} | ${ratio} |`;
+      `${f(median(samples.map((s) => s.rss)))} | ${ratio} | ${verdict} |`;
     const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
-    lines.push(row('baseline', base, '1.00'), row('API', ours, `**${f(ratio, 2)}**`));
+    const errors = ours.reduce((n, s) => n + s.errors + s.non2xx, 0);
+    const passed = target === undefined || (ratio >= target && errors === 0);
+    if (!passed) missed++;
+    const verdict = target === undefined ? '' : `≥ ${f(target, 1)}: ${passed ? 'PASS' : 'FAIL'}`;
+    lines.push(row('baseline', base, '1.00', ''), row('API', ours, `**${f(ratio, 2)}**`, verdict));
   }
   if (pooler) {
     lines.push(
@@ -800,6 +858,7 @@ function report(
         `"Cannot use a pool after calling end": ${stop.poolError ? 'SEEN' : 'never'}.`,
     );
   process.stdout.write(`${lines.join('\n')}\n`);
+  return missed;
 }
 
 main().catch((err: unknown) => {
