@@ -7,6 +7,7 @@ import { callerOfLogin } from '../../domain/ptitspas/accounts/sessions.js';
 import type { PtitsPasCaller } from '../../domain/ptitspas/caller.js';
 import { spendTicket } from '../../domain/ptitspas/notifications/tickets.js';
 import { forbidden, unauthorized } from '../errors.js';
+import type { PtitsPasAccess } from './caller-cache.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -69,39 +70,35 @@ export default fp<{ secret: string }>(
       sign({ sub: user.id, fid: familyId, role: user.role, jti: randomUUID() }),
     );
 
-    async function callerOf(token: string) {
+    /**
+     * The access `token` grants: its live login's caller, until the token's expiry. A revoked login
+     * or an account that is not active is refused (domain/ptitspas/accounts/sessions.ts). Kept by
+     * token once verified, so a warm request costs neither the signature check nor a query; the
+     * cache forgets a login or an account as soon as either changes (plugins/ptitspas/caller-cache.ts).
+     */
+    async function callerOf(token: string): Promise<PtitsPasAccess> {
+      const cached = cache.get(token);
+      if (cached) return cached;
+      const generation = cache.generation;
       let payload: { sub?: unknown; fid?: unknown; exp?: number };
       try {
         payload = verify(token) as typeof payload;
       } catch {
         throw unauthorized('Jeton invalide ou expiré.');
       }
-      if (typeof payload.sub !== 'string' || typeof payload.fid !== 'string') throw unauthorized('Jeton invalide.');
-      const endsAt = (payload.exp ?? 0) * 1000;
-      return { caller: await liveCaller(payload.fid, payload.sub, endsAt), endsAt };
-    }
-
-    /**
-     * The caller of login `familyId` of account `userId`, from the cache when warm: a revoked login
-     * or an account that is not active is refused (domain/ptitspas/accounts/sessions.ts), and the
-     * cache forgets a login or account as soon as either changes (plugins/ptitspas/caller-cache.ts).
-     */
-    async function liveCaller(familyId: string, userId: string, endsAt: number): Promise<PtitsPasCaller> {
-      const key = `${familyId}:${userId}`;
-      const cached = cache.get(key);
-      if (cached) return cached;
-      const generation = cache.generation;
-      const caller = await callerOfLogin(app.pool, familyId, userId);
-      cache.set(key, [`f:${familyId}`, `u:${userId}`], caller, generation, endsAt);
-      return caller;
+      const { sub, fid } = payload;
+      if (typeof sub !== 'string' || typeof fid !== 'string') throw unauthorized('Jeton invalide.');
+      const access = { caller: await callerOfLogin(app.pool, fid, sub), endsAt: (payload.exp ?? 0) * 1000 };
+      cache.set(token, [`f:${fid}`, `u:${sub}`], access, generation, access.endsAt);
+      return access;
     }
 
     /** A WebSocket ticket, spent: its login's caller, for an access token's lifetime from now. */
     async function callerOfTicket(ticket: string) {
       const login = await spendTicket(app.systemDb, ticket);
       if (!login) throw unauthorized('Ticket invalide, expiré ou déjà utilisé.');
-      const endsAt = Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000;
-      return { caller: await liveCaller(login.familyId, login.userId, endsAt), endsAt };
+      const caller = await callerOfLogin(app.pool, login.familyId, login.userId);
+      return { caller, endsAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 };
     }
 
     app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {

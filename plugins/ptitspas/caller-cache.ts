@@ -3,10 +3,16 @@ import type { PtitsPasCaller } from '../../domain/ptitspas/caller.js';
 import { type AuthCache, listenedAuthCache } from '../auth-cache.js';
 import { AUTH_CHANNEL } from './notification-hub.js';
 
+/** What a verified access token grants: its live login's caller, until `endsAt` (ms since the epoch). */
+export interface PtitsPasAccess {
+  caller: PtitsPasCaller;
+  endsAt: number;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** PtitsPas callers of live logins, by `<login id>:<account id>`, kept in process (plugins/auth-cache.ts). */
-    ptitspasCallerCache: AuthCache<PtitsPasCaller>;
+    /** Verified PtitsPas access tokens and their live login's caller, kept in process (plugins/auth-cache.ts). */
+    ptitspasCallerCache: AuthCache<PtitsPasAccess>;
   }
 }
 
@@ -18,7 +24,7 @@ declare module 'fastify' {
  */
 export default fp<{ listenUrl: string }>(
   async (app, { listenUrl }) => {
-    const cache = await listenedAuthCache<PtitsPasCaller>(app, {
+    const cache = await listenedAuthCache<PtitsPasAccess>(app, {
       listenUrl,
       channel: AUTH_CHANNEL,
       schema: 'ptitspas',

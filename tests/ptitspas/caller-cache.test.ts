@@ -54,7 +54,7 @@ describe('the PtitsPas caller cache across instances', () => {
     } finally {
       queries.mockRestore();
     }
-    expect(b.ptitspasCallerCache.get(`${fidOf(parent)}:${parent.id}`)).toMatchObject({ id: parent.id });
+    expect(b.ptitspasCallerCache.get(parent.access)).toMatchObject({ caller: { id: parent.id } });
   });
 
   it('a logout through A is refused by A at once and by B as soon as B hears of it', async () => {
