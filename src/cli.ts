@@ -2,39 +2,23 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Kysely } from 'kysely';
-import { createStorage, type ListedObject, type Storage } from '../adapters/storage/index.js';
+import type { ListedObject, Storage } from '../adapters/storage/index.js';
 import { connect } from '../db/connection.js';
 import { APP_SCHEMAS, lossesOfRevert, migrate, migrationStatus, resetDatabase } from '../db/migrate.js';
 import type { Database } from '../db/schema.js';
-import { DEMO_PASSWORD, seedDemo } from '../db/seed-demo.js';
+import { DEMO_PASSWORD } from '../db/seed-demo.js';
 import { refuseWhileServerConnected } from '../db/server-connections.js';
-import { createAdmin } from '../domain/medreport/admin/create-admin.js';
-import { NirCipher } from '../domain/ptitspas/assistantes-maternelles/nir.js';
-import { reencryptNirs } from '../domain/ptitspas/assistantes-maternelles/nir-rotation.js';
-import { contratDocuments } from '../domain/ptitspas/contrats/writes.js';
-import {
-  PTITSPAS_DEMO_ASSISTANTE,
-  PTITSPAS_DEMO_DOMAIN,
-  PTITSPAS_DEMO_GESTIONNAIRE,
-  seedDemoContrats,
-  seedDemoDossiers,
-  seedDemoJournal,
-  seedDemoStaff,
-} from '../domain/ptitspas/demo.js';
-import { importPtitsPas } from '../domain/ptitspas/import/index.js';
-import { createSuperAdmin } from '../domain/ptitspas/users/admin.js';
-import { checkStorage, fixStorage, type StorageReference } from '../domain/shared/storage-check.js';
-import { passwords, queueBounds } from '../plugins/passwords.js';
+import type { StorageReference } from '../domain/shared/storage-check.js';
 import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { parseDuration, resolveNirKeys } from './config-values.js';
 import { confirmOrAbort } from './confirm.js';
-import { demoAccountLines } from './demo-accounts.js';
 import { provisionDatabase } from './provision.js';
 import { VERSION } from './version.js';
-import { watchNotifications } from './watch-notifications.js';
+
+// A command loads its own modules when it runs (`await import`), not at start: `--version`,
+// `migrate` and the small commands do not pay for the storage SDK, the PDF renderer or argon2.
 
 /** Stops `command` before it touches anything when NODE_ENV=production, unless `--force`. */
 function refuseInProduction(command: string, force: boolean | undefined, why: string): void {
@@ -89,12 +73,26 @@ async function readableFile(option: string, file: string): Promise<void> {
 
 /** Runs `task` with the server's storage (STORAGE and its variables), closed afterwards. */
 async function withStorage<T>(task: (storage: Storage) => Promise<T>): Promise<T> {
+  const { createStorage } = await import('../adapters/storage/index.js');
   const storage = await createStorage(loadConfig().storage);
   try {
     return await task(storage);
   } finally {
     await storage.close();
   }
+}
+
+/** The server's password hasher, as configured (argon2 loads only for the commands that hash). */
+async function passwordHasher(concurrency?: number) {
+  const { passwords, queueBounds } = await import('../plugins/passwords.js');
+  const config = loadConfig();
+  return passwords(config.passwordHashing, queueBounds(concurrency ?? config.passwordHashConcurrency)).internal;
+}
+
+/** A progress bar on stderr (`what` [bar] percentage value/total rows). */
+async function progressBar(what: string) {
+  const { SingleBar } = await import('cli-progress');
+  return new SingleBar({ format: `${what} [{bar}] {percentage}% {value}/{total} rows`, stream: process.stderr });
 }
 
 /** A secret typed at a prompt that does not echo it, or the first line of a piped stdin. */
@@ -229,7 +227,7 @@ program
   .option('--password <password>', 'password for a new account; omit it to type it at a prompt or pipe it on stdin')
   .action((options: { email: string; password?: string; name: string }) =>
     withDatabase(async (db) => {
-      const config = loadConfig();
+      const { createAdmin } = await import('../domain/medreport/admin/create-admin.js');
       const outcome = await createAdmin(
         db,
         {
@@ -237,7 +235,7 @@ program
           name: options.name,
           password: async () => options.password ?? (await readSecret('Password: ')),
         },
-        passwords(config.passwordHashing, queueBounds(config.passwordHashConcurrency)).internal,
+        await passwordHasher(),
       );
       console.log(
         outcome === 'created'
@@ -258,11 +256,11 @@ program
   .option('--password <password>', 'password (8 to 128 characters); omit it to type it at a prompt or pipe it on stdin')
   .action((options: { email: string; prenom: string; nom: string; password?: string }) =>
     withDatabase(async (db) => {
-      const config = loadConfig();
+      const { createSuperAdmin } = await import('../domain/ptitspas/users/admin.js');
       const outcome = await createSuperAdmin(
         db,
         { ...options, password: async () => options.password ?? (await readSecret('Password: ')) },
-        passwords(config.passwordHashing, queueBounds(config.passwordHashConcurrency)).internal,
+        await passwordHasher(),
       );
       console.log(
         outcome === 'created'
@@ -283,11 +281,9 @@ program
     await readableFile('--users', options.users);
     if (options.enfants !== undefined) await readableFile('--enfants', options.enfants);
     return withDatabase(async (db) => {
+      const { importPtitsPas } = await import('../domain/ptitspas/import/index.js');
       const started = performance.now();
-      const bar = new SingleBar({
-        format: 'importing [{bar}] {percentage}% {value}/{total} rows',
-        stream: process.stderr,
-      });
+      const bar = await progressBar('importing');
       bar.start(1, 0);
       const summary = await importPtitsPas(db, options, (done, total) => {
         bar.setTotal(Math.max(total, 1));
@@ -308,6 +304,8 @@ program
   .description('re-encrypt every stored NIR under the current key (the first of PTITSPAS_NIR_KEYS)')
   .action(() =>
     withDatabase(async (db) => {
+      const { NirCipher } = await import('../domain/ptitspas/assistantes-maternelles/nir.js');
+      const { reencryptNirs } = await import('../domain/ptitspas/assistantes-maternelles/nir-rotation.js');
       const cipher = new NirCipher(await resolveNirKeys(loadConfig()));
       const count = await reencryptNirs(db, cipher);
       console.log(`${count} NIR(s) re-encrypted under key ${cipher.current.id}`);
@@ -331,6 +329,7 @@ program
   .option('--count <n>', 'stop after this many', count)
   .action(async (options: { email: string; password?: string; url?: string; depuis?: string; count?: number }) => {
     loadDotEnv();
+    const { watchNotifications } = await import('./watch-notifications.js');
     await watchNotifications({
       url: (options.url ?? loadConfig().publicUrl).replace(/\/+$/, ''),
       email: options.email,
@@ -373,11 +372,12 @@ program
       if (options.orgs < 1 || options.usersPerOrg < 1) throw new Error('--orgs and --users-per-org must be at least 1');
       if (options.dossiers > 1_000) throw new Error('--dossiers must be at most 1000');
       const config = loadConfig();
-      const passwordHash = await passwords(config.passwordHashing, queueBounds(1)).internal.hash(DEMO_PASSWORD);
-      const bar = new SingleBar({
-        format: 'seeding [{bar}] {percentage}% {value}/{total} rows',
-        stream: process.stderr,
-      });
+      const { seedDemo } = await import('../db/seed-demo.js');
+      const demo = await import('../domain/ptitspas/demo.js');
+      const { contratDocuments } = await import('../domain/ptitspas/contrats/writes.js');
+      const { demoAccountLines } = await import('./demo-accounts.js');
+      const passwordHash = await (await passwordHasher(1)).hash(DEMO_PASSWORD);
+      const bar = await progressBar('seeding');
       bar.start(1, 0);
       const summary = await seedDemo(
         db,
@@ -392,15 +392,15 @@ program
         `${summary.organizations} organizations of ${options.usersPerOrg} users each (an owner and doctors), ` +
           `a platform administrator, ${summary.patients} patients (${summary.insertedPatients} added by this run)`,
       );
-      const staff = await seedDemoStaff(db, { passwordHash });
+      const staff = await demo.seedDemoStaff(db, { passwordHash });
       console.log(
         `${staff.staff} PtitsPas staff accounts, one per role above the childminders (${staff.inserted} added by this run)`,
       );
       // The pieces' bytes go to the server's storage (STORAGE), as an upload's do.
       const { ptitspas, contrats } = await withStorage(async (storage) => ({
-        ptitspas: await seedDemoDossiers(db, storage, { children: options.dossiers, passwordHash }),
+        ptitspas: await demo.seedDemoDossiers(db, storage, { children: options.dossiers, passwordHash }),
         // Signed contracts' documents are rendered and stored as a signature through the API would.
-        contrats: await seedDemoContrats(db, contratDocuments(storage, config.publicUrl), {
+        contrats: await demo.seedDemoContrats(db, contratDocuments(storage, config.publicUrl), {
           families: options.dossiers,
           passwordHash,
         }),
@@ -408,17 +408,17 @@ program
       const states = Object.entries(ptitspas.dossiers).map(([statut, n]) => `${statut} ${n}`);
       console.log(
         `${options.dossiers} PtitsPas dossiers (${states.join(', ')}; ${ptitspas.inserted} added by this run, ` +
-          `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${PTITSPAS_DEMO_DOMAIN}, ` +
-          `reviewed by ${PTITSPAS_DEMO_GESTIONNAIRE}`,
+          `${ptitspas.storedPieces} pieces stored) of the children of parent.N@${demo.PTITSPAS_DEMO_DOMAIN}, ` +
+          `reviewed by ${demo.PTITSPAS_DEMO_GESTIONNAIRE}`,
       );
       console.log(
-        `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${PTITSPAS_DEMO_ASSISTANTE} ` +
+        `${contrats.signe} signed and ${contrats.propose} proposed PtitsPas contracts with ${demo.PTITSPAS_DEMO_ASSISTANTE} ` +
           `(${contrats.inserted} added by this run)`,
       );
-      const journal = await seedDemoJournal(db, { passwordHash });
+      const journal = await demo.seedDemoJournal(db, { passwordHash });
       console.log(
-        `${journal.evenements} events (the week before today) in the journal of parent.1@${PTITSPAS_DEMO_DOMAIN}'s ` +
-          `child and ${journal.messages} messages between that parent and ${PTITSPAS_DEMO_ASSISTANTE} added by this run`,
+        `${journal.evenements} events (the week before today) in the journal of parent.1@${demo.PTITSPAS_DEMO_DOMAIN}'s ` +
+          `child and ${journal.messages} messages between that parent and ${demo.PTITSPAS_DEMO_ASSISTANTE} added by this run`,
       );
       for (const line of demoAccountLines({ ...options, largeOrgPatients: options.largeOrg })) console.log(line);
     });
@@ -471,6 +471,7 @@ program
   .action((options: { fix?: boolean; grace: number; limit: number }) =>
     withDatabase((db) =>
       withStorage(async (storage) => {
+        const { checkStorage, fixStorage } = await import('../domain/shared/storage-check.js');
         const { storage: settings } = loadConfig();
         const where =
           settings.backend === 'local' ? `local directory ${settings.root}` : `S3 bucket ${settings.bucket}`;
