@@ -31,6 +31,7 @@ async function start(): Promise<void> {
     // Closing stops accepting connections and waits for in-flight requests, then closes the pools.
     graceful: async () => {
       await app?.close();
+      logger.debug('requests drained, pools closed');
       await database.release();
     },
     force: () => database.release({ immediate: true }),

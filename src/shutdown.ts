@@ -10,7 +10,7 @@ export interface ShutdownOptions {
   graceMs?: number;
   /**
    * A second signal this soon after the first is the same stop: one Ctrl-C reaches the server
-   * twice under `npm start` (the terminal's SIGINT, then tsx relaying it ~30 ms later), and
+   * twice under `npm start` (the terminal's SIGINT, then npm relaying it), and
    * `kill -TERM -- -PGID` likewise. Later, a second signal means "stop now".
    */
   repeatWindowMs?: number;
@@ -28,7 +28,10 @@ export function handleShutdown({
   logger,
   graceful,
   force,
-  graceMs = 10_000,
+  // A loaded 2-core machine took 15 s to finish an upload, close the pools and stop its
+  // PostgreSQL (tests/server-signals.test.ts beside two busy processes); 30 s is also what a
+  // container orchestrator usually waits before killing.
+  graceMs = 30_000,
   repeatWindowMs = 1_000,
   exit = (code) => process.exit(code),
 }: ShutdownOptions): void {

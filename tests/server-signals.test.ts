@@ -8,7 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Stopping the server the way people do: Ctrl-C in the terminal running `npm start`, which
-// signals the whole foreground process group (npm, tsx, the server), or `kill -TERM -- -PGID`.
+// signals the whole foreground process group (npm and the server), or `kill -TERM -- -PGID`.
+// `npm start` runs `node --import tsx`, not the tsx CLI: that one relays a Ctrl-C and SIGKILLs
+// its child when the child has not acknowledged it within 30 ms, which a busy machine missed.
 
 let dataDir: string;
 const started: ChildProcess[] = [];
@@ -175,7 +177,7 @@ describe('stopping `npm start`', () => {
 
     kill(server.group, 'SIGINT'); // the terminal's Ctrl-C, to the whole group...
     await sleep(30);
-    kill(server.group, 'SIGINT'); // ...and the same Ctrl-C once more, as tsx relays it
+    kill(server.group, 'SIGINT'); // ...and the same Ctrl-C once more, as npm relays it
 
     expect(await upload.status).toBe(201);
     await server.done;
