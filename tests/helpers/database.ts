@@ -74,3 +74,19 @@ async function withAdmin<T>(task: (admin: pg.Client) => Promise<T>): Promise<T> 
     await admin.end();
   }
 }
+
+/**
+ * Ends every LISTEN connection of the servers on this file's database, as a network cut would. As
+ * the app role, which may end its own connections (the owner may not, without superuser).
+ */
+export async function terminateListeners(): Promise<void> {
+  const asApp = new pg.Client({ connectionString: await testAppDatabaseUrl() });
+  await asApp.connect();
+  try {
+    await asApp.query(
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'medreport-ptitspas-listener' and datname = current_database()",
+    );
+  } finally {
+    await asApp.end();
+  }
+}

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
-import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
+import { terminateListeners, testDb } from '../helpers/database.js';
 import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 
 // Two server instances on one database, as behind a load balancer. Each keeps the callers of live
@@ -99,13 +98,7 @@ describe('the PtitsPas caller cache across instances', () => {
   it('while its notification connection is down, an instance asks the database every time', async () => {
     const parent = await ptitspasAccount(a, admin, 'parent');
     expect((await me(b, parent)).statusCode).toBe(200);
-    // As the app role, which may end its own connections (the owner may not, without superuser).
-    const asApp = new pg.Client({ connectionString: await testAppDatabaseUrl() });
-    await asApp.connect();
-    await asApp.query(
-      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'medreport-ptitspas-listener' and datname = current_database()",
-    );
-    await asApp.end();
+    await terminateListeners();
     for (let waited = 0; b.ptitspasCallerCache.enabled && waited < 5_000; waited += 5) await sleep(5);
     expect(b.ptitspasCallerCache.enabled).toBe(false);
     // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
