@@ -4,12 +4,12 @@ import { LRUCache } from 'lru-cache';
 import { ChannelListener } from '../db/listener.js';
 
 /**
- * What a verified token resolves to (the session and its user), kept in process for a short time
- * so a warm authenticated request costs no database round trip. Bounded (least recently used
- * entries go first), short-lived, and emptied or bypassed whenever it could be stale:
+ * What a verified token resolves to (its session or login, and its account), kept in process for
+ * a short time so a warm authenticated request costs no database round trip. Bounded (least
+ * recently used entries go first), short-lived, and emptied or bypassed whenever it could be stale:
  *
- * - every change to a session or user row is announced by a trigger (`pg_notify`), which the
- *   listener (db/listener.ts, listenedAuthCache below) turns into `forget(tag)` calls on every
+ * - every change to a session, login or account row is announced by a trigger (`pg_notify`),
+ *   which the listener (db/listener.ts, listenedAuthCache below) turns into `forget(tag)` calls on every
  *   instance, at commit;
  * - while that listener is not connected, the cache is disabled (every lookup misses) and it
  *   starts empty when the listener is back;

@@ -9,14 +9,17 @@ import { databaseUrl, TEST_JWT_SECRET } from './urls.js';
 let fileDatabase: Promise<string> | undefined;
 
 /**
- * This test file's own database, cloned from the migrated template on first use: each file gets
- * exactly one and never sees another file's rows. Workers keep modules from one file to the next
- * (`isolate: false`), so tests/setup/each-file.ts forgets it before every file.
+ * Forgets the file database: workers keep modules from one file to the next (`isolate: false`),
+ * so tests/setup/each-file.ts calls this before every file.
  */
 export function forgetFileDatabase(): void {
   fileDatabase = undefined;
 }
 
+/**
+ * This test file's own database, cloned from the migrated template on first use: each file gets
+ * exactly one and never sees another file's rows.
+ */
 export function testDatabaseUrl(): Promise<string> {
   fileDatabase ??= cloneTemplate();
   return fileDatabase;

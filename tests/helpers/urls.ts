@@ -5,6 +5,11 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
+/** The claims of a JWT (its payload, decoded, not verified). */
+export function tokenClaims<T>(token: string): T {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as T;
+}
+
 /** Signs test tokens; the app role's password derives from it, as in production. */
 export const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-for-hs256';
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { terminateListeners, testDb } from '../helpers/database.js';
+import { tokenClaims } from '../helpers/urls.js';
 import { bearer, registerUser } from '../helpers/users.js';
 
 // Two server instances on one database, as behind a load balancer. Each keeps verified sessions
@@ -69,7 +70,7 @@ describe('the session cache across instances', () => {
     expect(b.sessionCache.enabled).toBe(false);
     // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
     await owner.pool.query('update medreport.sessions set revoked_at = now() where id = $1', [
-      (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid,
+      tokenClaims<{ sid: string }>(token).sid,
     ]);
     const refused = await me(b, token);
     expect(refused.statusCode).toBe(401);

@@ -4,6 +4,7 @@ import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { terminateListeners, testDb } from '../helpers/database.js';
 import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
+import { tokenClaims } from '../helpers/urls.js';
 
 // Two server instances on one database, as behind a load balancer. Each keeps the callers of live
 // PtitsPas logins in process (plugins/ptitspas/caller-cache.ts), so GET /auth/me costs no query;
@@ -37,8 +38,7 @@ async function until(app: App, account: PtitsPasAccount, accepts: (res: Awaited<
   throw new Error('no such answer within 5 s');
 }
 
-const fidOf = (account: PtitsPasAccount) =>
-  (JSON.parse(Buffer.from(account.access.split('.')[1]!, 'base64url').toString()) as { fid: string }).fid;
+const fidOf = (account: PtitsPasAccount) => tokenClaims<{ fid: string }>(account.access).fid;
 
 describe('the PtitsPas caller cache across instances', () => {
   it('answers a warm GET /auth/me without a query', async () => {

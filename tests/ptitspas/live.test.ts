@@ -11,7 +11,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';
 import { type LiveClient, openLive, refusedWith } from '../helpers/live.js';
 import { PTITSPAS_PASSWORD, type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
-import { TEST_JWT_SECRET } from '../helpers/urls.js';
+import { TEST_JWT_SECRET, tokenClaims } from '../helpers/urls.js';
 
 // GET /api/v1/notifications/ws (ptitspas-evolutions.md, Notifications): two server instances on
 // one database, real sockets (the `ws` client) on real ports. A notification written through one
@@ -311,7 +311,7 @@ describe('closing with 4401', () => {
 
   it('when the access token expires', async () => {
     const parent = await ptitspasAccount(a, admin, 'parent');
-    const { fid } = JSON.parse(Buffer.from(parent.access.split('.')[1]!, 'base64url').toString());
+    const { fid } = tokenClaims<{ fid: string }>(parent.access);
     const key = Buffer.from(hkdfSync('sha256', TEST_JWT_SECRET, '', 'ptitspas access token', 32));
     const shortLived = createSigner({ key, algorithm: 'HS256', aud: 'ptitspas', iss: 'ptitspas', expiresIn: 1_500 })({
       sub: parent.id,
