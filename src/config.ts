@@ -11,7 +11,7 @@ import {
   OAUTH_PROVIDERS,
   type OAuthProviderConfig,
   type OAuthProviderName,
-} from '../routes/medreport/oauth/providers.js';
+} from '../routes/medreport/oauth/provider-config.js';
 import {
   looksLikePlaceholder,
   parseCorsOrigins,

@@ -153,7 +153,10 @@ describe('rendering', () => {
     await expect(bytes(stream)).rejects.toThrow('database down');
   });
 
-  it('keeps the heap flat over 1,000 PDFs rendered 10 at a time', async () => {
+  // Issue 24's figure (1,000 PDFs through the server, heap growth under 20 MB) is measured by
+  // `npm run bench` (pdf); here a quarter of it, with the bound scaled alike (20 KB a PDF), keeps
+  // the suite's CPU for the rest.
+  it('keeps the heap flat over 250 PDFs rendered 10 at a time', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const sink = () =>
@@ -171,11 +174,11 @@ describe('rendering', () => {
     await batch(50); // the fonts' glyph caches fill once
     gc();
     const before = process.memoryUsage().heapUsed;
-    await batch(1000);
+    await batch(250);
     gc();
     const growth = (process.memoryUsage().heapUsed - before) / 2 ** 20;
-    console.log(`[documents] heap growth over 1,000 PDFs: ${growth.toFixed(2)} MB (after full collections)`);
-    expect(growth).toBeLessThan(20);
+    console.log(`[documents] heap growth over 250 PDFs: ${growth.toFixed(2)} MB (after full collections)`);
+    expect(growth).toBeLessThan(5);
     // A hang guard, not a bound: a loaded 2-core machine with coverage on once took over 120 s.
   }, 300_000);
 });

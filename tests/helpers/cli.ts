@@ -1,16 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import pg from 'pg';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { appRolePassword, appRoleUrl } from '../../db/app-role.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from './app.js';
 import { testDatabaseUrl } from './database.js';
 import { TEST_JWT_SECRET } from './urls.js';
 
-const CLI = ['--import', 'tsx', 'src/cli.ts'];
+/**
+ * The CLI compiled once for the run (tests/setup/process-build.ts), run from the checkout as
+ * `npm run cli` is. tests/server.test.ts runs it through the tsx loader, as `npm run cli` does.
+ */
+export const CLI = [path.join(inject('processBuild'), 'src', 'cli.js')];
 
 /**
- * `npm run cli -- ...args` as a user runs it (a child process from the sources), against this
+ * `npm run cli -- ...args` as a user runs it (a child process of the compiled sources), against this
  * test file's database unless `env.DATABASE_URL` says otherwise; `stdin` is piped in when given.
  */
 export async function runCli(

@@ -1,6 +1,6 @@
 import { OAuth2Server } from 'oauth2-mock-server';
 import { expect } from 'vitest';
-import type { OAuthProviderConfig, OAuthProviderName } from '../../routes/medreport/oauth/providers.js';
+import type { OAuthProviderConfig, OAuthProviderName } from '../../routes/medreport/oauth/provider-config.js';
 import type { App } from '../../src/app.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OAuthProviderName } from '../../routes/medreport/oauth/providers.js';
+import type { OAuthProviderName } from '../../routes/medreport/oauth/provider-config.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testDb } from '../helpers/database.js';

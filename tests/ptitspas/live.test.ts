@@ -8,6 +8,7 @@ import { uuidv7 } from '../../db/uuid.js';
 import { notify } from '../../domain/ptitspas/notifications/notify.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { CLI } from '../helpers/cli.js';
 import { testDb } from '../helpers/database.js';
 import { type LiveClient, openLive, refusedWith } from '../helpers/live.js';
 import { PTITSPAS_PASSWORD, type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
@@ -372,9 +373,7 @@ describe('bounds', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'src/cli.ts',
+        ...CLI,
         'ptitspas:watch',
         '--email',
         parent.email,

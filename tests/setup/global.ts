@@ -9,6 +9,7 @@ import { connect } from '../../db/connection.js';
 import { isAlive, readPostmaster, startEmbeddedCluster, stopPostmaster } from '../../db/embedded.js';
 import { migrate } from '../../db/migrate.js';
 import { databaseUrl, TEST_JWT_SECRET } from '../helpers/urls.js';
+import { buildForProcesses } from './process-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +17,8 @@ declare module 'vitest' {
     adminUrl: string;
     /** Migrated once; every test file clones it. */
     templateDatabase: string;
+    /** The sources compiled once, laid out as dist/ (tests/setup/process-build.ts). */
+    processBuild: string;
   }
 }
 
@@ -51,6 +54,8 @@ export default async function setup(project: TestProject) {
   await mkdir(runDir, { mode: 0o755 });
   await chmod(runDir, 0o755); // the postgres user must reach data directories inside
   process.env.TMPDIR = runDir;
+  const processBuild = path.join(runDir, 'build');
+  await buildForProcesses(project.config.root, processBuild);
 
   const runId = `test_${Date.now().toString(36)}_${process.pid}`;
   let adminUrl = process.env.DATABASE_URL;
@@ -88,6 +93,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('adminUrl', adminUrl);
   project.provide('templateDatabase', templateDatabase);
+  project.provide('processBuild', processBuild);
 
   return async () => {
     // With an external server, leave it as we found it; the embedded cluster simply goes away.

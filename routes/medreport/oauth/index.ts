@@ -6,7 +6,8 @@ import { oauthSignIn } from '../../../domain/medreport/accounts/oauth.js';
 import { errorResponses, HttpError } from '../../../plugins/errors.js';
 import { AuthResponse } from '../auth/schemas.js';
 import { toUserResource } from '../users/schemas.js';
-import { endpoints, fetchJson, OAUTH_PROVIDERS, PROVIDERS } from './providers.js';
+import { OAUTH_PROVIDERS } from './provider-config.js';
+import { endpoints, fetchJson, PROVIDERS } from './providers.js';
 
 const CallbackQuery = Type.Object({
   code: Type.Optional(Type.String({ maxLength: 2048 })),

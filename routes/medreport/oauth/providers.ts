@@ -1,17 +1,6 @@
 import { fastifyOauth2 as oauth2 } from '@fastify/oauth2';
 import type { OAuthProfile } from '../../../domain/medreport/accounts/oauth.js';
-
-export const OAUTH_PROVIDERS = ['google', 'facebook', 'github'] as const;
-export type OAuthProviderName = (typeof OAUTH_PROVIDERS)[number];
-
-/** A provider's client, from OAUTH_<PROVIDER>_* (endpoints default to the provider's own). */
-export interface OAuthProviderConfig {
-  clientId: string;
-  clientSecret: string;
-  authorizeUrl?: string;
-  tokenUrl?: string;
-  userinfoUrl?: string;
-}
+import type { OAuthProviderConfig, OAuthProviderName } from './provider-config.js';
 
 interface ProviderDefinition {
   endpoints: { authorizeHost?: string; authorizePath: string; tokenHost: string; tokenPath: string };
