@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-// The real process, as `npm start` runs it: embedded PostgreSQL under DATA_DIR, migrations,
-// signals. `node --import tsx` keeps it one process, so a kill -9 hits the server itself.
+// The real process: embedded PostgreSQL under DATA_DIR, migrations, signals. It runs the sources
+// compiled once for the run (tests/setup/process-build.ts), one process, so a kill -9 hits the
+// server itself; one CLI run goes through the tsx loader as `npm run cli` does, and
+// tests/server-signals.test.ts stops `npm start` itself.
 let dataDir: string;
 const children: ChildProcess[] = [];
 
@@ -37,8 +39,18 @@ function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
-function run(script: string, args: string[] = [], extra: Record<string, string> = {}, cwd?: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+/** `script` (`src/….ts`) compiled, or through the tsx loader when `script` is `['tsx', script]`. */
+function run(
+  script: string | ['tsx', string],
+  args: string[] = [],
+  extra: Record<string, string> = {},
+  cwd?: string,
+): ChildProcess {
+  const command =
+    typeof script === 'string'
+      ? [path.join(inject('processBuild'), script.replace(/\.ts$/, '.js'))]
+      : ['--import', ...script];
+  const child = spawn(process.execPath, [...command, ...args], {
     env: env(extra),
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd,
@@ -219,7 +231,7 @@ describe('the server process', () => {
   });
 
   it('runs the CLI with no server running, starting the database only for the command', async () => {
-    const result = await output(run('src/cli.ts', ['migrate', 'up']));
+    const result = await output(run(['tsx', 'src/cli.ts'], ['migrate', 'up']));
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe('already up to date');
     expect(readPostmaster() === undefined || !alive(readPostmaster()!.pid)).toBe(true);
