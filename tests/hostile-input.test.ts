@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
@@ -159,7 +160,9 @@ function expectUnchanged(before: Snapshot, after: Snapshot, allowed: string[], l
       if (!now && skip.has('*')) continue;
       expect(now, `${label}: ${table} ${key} disappeared`).toBeDefined();
       for (const column of OWNED[table]!.columns) {
-        if (skip.has(column)) continue;
+        // expect() only on a difference: there are hundreds of thousands of comparisons, and
+        // expect's own bookkeeping cost ~3.5 s of CPU (21.4 → 18.0 s for this file).
+        if (skip.has(column) || isDeepStrictEqual(now![column], row[column])) continue;
         expect(now![column], `${label}: ${table}.${column} of ${key}`).toEqual(row[column]);
       }
     }
