@@ -37,6 +37,13 @@ export async function ensureAppRole(owner: QueryExecutorProvider, password: stri
     // The few SECURITY DEFINER functions that cross organizations (migration 0007) are not PUBLIC.
     await sql`grant execute on all functions in schema ${s} to medreport_app`.execute(owner);
   }
+  // Kept by triggers only (migration 0025): the server reads them.
+  await sql`
+    do $$ begin
+      if to_regclass('medreport.record_counts') is not null then
+        revoke insert, update, delete, truncate on medreport.record_counts from medreport_app;
+      end if;
+    end $$`.execute(owner);
 }
 
 export function appRolePassword(jwtSecret: string): string {

@@ -267,6 +267,12 @@ interface TicketsWsTable {
   expire_le: Timestamp;
 }
 
+/** The number of rows of `enfants` and `dossiers`, kept by triggers (migration 0026): read only. */
+interface RowCountsTable {
+  table_name: ColumnType<'enfants' | 'dossiers', never, never>;
+  total: ColumnType<number, never, never>;
+}
+
 /** The PtitsPas tables, keyed `schema.table`. */
 export interface PtitsPasTables {
   'ptitspas.utilisateurs': UtilisateursTable;
@@ -288,4 +294,5 @@ export interface PtitsPasTables {
   'ptitspas.conversations': ConversationsTable;
   'ptitspas.conversations_participants': ConversationsParticipantsTable;
   'ptitspas.messages': MessagesTable;
+  'ptitspas.row_counts': RowCountsTable;
 }

@@ -121,6 +121,14 @@ interface InvoicesTable extends RecordColumns {
   verification_code: DocumentCode;
 }
 
+/** Each organization's number of live records of one kind, kept by triggers (migration 0025): read only. */
+interface RecordCountsTable {
+  organization_id: ColumnType<number, never, never>;
+  /** The record table's name: `patients`, `prescriptions`, `invoices`. */
+  entity: ColumnType<string, never, never>;
+  live: ColumnType<number, never, never>;
+}
+
 /** A record's verification code (migration 0017): made by a column default, never written by the code. */
 type DocumentCode = ColumnType<string, never, never>;
 
@@ -220,6 +228,7 @@ export interface Database extends PtitsPasTables, OpsTables {
   'medreport.activity_log': ActivityLogTable;
   'medreport.platform_activity_log': PlatformActivityLogTable;
   'medreport.document_issues': DocumentIssuesTable;
+  'medreport.record_counts': RecordCountsTable;
   'medreport.changes': ChangesTable;
   'medreport.sync_horizons': SyncHorizonsTable;
   'medreport.sync_devices': SyncDevicesTable;

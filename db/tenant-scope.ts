@@ -45,6 +45,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set<string>([
   'medreport.sync_devices',
   'medreport.sync_errors',
   'medreport.document_issues',
+  'medreport.record_counts',
 ]);
 
 const COLUMN = 'organization_id';

@@ -49,13 +49,14 @@ const PATIENT = {
 };
 const PAGE = {
   name: 'base_page',
-  // The API's page-and-total SQL, with the caller's organization taken from the session in the
-  // same statement (an uncorrelated sub-query, evaluated once, so both plan alike).
+  // The API's page-and-total SQL (the total is the organization's kept count, migration 0025),
+  // with the caller's organization taken from the session in the same statement (an uncorrelated
+  // sub-query, evaluated once, so both plan alike).
   text: `with me as (
            select u.organization_id from medreport.sessions s join medreport.users u on u.id = s.user_id
             where s.id = $1 and s.revoked_at is null and s.expires_at > now())
-         select p.*, (select count(*) from medreport.patients c
-                       where c.organization_id = (select organization_id from me) and c.deleted_at is null) as total_count
+         select p.*, (select coalesce(max(live), 0) from medreport.record_counts c
+                       where c.organization_id = (select organization_id from me) and c.entity = 'patients') as total_count
            from medreport.patients p
           where p.organization_id = (select organization_id from me) and p.deleted_at is null
           order by p.created_at desc, p.uuid desc limit $2 offset $3`,
@@ -141,7 +142,8 @@ app.get('/bare/export', async (request, reply) => {
   return reply.send(stream);
 });
 
-// GET /api/v1/dossiers for a gestionnaire: the login check, then the API's page-and-total SQL.
+// GET /api/v1/dossiers for a gestionnaire: the login check, then the API's page-and-total SQL (the
+// total is the table's kept count, migration 0026).
 const PTITSPAS_CALLER = {
   name: 'base_ptitspas_caller',
   text: `select u.id, u.role, u.statut from ptitspas.refresh_families f join ptitspas.utilisateurs u on u.id = f.id_utilisateur
@@ -151,7 +153,7 @@ const DOSSIERS = {
   name: 'base_dossiers',
   text: `select d.*, array(select dp.id_upload from ptitspas.dossiers_pieces dp
                          where dp.id_enfant = d.id_enfant order by dp.position) as pieces,
-                (select count(*) from ptitspas.dossiers d) as total_count
+                (select coalesce(max(total), 0) from ptitspas.row_counts where table_name = 'dossiers') as total_count
            from ptitspas.dossiers d order by d.cree_le desc, d.id_enfant desc limit $1 offset $2`,
 };
 
@@ -161,6 +163,23 @@ app.get('/bare/dossiers', async (request, reply) => {
   if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
   const { rows } = await pool.query({ ...DOSSIERS, values: [20, 0] });
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
+});
+
+// GET /api/v1/enfants for a gestionnaire (staff see every child): the login check, then the API's
+// page-and-total SQL.
+const ENFANTS = {
+  name: 'base_enfants',
+  text: `select e.id, e.prenom, e.nom, e.genre, e.date_naissance, e.statut, e.consentement_photo,
+                (select coalesce(max(total), 0) from ptitspas.row_counts where table_name = 'enfants') as total_count
+           from ptitspas.enfants e order by e.cree_le desc, e.id desc limit $1 offset $2`,
+};
+
+app.get('/bare/enfants', async (request, reply) => {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
+  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const { rows } = await pool.query({ ...ENFANTS, values: [20, 0] });
+  return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows.map(({ total_count: _, ...e }) => e));
 });
 
 // GET /api/v1/auth/me: the login check, which is the profile.

@@ -48,6 +48,10 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 100_000, seed: 42 };
 /** Children the child-read scenario cycles over (of the 10,000 seeded). */
 const ENFANT_SAMPLE = 500;
+const READ_SCENARIO = '`GET /api/patients/:uuid`';
+const LIST_SCENARIO = '`GET /api/patients?limit=25`';
+/** Issue 28: the list at least this times the single read, both the API's. */
+const LIST_TO_READ = 0.3;
 const ROOT = path.resolve('.bench');
 const SECRET = randomBytes(48).toString('base64url');
 const NIR_KEY = randomBytes(32).toString('base64');
@@ -205,7 +209,8 @@ async function run(ownerUrl: string) {
   // Every demo user logs in (argon2 at OWASP cost, as in production): one token each; not when
   // only PtitsPas scenarios run.
   const medreport =
-    !ONLY || ONLY.some((key) => !['dossiers', 'me', 'enfant', 'evenements', 'upload', 'pdf', 'live'].includes(key));
+    !ONLY ||
+    ONLY.some((key) => !['dossiers', 'enfants', 'me', 'enfant', 'evenements', 'upload', 'pdf', 'live'].includes(key));
   if (medreport) log('logging in every demo user');
   const orgs = demoOrganizations({ ...DATA, largeOrgPatients: 0 });
   const users: Array<{ token: string; org: number }> = [];
@@ -242,7 +247,7 @@ async function run(ownerUrl: string) {
     {
       key: 'read',
       target: 1.0,
-      name: '`GET /api/patients/:uuid`',
+      name: READ_SCENARIO,
       ours: job(
         api,
         'GET',
@@ -257,7 +262,7 @@ async function run(ownerUrl: string) {
     {
       key: 'list',
       target: 0.9,
-      name: '`GET /api/patients?limit=25`',
+      name: LIST_SCENARIO,
       ours: job(
         api,
         'GET',
@@ -319,6 +324,21 @@ async function run(ownerUrl: string) {
         base,
         'GET',
         ptitspasTokensOf.map((token) => ({ path: '/bare/dossiers', token })),
+      ),
+    },
+    {
+      key: 'enfants',
+      target: 0.9,
+      name: `\`GET /api/v1/enfants\` (gestionnaire, ${DOSSIER_CHILDREN} children)`,
+      ours: job(
+        api,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/api/v1/enfants?limit=20', token })),
+      ),
+      base: job(
+        base,
+        'GET',
+        ptitspasTokensOf.map((token) => ({ path: '/bare/enfants', token })),
       ),
     },
     {
@@ -772,6 +792,15 @@ function report(
     if (!passed) missed++;
     const verdict = target === undefined ? '' : `≥ ${f(target, 1)}: ${passed ? 'PASS' : 'FAIL'}`;
     lines.push(row('baseline', base, '1.00', ''), row('API', ours, `**${f(ratio, 2)}**`, verdict));
+  }
+  const [read, list] = [results.get(READ_SCENARIO), results.get(LIST_SCENARIO)];
+  if (read && list) {
+    const ratio = median(list.ours.map((s) => s.rps)) / median(read.ours.map((s) => s.rps));
+    if (ratio < LIST_TO_READ) missed++;
+    lines.push(
+      '',
+      `The API's list ÷ its single read: **${f(ratio, 2)}** (≥ ${LIST_TO_READ}: ${ratio >= LIST_TO_READ ? 'PASS' : 'FAIL'}).`,
+    );
   }
   if (pooler) {
     lines.push(

@@ -23,6 +23,8 @@ import * as ptitspasLive from './0021_ptitspas_live.js';
 import * as opsJobs from './0022_ops_jobs.js';
 import * as medreportDistributionKeys from './0023_medreport_distribution_keys.js';
 import * as ptitspasProfileAnnounced from './0024_ptitspas_profile_announced.js';
+import * as medreportRecordCounts from './0025_medreport_record_counts.js';
+import * as ptitspasRowCounts from './0026_ptitspas_row_counts.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -53,4 +55,6 @@ export const migrations: Record<string, Migration> = {
   '0022_ops_jobs': opsJobs,
   '0023_medreport_distribution_keys': medreportDistributionKeys,
   '0024_ptitspas_profile_announced': ptitspasProfileAnnounced,
+  '0025_medreport_record_counts': medreportRecordCounts,
+  '0026_ptitspas_row_counts': ptitspasRowCounts,
 };

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { type Expression, type SqlBool, sql } from 'kysely';
+import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
 import { containing } from '../../db/like.js';
+import type { Database } from '../../db/schema.js';
 import { StringEnum } from '../shared/schemas.js';
 
 /** `page` and `limit` of every PtitsPas list (the options of the list functions; the API's query strings). */
@@ -34,3 +35,10 @@ export function sortOf<C extends string>(sort: string): { column: C; direction: 
     ? { column: sort.slice(1) as C, direction: 'desc' }
     : { column: sort as C, direction: 'asc' };
 }
+
+/** How many rows `table` has, kept by triggers (migration 0026): the total of a staff's whole list. */
+export const keptTotal = (db: Kysely<Database>, table: 'enfants' | 'dossiers') =>
+  db
+    .selectFrom('ptitspas.row_counts')
+    .select(sql<number>`coalesce(max(total), 0)`.as('n'))
+    .where('table_name', '=', table);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { pick } from '../../../db/columns.js';
 import { containing } from '../../../db/like.js';
 import { prepared } from '../../../db/prepared.js';
@@ -40,10 +40,12 @@ export async function listRecords(
   { page, limit, search, sort, filters = {} }: ListOptions,
 ): Promise<{ rows: RecordRow[]; total: number }> {
   let query = db.selectFrom(def.table).where('deleted_at', 'is', null);
+  let filtered = false;
   for (const column of Object.keys(def.filters ?? {}) as RecordColumn[]) {
     const value = filters[column];
     // Filters are uuid columns (the definition's schema validated the value).
     if (value !== undefined) query = query.where(column, '=', value as string);
+    filtered ||= value !== undefined;
   }
   if (search) {
     const pattern = containing(search);
@@ -52,10 +54,17 @@ export async function listRecords(
   const order = sort ?? `-${def.sortColumns[0]}`;
   const column = order.replace(/^-/, '') as RecordColumn;
   const direction = order.startsWith('-') ? 'desc' : 'asc';
-  return paginate<RecordRow>(query.selectAll().orderBy(column, direction).orderBy('uuid', direction), {
-    page,
-    limit,
-  });
+  const ordered = query.selectAll().orderBy(column, direction).orderBy('uuid', direction);
+  // Unfiltered, the total is the organization's kept count; a search or a filter counts its matches.
+  return paginate<RecordRow>(ordered, { page, limit }, search || filtered ? undefined : liveCount(db, def));
+}
+
+/** The organization's number of live `def` records, kept by triggers (migration 0025). */
+function liveCount(db: Kysely<Database>, def: AnyRecordDefinition) {
+  return db
+    .selectFrom('medreport.record_counts')
+    .select(sql<number>`coalesce(max(live), 0)`.as('n'))
+    .where('entity', '=', def.plural);
 }
 
 type SelectLive = (db: Kysely<Database>, params: { uuid: string }) => Promise<RecordRow[]>;

@@ -4,8 +4,8 @@ import type { DossierStatut, DossiersTable } from '../../../db/schema-ptitspas.j
 import { NotFound } from '../../errors.js';
 import { compiledPages, type PageBuilder } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
-import { visibleEnfantIds } from '../enfants/visibility.js';
-import { matches, sortOf } from '../lists.js';
+import { isStaff, visibleEnfantIds } from '../enfants/visibility.js';
+import { keptTotal, matches, sortOf } from '../lists.js';
 import type { Dossier, DossierListOptions } from './model.js';
 
 export const DOSSIER_NOT_FOUND = 'Dossier non trouvé';
@@ -106,6 +106,8 @@ export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller,
     options.sort,
   ].join();
   const build: PageBuilder<PageValues> = (handle, value) => pageOf(handle, caller, options, value);
-  const { rows, total } = await pages(db, key, build, values, options.page);
+  const whole = isStaff(caller) && !options.statut && !options.search?.trim();
+  const kept = whole ? (handle: Kysely<Database>) => keptTotal(handle, 'dossiers') : undefined;
+  const { rows, total } = await pages(db, key, build, values, options.page, kept);
   return { rows: rows.map(shown), total };
 }

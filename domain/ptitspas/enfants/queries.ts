@@ -3,10 +3,10 @@ import type { Database } from '../../../db/schema.js';
 import { NotFound } from '../../errors.js';
 import { paginate } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
-import { matches, sortKey, sortOf } from '../lists.js';
+import { keptTotal, matches, sortKey, sortOf } from '../lists.js';
 import type { Enfant, EnfantListOptions } from './model.js';
 import { ENFANT_NOT_FOUND } from './rules.js';
-import { visibleEnfants } from './visibility.js';
+import { isStaff, visibleEnfants } from './visibility.js';
 
 const COLUMNS = [
   'e.id',
@@ -37,5 +37,6 @@ export async function listEnfants(db: Kysely<Database>, caller: PtitsPasCaller, 
   if (options.search?.trim()) query = query.where(matches('e.recherche', options.search));
   const { column, direction } = sortOf<'cree_le' | 'nom' | 'prenom' | 'date_naissance'>(options.sort);
   query = query.orderBy(sortKey(`e.${column}`), direction).orderBy('e.id', direction);
-  return paginate<Enfant>(query, options);
+  const whole = isStaff(caller) && !options.statut && !options.search?.trim();
+  return paginate<Enfant>(query, options, whole ? keptTotal(db, 'enfants') : undefined);
 }
