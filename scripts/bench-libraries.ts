@@ -333,7 +333,7 @@ async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function benchCsv() {
   const N = 100_000;
   const rows = patients(N);
-  const ours = () => collect(csvStream(fromArray(rows), columns));
+  const ours = () => collect(csvStream(fromArray([rows]), columns));
   const library = () => collect(Readable.from(fromArray(rows)).pipe(stringify(libraryOptions)));
   const [a, b] = await Promise.all([ours(), library()]);
   const c = Buffer.from(stringifySync(rows, libraryOptions));

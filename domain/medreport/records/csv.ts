@@ -18,8 +18,6 @@ const BETWEEN_BREAK_AND_FORMULA = /(?<=[;\t\r\n])(?=[=+\-@\t\r"])/g;
 // LF) or a tab, so every reader keeps it in one cell.
 const NEEDS_QUOTES = /[",;\r\n\t]/;
 const BOM = '\uFEFF';
-/** Rows per chunk written to the response: few enough to keep memory flat, enough to amortise. */
-const ROWS_PER_CHUNK = 256;
 
 /** The cell as text, with an apostrophe wherever a spreadsheet splitting it could otherwise run it. */
 export function neutralize(value: string | number | null | undefined): string {
@@ -44,40 +42,38 @@ export interface CsvStreamOptions {
 // Not csv-stringify 6.9: the same bytes, 3.6x slower on 100k rows (218 vs 789 ms, scripts/bench-libraries.ts csv).
 /**
  * RFC 4180 CSV (CRLF, quotes doubled, fields quoted when needed) with a header row, streamed from
- * `rows` with back-pressure: rows are pulled only as the response drains, so memory stays flat
- * whatever the row count. Starts with a UTF-8 byte order mark so spreadsheet programs read
- * accents right. A client that goes away (or stalls past `stallTimeoutMs`) destroys the stream,
- * which ends the iteration of `rows`: its cursor closes and gives its connection back.
+ * `batches` of rows with back-pressure: a batch is pulled only as the response drains, so memory
+ * stays flat whatever the row count. Starts with a UTF-8 byte order mark so spreadsheet programs
+ * read accents right. A client that goes away (or stalls past `stallTimeoutMs`) destroys the
+ * stream, which ends the iteration of `batches`: its cursor closes and gives its connection back.
+ *
+ * Rows come in batches (a cursor's fetch, domain/medreport/records/export.ts) and are written
+ * synchronously: awaiting each row cost more than writing it (docs/benchmarks.md, issue 28).
  */
 export function csvStream<Row>(
-  rows: AsyncIterable<Row>,
+  batches: AsyncIterable<readonly Row[]>,
   columns: CsvColumn<Row>[],
   { stallTimeoutMs, onStall }: CsvStreamOptions = {},
 ): Readable {
   let sent = 0;
   let stall: NodeJS.Timeout | undefined;
+  const last = columns.length - 1;
   // The generator resumes only when the consumer takes the previous chunk: each resumption is progress.
   const progressed = () => stall?.refresh();
   async function* chunks() {
     try {
       yield `${BOM}${columns.map((c) => quote(c.header)).join(',')}\r\n`;
       progressed();
-      let chunk = '';
-      let count = 0;
-      for await (const row of rows) {
-        for (let i = 0; i < columns.length; i++) {
-          chunk += quote(neutralize(columns[i]!.value(row)));
-          chunk += i === columns.length - 1 ? '\r\n' : ',';
+      for await (const batch of batches) {
+        let chunk = '';
+        for (const row of batch) {
+          for (let i = 0; i < last; i++) chunk += `${quote(neutralize(columns[i]!.value(row)))},`;
+          chunk += `${quote(neutralize(columns[last]!.value(row)))}\r\n`;
         }
-        if (++count === ROWS_PER_CHUNK) {
-          yield chunk;
-          progressed();
-          sent += count;
-          chunk = '';
-          count = 0;
-        }
+        if (chunk) yield chunk;
+        progressed();
+        sent += batch.length;
       }
-      if (chunk) yield chunk;
     } finally {
       clearTimeout(stall);
     }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type Kysely, sql } from 'kysely';
+import { type Compilable, type Kysely, sql } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import { type CsvColumn, type CsvStreamOptions, csvStream } from './csv.js';
 import type { AnyRecordDefinition } from './definition.js';
@@ -22,20 +22,33 @@ function csvColumns(def: AnyRecordDefinition): CsvColumn<ExportRow>[] {
   return columns;
 }
 
+/** Rows a cursor fetch brings: one chunk of the response each (about 0.5 MB of CSV for patients). */
+const BATCH_ROWS = 5000;
+
 /**
- * Every live record as CSV (csv.ts), streamed from a cursor on `db` (an export slot's handle):
- * the stream closes once the cursor does (ended, failed, abandoned by the client or stalled).
+ * Every live record as CSV (csv.ts), streamed from a cursor on `db` (an export slot's handle) a
+ * fetch at a time: the stream closes once the cursor does (ended, failed, abandoned by the client
+ * or stalled).
  */
 export function exportRecords(db: Kysely<Database>, def: AnyRecordDefinition, options: CsvStreamOptions): Readable {
   // Only the exported columns, the timestamp already as ISO 8601 text: PostgreSQL formats it
   // once instead of node parsing it into a Date and printing it back.
-  const rows: AsyncIterable<ExportRow> = db
+  const query = db
     .selectFrom(def.table)
     .select(['uuid', ...def.columns])
     .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('created_at_iso'))
     .where('deleted_at', 'is', null)
     .orderBy('created_at')
-    .orderBy('uuid')
-    .stream(1000);
-  return csvStream(rows, csvColumns(def), options);
+    .orderBy('uuid');
+  return csvStream(fetches<ExportRow>(db, query), csvColumns(def), options);
+}
+
+/**
+ * The rows of `query` a cursor fetch at a time. Kysely's `stream()` yields them one by one
+ * (an await per row); its executor gives each fetch whole.
+ */
+async function* fetches<Row>(db: Kysely<Database>, query: Compilable): AsyncGenerator<Row[]> {
+  for await (const { rows } of db.getExecutor().stream(query.compile(), BATCH_ROWS)) {
+    yield rows as Row[];
+  }
 }
