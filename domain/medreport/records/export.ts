@@ -44,11 +44,22 @@ export function exportRecords(db: Kysely<Database>, def: AnyRecordDefinition, op
 }
 
 /**
- * The rows of `query` a cursor fetch at a time. Kysely's `stream()` yields them one by one
- * (an await per row); its executor gives each fetch whole.
+ * The rows of `query` a cursor fetch at a time, the next fetch under way while a batch is written
+ * (PostgreSQL reads rows as node formats them). Kysely's `stream()` yields rows one by one, an
+ * await each; its executor gives each fetch whole.
  */
 async function* fetches<Row>(db: Kysely<Database>, query: Compilable): AsyncGenerator<Row[]> {
-  for await (const { rows } of db.getExecutor().stream(query.compile(), BATCH_ROWS)) {
-    yield rows as Row[];
+  const cursor = db.getExecutor().stream(query.compile(), BATCH_ROWS);
+  try {
+    let next = cursor.next();
+    for (;;) {
+      const fetched = await next;
+      if (fetched.done) return;
+      next = cursor.next();
+      yield fetched.value.rows as Row[];
+    }
+  } finally {
+    // Closes the cursor (after a fetch under way), which gives the connection back.
+    await cursor.return?.();
   }
 }
