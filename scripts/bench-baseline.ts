@@ -149,6 +149,13 @@ const PTITSPAS_CALLER = {
   text: `select u.id, u.role, u.statut from ptitspas.refresh_families f join ptitspas.utilisateurs u on u.id = f.id_utilisateur
           where f.id = $1 and u.id = $2 and f.revoque_le is null`,
 };
+/** The PtitsPas login check the API makes (its account id), or undefined when it is not active. */
+async function activePtitsPasLogin(request: FastifyRequest): Promise<string | undefined> {
+  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
+  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
+  return caller.rows[0]?.statut === 'actif' ? sub : undefined;
+}
+
 const DOSSIERS = {
   name: 'base_dossiers',
   text: `select d.*, array(select dp.id_upload from ptitspas.dossiers_pieces dp
@@ -158,9 +165,8 @@ const DOSSIERS = {
 };
 
 app.get('/bare/dossiers', async (request, reply) => {
-  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
-  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
-  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const sub = await activePtitsPasLogin(request);
+  if (!sub) return reply.code(401).send({ message: 'no login' });
   const { rows } = await pool.query({ ...DOSSIERS, values: [20, 0] });
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);
 });
@@ -175,9 +181,8 @@ const ENFANTS = {
 };
 
 app.get('/bare/enfants', async (request, reply) => {
-  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
-  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
-  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const sub = await activePtitsPasLogin(request);
+  if (!sub) return reply.code(401).send({ message: 'no login' });
   const { rows } = await pool.query({ ...ENFANTS, values: [20, 0] });
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows.map(({ total_count: _, ...e }) => e));
 });
@@ -204,9 +209,8 @@ const ENFANT = {
 };
 
 app.get('/bare/enfants/:id', async (request, reply) => {
-  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
-  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
-  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const sub = await activePtitsPasLogin(request);
+  if (!sub) return reply.code(401).send({ message: 'no login' });
   const { rows } = await pool.query({ ...ENFANT, values: [(request.params as { id: string }).id] });
   return rows[0] ?? reply.code(404).send({ message: 'not found' });
 });
@@ -225,9 +229,8 @@ const EVENEMENTS = {
 };
 
 app.get('/bare/evenements', async (request, reply) => {
-  const { sub, fid } = verifyPtitsPas(request.headers.authorization?.slice(7) ?? '') as { sub: string; fid: string };
-  const caller = await pool.query({ ...PTITSPAS_CALLER, values: [fid, sub] });
-  if (caller.rows[0]?.statut !== 'actif') return reply.code(401).send({ message: 'no login' });
+  const sub = await activePtitsPasLogin(request);
+  if (!sub) return reply.code(401).send({ message: 'no login' });
   const { id_enfant, page } = request.query as { id_enfant: string; page: string };
   const { rows } = await pool.query({ ...EVENEMENTS, values: [sub, id_enfant, 20, (Number(page) - 1) * 20] });
   return reply.header('x-total-count', rows[0]?.total_count ?? 0).send(rows);

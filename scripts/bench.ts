@@ -48,6 +48,10 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 100_000, seed: 42 };
 /** Children the child-read scenario cycles over (of the 10,000 seeded). */
 const ENFANT_SAMPLE = 500;
+/** The server's node flags, as package.json's start script and the Dockerfile give them (docs/benchmarks.md, memory). */
+const SERVER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=16').split(' ').filter(Boolean);
+/** Likewise: argon2's 19 MiB blocks always mmapped, so that they go back to the system once freed. */
+const SERVER_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=131072';
 const READ_SCENARIO = '`GET /api/patients/:uuid`';
 const LIST_SCENARIO = '`GET /api/patients?limit=25`';
 /** Issue 28: the list at least this times the single read, both the API's. */
@@ -181,6 +185,7 @@ async function run(ownerUrl: string) {
   const base = `http://127.0.0.1:${basePort}`;
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, 'profiles')}`] : [];
   const serverEnv = (port: number): Record<string, string> => ({
+    GLIBC_TUNABLES: SERVER_GLIBC_TUNABLES,
     NODE_ENV: 'production',
     DATABASE_URL: ownerUrl,
     DATA_DIR: path.join(ROOT, 'data'),
@@ -194,7 +199,7 @@ async function run(ownerUrl: string) {
     PORT: String(port),
     SMTP_URL: 'smtp://127.0.0.1:9',
   });
-  const server = start(process.execPath, [...profile, 'dist/src/server.js'], serverEnv(apiPort));
+  const server = start(process.execPath, [...profile, ...SERVER_NODE_FLAGS, 'dist/src/server.js'], serverEnv(apiPort));
   const s3rver = await startS3rver(path.join(ROOT, 'data', 's3rver'));
   const baseline = start(process.execPath, ['--import', 'tsx', 'scripts/bench-baseline.ts'], {
     BASELINE_S3_ENDPOINT: s3rver.endpoint,
@@ -434,7 +439,10 @@ async function run(ownerUrl: string) {
   const wanted = (key: string) => !ONLY || ONLY.includes(key);
   const startServer = async (overrides: Record<string, string>) => {
     const port = await freePort();
-    const process_ = start(process.execPath, ['dist/src/server.js'], { ...serverEnv(port), ...overrides });
+    const process_ = start(process.execPath, [...SERVER_NODE_FLAGS, 'dist/src/server.js'], {
+      ...serverEnv(port),
+      ...overrides,
+    });
     await waitFor(`http://127.0.0.1:${port}/ready`);
     return { url: `http://127.0.0.1:${port}`, process: process_ };
   };
@@ -497,7 +505,7 @@ async function run(ownerUrl: string) {
           const file = path.join(ROOT, `probe-${port}.json`);
           const process_ = start(
             process.execPath,
-            ['--expose-gc', '--import', './scripts/bench-probe.ts', 'dist/src/server.js'],
+            ['--expose-gc', ...SERVER_NODE_FLAGS, '--import', './scripts/bench-probe.ts', 'dist/src/server.js'],
             { ...serverEnv(port), BENCH_PROBE_FILE: file },
           );
           await waitFor(`http://127.0.0.1:${port}/ready`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { localBackend } from './local.js';
 import type { AbandonedReport } from './process-dirs.js';
-import { type S3Settings, s3Backend } from './s3.js';
+import type { S3Settings } from './s3.js';
 import type { ByteRange, ListedObject, StorageBackend, StoredBytes } from './types.js';
 
 export type { ByteRange, ListedObject, StoredBytes } from './types.js';
@@ -106,7 +106,10 @@ export async function createStorage(
   settings: StorageSettings,
   abandoned: AbandonedReport = () => {},
 ): Promise<Storage> {
+  // The S3 SDK is loaded only for an S3 backend: its modules hold ~10 MB that a local one never uses.
   const backend =
-    settings.backend === 's3' ? await s3Backend(settings, abandoned) : await localBackend(settings.root, abandoned);
+    settings.backend === 's3'
+      ? await (await import('./s3.js')).s3Backend(settings, abandoned)
+      : await localBackend(settings.root, abandoned);
   return new Storage(backend);
 }
