@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRolePassword, ensureAppRole } from '../../db/app-role.js';
-import { migrate } from '../../db/migrate.js';
+import { migrate, migrationStatus } from '../../db/migrate.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { testAppDatabaseUrl, testDb } from '../helpers/database.js';
@@ -123,12 +123,16 @@ describe('the total of an unfiltered list', () => {
       ).filter((row) => row.live > 0);
     const before = await counted();
     expect(before.length).toBeGreaterThan(2);
+    // Back to before 0025 (0026 is PtitsPas's), a row written meanwhile, then up again.
     await migrate(owner.db, 'down');
+    await migrate(owner.db, 'down');
+    const applied = (await migrationStatus(owner.db)).filter((m) => m.executedAt);
+    expect(applied.at(-1)?.name).toBe('0024_ptitspas_profile_announced');
     await owner.db
       .insertInto('medreport.patients')
       .values({ uuid: randomUUID(), organization_id: a.organization.id, name: 'Hors comptes' })
       .execute();
-    await migrate(owner.db, 'up');
+    await migrate(owner.db, 'latest');
     await ensureAppRole(owner.db, appRolePassword(TEST_JWT_SECRET));
     const added = ({ organization_id, entity, live }: (typeof before)[number]) => ({
       organization_id,

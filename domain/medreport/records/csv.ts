@@ -35,7 +35,8 @@ const startsFormula = (code: number) =>
 
 /**
  * The value's CSV field: neutralized, then quoted when needed. Most cells hold no quote, separator,
- * tab or line break and start no formula: one test answers them (three took twice as long).
+ * tab or line break and start no formula: one test answers them (three tests a cell: 400 → 350 ms
+ * per 100,000 patients, docs/benchmarks.md).
  */
 function field(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
@@ -49,8 +50,8 @@ const [COMMA, CR, LF] = [0x2c, 0x0d, 0x0a];
 const CHUNK_BYTES = 512 * 1024;
 
 /**
- * Fields written as UTF-8 straight into pre-sized buffers: building one string a batch and
- * encoding it afterwards spent more time joining and flattening strings than writing them.
+ * Fields written as UTF-8 straight into pre-sized buffers, rather than one string a batch joined,
+ * flattened and then encoded (350 → 305 ms per 100,000 patients).
  */
 class ByteChunks {
   #full: Buffer[] = [];
@@ -120,8 +121,10 @@ export function csvStream<Row>(
           for (let i = 0; i < last; i++) out.field(field(columns[i]!.value(row)), false);
           out.field(field(columns[last]!.value(row)), true);
         }
-        for (const chunk of out.done()) yield chunk;
-        progressed();
+        for (const chunk of out.done()) {
+          yield chunk;
+          progressed();
+        }
         sent += batch.length;
       }
     } finally {
