@@ -8,6 +8,7 @@ import {
 } from '../../sdk/src/index.js';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
+import { eventually } from '../helpers/poll.js';
 import { PTITSPAS_PASSWORD, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { uniqueEmail } from '../helpers/users.js';
@@ -132,14 +133,6 @@ describe('PtitsPas through the SDK', () => {
 });
 
 describe('live notifications through the SDK', () => {
-  async function until(condition: () => boolean, ms = 10_000) {
-    const deadline = Date.now() + ms;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('condition not met in time');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   it('delivers each notification once, resumes from the last one, and ends when the login is revoked', async () => {
     const admin = await ptitspasSuperAdmin(app);
     const account = await ptitspasAccount(app, admin, 'parent');
@@ -168,12 +161,12 @@ describe('live notifications through the SDK', () => {
     const received: PtitsPasNotification[] = [];
     const sockets = app.ptitspasLive.hub.size;
     const first = liveNotifications(client, { onNotification: (n) => received.push(n) });
-    await until(() => app.ptitspasLive.hub.size === sockets + 1); // opened with a ticket
+    await eventually(() => app.ptitspasLive.hub.size === sockets + 1); // opened with a ticket
     await post('Bonjour');
-    await until(() => received.length === 1);
+    await eventually(() => received.length === 1);
     expect(received[0]).toMatchObject({ type: 'message', lien: { type: 'conversation', id: conversation.json().id } });
     first.close();
-    await until(() => app.ptitspasLive.hub.size === sockets);
+    await eventually(() => app.ptitspasLive.hub.size === sockets);
 
     // Missed while closed: the next stream starts from the last one delivered.
     await post('Un');
@@ -186,14 +179,14 @@ describe('live notifications through the SDK', () => {
         ended = reason;
       },
     });
-    await until(() => received.length === 3);
+    await eventually(() => received.length === 3);
     expect(new Set(received.map((n) => n.id)).size).toBe(3);
     expect(received.map((n) => n.id)).toEqual(received.map((n) => n.id).sort());
     expect(second.last).toBe(received[2]!.id);
 
     // Logged out: the socket closes with 4401, the refresh is refused, the stream ends.
     expect((await client.api.POST('/api/v1/auth/logout')).response.status).toBe(200);
-    await until(() => ended !== undefined);
+    await eventually(() => ended !== undefined);
     expect(ended).toBe('revoked');
     expect(app.ptitspasLive.hub.size).toBe(sockets);
   });

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { terminateListeners, testDb } from '../helpers/database.js';
+import { eventually } from '../helpers/poll.js';
 import { tokenClaims } from '../helpers/urls.js';
 import { bearer, registerUser } from '../helpers/users.js';
 
@@ -25,18 +25,12 @@ afterAll(async () => {
 
 const me = (app: App, token: string) => app.inject({ method: 'GET', url: '/api/user', headers: bearer(token) });
 
-/**
- * Polls `app` every 2 ms until it answers `status` for the token; `limit` is a hang guard, not a
- * bound (the bound, 100 ms, is measured by `npm run cluster:test`: no test asserts a duration).
- */
-async function until(app: App, token: string, status: number, limit = 5_000): Promise<void> {
-  const start = performance.now();
-  while (performance.now() - start < limit) {
-    if ((await me(app, token)).statusCode === status) return;
-    await sleep(2);
-  }
-  throw new Error(`still not ${status} after ${limit} ms`);
-}
+/** Until `app` answers `status` for the token (the 100 ms bound is `npm run cluster:test`'s). */
+const until = (app: App, token: string, status: number) =>
+  eventually(
+    () => me(app, token),
+    (res) => res.statusCode === status,
+  );
 
 describe('the session cache across instances', () => {
   it('serves a warm session from memory', async () => {
@@ -66,7 +60,7 @@ describe('the session cache across instances', () => {
     const { token } = await registerUser(a);
     expect((await me(b, token)).statusCode).toBe(200);
     await terminateListeners();
-    for (let waited = 0; b.sessionCache.enabled && waited < 2_000; waited += 5) await sleep(5);
+    await eventually(() => !b.sessionCache.enabled);
     expect(b.sessionCache.enabled).toBe(false);
     // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
     await owner.pool.query('update medreport.sessions set revoked_at = now() where id = $1', [
@@ -75,7 +69,7 @@ describe('the session cache across instances', () => {
     const refused = await me(b, token);
     expect(refused.statusCode).toBe(401);
     // The connection comes back by itself, and the cache with it (empty).
-    for (let waited = 0; !b.sessionCache.enabled && waited < 10_000; waited += 20) await sleep(20);
+    await eventually(() => b.sessionCache.enabled);
     expect(b.sessionCache.enabled).toBe(true);
     expect((await me(b, token)).statusCode).toBe(401);
   });

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import { buildTestApp } from '../helpers/app.js';
 import { terminateListeners, testDb } from '../helpers/database.js';
+import { eventually } from '../helpers/poll.js';
 import { type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { tokenClaims } from '../helpers/urls.js';
 
@@ -30,13 +30,8 @@ const me = (app: App, account: PtitsPasAccount) =>
   app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: account.headers });
 
 /** The first answer of `app` to GET /auth/me that `accepts`, polling every 2 ms (a hang guard of 5 s, not a bound). */
-async function until(app: App, account: PtitsPasAccount, accepts: (res: Awaited<ReturnType<typeof me>>) => boolean) {
-  for (const start = performance.now(); performance.now() - start < 5_000; await sleep(2)) {
-    const res = await me(app, account);
-    if (accepts(res)) return res;
-  }
-  throw new Error('no such answer within 5 s');
-}
+const until = (app: App, account: PtitsPasAccount, accepts: (res: Awaited<ReturnType<typeof me>>) => boolean) =>
+  eventually(() => me(app, account), accepts);
 
 const fidOf = (account: PtitsPasAccount) => tokenClaims<{ fid: string }>(account.access).fid;
 
@@ -99,7 +94,7 @@ describe('the PtitsPas caller cache across instances', () => {
     const parent = await ptitspasAccount(a, admin, 'parent');
     expect((await me(b, parent)).statusCode).toBe(200);
     await terminateListeners();
-    for (let waited = 0; b.ptitspasCallerCache.enabled && waited < 5_000; waited += 5) await sleep(5);
+    await eventually(() => !b.ptitspasCallerCache.enabled);
     expect(b.ptitspasCallerCache.enabled).toBe(false);
     // Revoked while nobody listens: no notification will ever come, and yet the next request sees it.
     await owner.db
@@ -109,7 +104,7 @@ describe('the PtitsPas caller cache across instances', () => {
       .execute();
     expect((await me(b, parent)).statusCode).toBe(401);
     // The connection comes back by itself, and the cache with it (empty).
-    for (let waited = 0; !b.ptitspasCallerCache.enabled && waited < 10_000; waited += 10) await sleep(10);
+    await eventually(() => b.ptitspasCallerCache.enabled);
     expect(b.ptitspasCallerCache.enabled).toBe(true);
     expect(b.ptitspasCallerCache.size).toBe(0);
   });

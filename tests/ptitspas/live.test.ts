@@ -11,6 +11,7 @@ import { buildTestApp } from '../helpers/app.js';
 import { CLI } from '../helpers/cli.js';
 import { testDb } from '../helpers/database.js';
 import { type LiveClient, openLive, refusedWith } from '../helpers/live.js';
+import { eventually } from '../helpers/poll.js';
 import { PTITSPAS_PASSWORD, type PtitsPasAccount, ptitspasAccount, ptitspasSuperAdmin } from '../helpers/ptitspas.js';
 import { TEST_JWT_SECRET, tokenClaims } from '../helpers/urls.js';
 
@@ -40,14 +41,6 @@ afterAll(async () => {
   await b.close();
   await owner.db.destroy();
 });
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function live(app: App, options: Parameters<typeof openLive>[1]) {
   const client = await openLive(app, options);
@@ -244,7 +237,7 @@ describe('replay with depuis', () => {
         openedBeforeCommit = !committed;
         return client;
       });
-      await until(async () => {
+      await eventually(async () => {
         const { rows } = await sql<{ n: number }>`
           select count(*)::int as n from pg_stat_activity
            where wait_event_type = 'Lock' and query like '%"notifications"%'`.execute(owner.db);
@@ -333,7 +326,7 @@ describe('bounds', () => {
     // A client that no longer reads anything cannot answer the pings.
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    await until(() => b.ptitspasLive.hub.size === before - 1);
+    await eventually(() => b.ptitspasLive.hub.size === before - 1);
     socket.resume();
     // Dropped without a closing handshake.
     expect((await client.closed).code).toBe(1006);
@@ -392,7 +385,7 @@ describe('bounds', () => {
       stdout += d;
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await until(() => stdout.includes('watching'));
+    await eventually(() => stdout.includes('watching'));
     const conversation = await conversationWith(parent);
     const posted = await a.inject({
       method: 'POST',
