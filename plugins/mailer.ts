@@ -1,5 +1,4 @@
 import fp from 'fastify-plugin';
-import nodemailer from 'nodemailer';
 
 interface Mail {
   /** The sender when not MAIL_FROM (PtitsPas mails come from PTITSPAS_MAIL_FROM). */
@@ -24,11 +23,12 @@ declare module 'fastify' {
 
 /**
  * Mail through SMTP_URL with nodemailer. Without SMTP_URL each message is written to the log at
- * info level instead, so password resets work in development with no mail server.
+ * info level instead, so password resets work in development with no mail server (and nodemailer,
+ * ~20 MB, is not loaded).
  */
 export default fp<{ smtpUrl?: string; from: string }>(
   async (app, { smtpUrl, from }) => {
-    const transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : undefined;
+    const transport = smtpUrl ? (await import('nodemailer')).default.createTransport(smtpUrl) : undefined;
     const pending = new Set<Promise<void>>();
 
     const send = async (mail: Mail) => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TooMany } from '../domain/errors.js';
 
 interface LimitOptions {
@@ -47,7 +47,10 @@ const tooManyRequests = (retryAfter: number) =>
  */
 export default fp<{ enabled: boolean; redisUrl?: string }>(
   async (app, { enabled, redisUrl }) => {
-    const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined;
+    // ioredis (~15 MB) is loaded only for a Redis.
+    const redis = redisUrl
+      ? new (await import('ioredis')).Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+      : undefined;
     if (redis) {
       redis.on('error', (err) => app.log.warn({ err }, 'redis unavailable'));
       // Counting starts with the first request: wait for Redis a little, but never refuse to start.

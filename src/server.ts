@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { appRolePassword, appRoleUrl, ensureAppRole } from '../db/app-role.js';
 import { connect } from '../db/connection.js';
 import { migrate } from '../db/migrate.js';
-import { buildApp } from './app.js';
+import type { App } from './app.js';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { resolveJwtSecret, resolveNirKeys } from './config-values.js';
 import { createLogger } from './logging.js';
@@ -24,8 +24,11 @@ async function start(): Promise<void> {
     logger.warn('SMTP_URL is not set: password reset e-mails are written to the log instead of being sent');
   }
 
+  // The app's modules, most of the start-up's CPU, load while PostgreSQL starts (docs/benchmarks.md).
+  const appModule = import('./app.js');
+  appModule.catch(() => {}); // a failure is thrown where it is awaited
   const database = await provisionDatabase(config, 'exclusive', logger);
-  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let app: App | undefined;
   handleShutdown({
     logger,
     // Closing stops accepting connections and waits for in-flight requests, then closes the pools.
@@ -41,6 +44,7 @@ async function start(): Promise<void> {
     const jwtSecret = await resolveJwtSecret(config);
     const appUrl = await prepareDatabase(database.url, config.databaseAppUrl, jwtSecret, logger);
     const nirKeys = await resolveNirKeys(config);
+    const { buildApp } = await appModule;
     app = await buildApp({ ...config, databaseUrl: appUrl, jwtSecret, nirKeys }, { logger });
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
-import * as fontkit from 'fontkit';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
+import type * as Fontkit from 'fontkit';
+import type QRCode from 'qrcode';
 
 /**
  * The one way either API renders a document (docs/documents.md): A4, DejaVu fonts embedded
@@ -13,22 +12,54 @@ import QRCode from 'qrcode';
  */
 
 const require = createRequire(import.meta.url);
+
+interface Kit {
+  PDFDocument: typeof import('pdfkit');
+  qrcode: typeof QRCode;
+  fonts: { regular: Fontkit.Font; bold: Fontkit.Font };
+}
+
 /**
- * Read and parsed once when the module loads, and shared by every document, which embeds the
- * subset of glyphs it uses. (Given the file's bytes, pdfkit parses the 750 kB font again for each
- * document: most of a one-page document's time.) A parsed font only caches glyphs, at most its
- * own few thousand.
+ * pdfkit, fontkit, qrcode and the two parsed fonts are ~40 MB of memory and 0.25 s of CPU: loaded
+ * with the first document, not when the server starts (docs/benchmarks.md, memory).
  */
-const fontFile = (name: string) => {
-  const font = fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`))) as fontkit.Font;
-  // fontkit keeps each glyph with the characters it was first met with, and pdfkit maps it back to
-  // those (ToUnicode). Met first as a part of a composite glyph (the A of À, when a document is
-  // subset), a glyph would keep none, and every later document sharing the font would print it as
-  // no text: not found, not copied, not read aloud. Met first through its own character, it keeps it.
-  for (const codePoint of font.characterSet) font.glyphForCodePoint(codePoint);
-  return font;
-};
-const FONTS = { regular: fontFile('DejaVuSans.ttf'), bold: fontFile('DejaVuSans-Bold.ttf') };
+let loading: Promise<Kit> | undefined;
+let kit: Kit | undefined;
+
+function loadKit(): Promise<Kit> {
+  loading ??= Promise.all([import('fontkit'), import('pdfkit'), import('qrcode')]).then(
+    ([fontkit, { default: PDFDocument }, { default: qrcode }]) => {
+      /**
+       * Parsed once and shared by every document, which embeds the subset of glyphs it uses.
+       * (Given the file's bytes, pdfkit parses the 750 kB font again for each document: most of a
+       * one-page document's time.) A parsed font only caches glyphs, at most its own few thousand.
+       */
+      const fontFile = (name: string) => {
+        const font = fontkit.create(readFileSync(require.resolve(`dejavu-fonts-ttf/ttf/${name}`))) as Fontkit.Font;
+        // fontkit keeps each glyph with the characters it was first met with, and pdfkit maps it back
+        // to those (ToUnicode). Met first as a part of a composite glyph (the A of À, when a document
+        // is subset), a glyph would keep none, and every later document sharing the font would print
+        // it as no text: not found, not copied, not read aloud. Met first through its own character,
+        // it keeps it.
+        for (const codePoint of font.characterSet) font.glyphForCodePoint(codePoint);
+        return font;
+      };
+      kit = {
+        PDFDocument,
+        qrcode,
+        fonts: { regular: fontFile('DejaVuSans.ttf'), bold: fontFile('DejaVuSans-Bold.ttf') },
+      };
+      return kit;
+    },
+  );
+  return loading;
+}
+
+/** The loaded kit, for the helpers `draw` calls: renderPdf draws only once it is loaded. */
+function loadedKit(): Kit {
+  if (!kit) throw new Error('A document is drawn only inside renderPdf');
+  return kit;
+}
 
 export type Pdf = PDFKit.PDFDocument;
 
@@ -67,28 +98,6 @@ const BLOCK = 64 * 1024;
  * stream fails and no complete copy is handed out.
  */
 export function renderPdf(info: DocumentInfo, draw: (doc: Pdf) => void, onIssued?: (issued: Issued) => Promise<void>) {
-  const doc = new PDFDocument({
-    size: 'A4',
-    margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER },
-    subset: 'PDF/A-2b',
-    pdfVersion: '1.7',
-    font: null as unknown as string,
-    lang: 'fr-FR',
-    displayTitle: true,
-    info: {
-      Title: info.title,
-      Author: info.author,
-      Subject: info.subject,
-      Creator: 'MedReport / PtitsPas',
-      Producer: 'pdfkit',
-      CreationDate: info.creationDate ?? new Date(),
-    },
-  });
-  // pdfkit takes a parsed fontkit font (its types know only paths and bytes).
-  doc.registerFont('regular', FONTS.regular as unknown as Buffer);
-  doc.registerFont('bold', FONTS.bold as unknown as Buffer);
-  doc.font('regular').fontSize(10);
-
   const hash = createHash('sha256');
   let size = 0;
   // pdfkit writes each PDF object as a chunk of its own (150 for a page): gathered into blocks,
@@ -112,9 +121,34 @@ export function renderPdf(info: DocumentInfo, draw: (doc: Pdf) => void, onIssued
       onIssued({ sha256: hash.digest('hex'), size }).then(() => callback(null, rest), callback);
     },
   });
-  doc.pipe(out);
-  draw(doc);
-  doc.end();
+  loadKit()
+    .then(({ PDFDocument, fonts }) => {
+      const doc = new PDFDocument({
+        size: 'A4',
+        margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER },
+        subset: 'PDF/A-2b',
+        pdfVersion: '1.7',
+        font: null as unknown as string,
+        lang: 'fr-FR',
+        displayTitle: true,
+        info: {
+          Title: info.title,
+          Author: info.author,
+          Subject: info.subject,
+          Creator: 'MedReport / PtitsPas',
+          Producer: 'pdfkit',
+          CreationDate: info.creationDate ?? new Date(),
+        },
+      });
+      // pdfkit takes a parsed fontkit font (its types know only paths and bytes).
+      doc.registerFont('regular', fonts.regular as unknown as Buffer);
+      doc.registerFont('bold', fonts.bold as unknown as Buffer);
+      doc.font('regular').fontSize(10);
+      doc.pipe(out);
+      draw(doc);
+      doc.end();
+    })
+    .catch((err: unknown) => out.destroy(err as Error));
   return out;
 }
 
@@ -211,7 +245,7 @@ export function verificationFooter(doc: Pdf, { code, url }: Verification) {
   const { x, y } = doc;
   const bottom = doc.page.margins.bottom;
   doc.page.margins.bottom = 0; // drawing in the margin must not start a new page
-  const qr = QRCode.create(url, { errorCorrectionLevel: 'M' });
+  const qr = loadedKit().qrcode.create(url, { errorCorrectionLevel: 'M' });
   const modules = qr.modules.size;
   const cell = QR_SIDE / modules;
   const top = doc.page.height - MARGIN - QR_SIDE;

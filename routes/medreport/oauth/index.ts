@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import oauth2, { type OAuth2Namespace } from '@fastify/oauth2';
+import type { OAuth2Namespace } from '@fastify/oauth2';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { oauthSignIn } from '../../../domain/medreport/accounts/oauth.js';
@@ -41,13 +41,16 @@ const callbackSchema = (title: string) => ({
  */
 const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { publicUrl, oauthSuccessRedirect } = app.config;
+  const configured = Object.keys(app.config.oauth).length > 0;
   // The state (and PKCE verifier) ride in short-lived cookies between redirect and callback.
-  if (Object.keys(app.config.oauth).length > 0) await app.register(cookie);
+  if (configured) await app.register(cookie);
+  // @fastify/oauth2 and simple-oauth2 (~20 MB) are loaded only for a configured provider.
+  const oauth2 = configured ? (await import('@fastify/oauth2')).fastifyOauth2 : undefined;
 
   for (const provider of OAUTH_PROVIDERS) {
     const config = app.config.oauth[provider];
     const title = provider[0]!.toUpperCase() + provider.slice(1);
-    if (!config) {
+    if (!config || !oauth2) {
       const notConfigured = async () => {
         throw new HttpError(404, `La connexion avec ${title} n'est pas disponible sur ce serveur.`);
       };
@@ -60,7 +63,10 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await app.register(oauth2, {
       name,
       scope: definition.scope,
-      credentials: { client: { id: config.clientId, secret: config.clientSecret }, auth: endpoints(provider, config) },
+      credentials: {
+        client: { id: config.clientId, secret: config.clientSecret },
+        auth: endpoints(oauth2, provider, config),
+      },
       callbackUri: `${publicUrl}/api/auth/${provider}/callback`,
       // One pair of cookies per provider, so two flows in the same browser do not clash.
       redirectStateCookieName: `oauth2-${provider}-state`,

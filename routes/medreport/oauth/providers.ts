@@ -1,9 +1,12 @@
-import { fastifyOauth2 as oauth2 } from '@fastify/oauth2';
+import type { fastifyOauth2 } from '@fastify/oauth2';
 import type { OAuthProfile } from '../../../domain/medreport/accounts/oauth.js';
 import type { OAuthProviderConfig, OAuthProviderName } from './provider-config.js';
 
+type Endpoints = { authorizeHost?: string; authorizePath: string; tokenHost: string; tokenPath: string };
+
 interface ProviderDefinition {
-  endpoints: { authorizeHost?: string; authorizePath: string; tokenHost: string; tokenPath: string };
+  /** @fastify/oauth2's constant with the provider's endpoints. */
+  endpoints: 'GOOGLE_CONFIGURATION' | 'FACEBOOK_CONFIGURATION' | 'GITHUB_CONFIGURATION';
   scope: string[];
   userinfoUrl: string;
   profile(userinfo: Record<string, unknown>, accessToken: string, userinfoUrl: string): Promise<OAuthProfile>;
@@ -13,7 +16,7 @@ const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
 
 export const PROVIDERS: Record<OAuthProviderName, ProviderDefinition> = {
   google: {
-    endpoints: oauth2.GOOGLE_CONFIGURATION as ProviderDefinition['endpoints'],
+    endpoints: 'GOOGLE_CONFIGURATION',
     scope: ['openid', 'email', 'profile'],
     userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
     async profile(info) {
@@ -26,7 +29,7 @@ export const PROVIDERS: Record<OAuthProviderName, ProviderDefinition> = {
     },
   },
   facebook: {
-    endpoints: oauth2.FACEBOOK_CONFIGURATION as ProviderDefinition['endpoints'],
+    endpoints: 'FACEBOOK_CONFIGURATION',
     scope: ['email', 'public_profile'],
     userinfoUrl: 'https://graph.facebook.com/me?fields=id,name,email',
     // Facebook returns an e-mail address only once its owner has confirmed it.
@@ -40,7 +43,7 @@ export const PROVIDERS: Record<OAuthProviderName, ProviderDefinition> = {
     },
   },
   github: {
-    endpoints: oauth2.GITHUB_CONFIGURATION as ProviderDefinition['endpoints'],
+    endpoints: 'GITHUB_CONFIGURATION',
     scope: ['read:user', 'user:email'],
     userinfoUrl: 'https://api.github.com/user',
     // A public GitHub address is always a verified one; a private one is read from /user/emails.
@@ -64,8 +67,8 @@ export const PROVIDERS: Record<OAuthProviderName, ProviderDefinition> = {
 };
 
 /** simple-oauth2 endpoints: the provider's, or the overrides from the environment (tests, proxies). */
-export function endpoints(provider: OAuthProviderName, config: OAuthProviderConfig) {
-  const defaults = PROVIDERS[provider].endpoints;
+export function endpoints(oauth2: typeof fastifyOauth2, provider: OAuthProviderName, config: OAuthProviderConfig) {
+  const defaults = oauth2[PROVIDERS[provider].endpoints] as Endpoints;
   const authorize = config.authorizeUrl ? new URL(config.authorizeUrl) : undefined;
   const token = config.tokenUrl ? new URL(config.tokenUrl) : undefined;
   return {
