@@ -151,6 +151,17 @@ export class Mutation {
     this.#locked = true;
   }
 
+  /**
+   * Takes the organization's lock as lock() does, in a statement that then runs `statement`, which
+   * reads the CTE `lock` (so that it runs once the lock is held): the lock and a first write in
+   * one round trip.
+   */
+  async lockAnd<R>(statement: RawBuilder<R>): Promise<R[]> {
+    const { rows } = await sql<R>`with lock as materialized (${this.#lock()}) ${statement}`.execute(this.trx);
+    this.#locked = true;
+    return rows;
+  }
+
   #lock() {
     return sql`select pg_advisory_xact_lock(hashtextextended('medreport.changes:' || ${this.scope.organizationId}::text, 0))`;
   }

@@ -94,15 +94,6 @@ async function positionAt(db: Kysely<Database>, at: Date, horizon?: Horizon): Pr
 }
 
 /** The organization's position in the feed now: its last `seq`, or its horizon once all was pruned. */
-export async function latestSeq(db: Kysely<Database>): Promise<number> {
-  const [seq, horizon] = await Promise.all([
-    lastSeq(db, undefined),
-    db.selectFrom('medreport.sync_horizons').select('seq').executeTakeFirst(),
-  ]);
-  return Math.max(seq, horizon?.seq ?? 0);
-}
-
-/** The same, with the horizon already read (a pull reads it first). */
 async function lastSeq(db: Kysely<Database>, horizon: Pick<Horizon, 'seq'> | undefined): Promise<number> {
   const last = await db
     .selectFrom('medreport.changes')

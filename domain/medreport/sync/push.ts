@@ -13,7 +13,8 @@ import {
 } from '../records/mutation.js';
 import { sameContent } from '../records/records.js';
 import { type References, referencesOf } from '../records/references.js';
-import { touchDevice } from './devices.js';
+import type { Cursor } from './cursor.js';
+import { recordPush } from './devices.js';
 import type { SyncEntities } from './entities.js';
 import { SYNC_ENTITIES } from './pull.js';
 import type { ItemError, ItemResult, ItemValidator, PushBody, PushOutcome } from './push-types.js';
@@ -56,7 +57,10 @@ interface Plan {
   ops: Op[];
 }
 
-/** Applies the batch in one mutation; see the file's comment for the fast and careful paths. */
+/**
+ * Applies the batch in one mutation; see the file's comment for the fast and careful paths.
+ * `device`: where the pushing device stands (its last pull), for a push that sent no cursor.
+ */
 export async function push(
   scope: MemberScope,
   body: PushBody,
@@ -64,15 +68,15 @@ export async function push(
   validator: ItemValidator,
   /** Told when the database refused the fast path and the batch is replayed item by item. */
   onReplay: (err: unknown) => void = () => {},
-): Promise<{ outcome: PushOutcome; changes: ChangeRange | undefined }> {
+): Promise<{ outcome: PushOutcome; changes: ChangeRange | undefined; device: Cursor }> {
   try {
     const { value, changes } = await mutate(scope, (m) => apply(m, scope, body, entities, validator, false));
-    return { outcome: value, changes };
+    return { ...value, changes };
   } catch (err) {
     if (!isDatabaseError(err)) throw err;
     onReplay(err);
     const { value, changes } = await mutate(scope, (m) => apply(m, scope, body, entities, validator, true));
-    return { outcome: value, changes };
+    return { ...value, changes };
   }
 }
 
@@ -88,11 +92,13 @@ async function apply(
   entities: SyncEntities,
   validator: ItemValidator,
   careful: boolean,
-): Promise<PushOutcome> {
+): Promise<{ outcome: PushOutcome; device: Cursor }> {
   const outcome: PushOutcome = {
     results: { patients: [], prescriptions: [], invoices: [], files: [] },
     errors: [],
   };
+  const { organizationId, actor, deviceId } = scope;
+  const device = await recordPush(m, { organizationId, userId: actor.id, deviceId });
   const refs = referencesOf(m, scope);
   for (const name of SYNC_ENTITIES) {
     const items = body[name] ?? [];
@@ -101,8 +107,6 @@ async function apply(
     const plan = await planEntity(m, scope, entities[name], def, items, refs, validator, outcome);
     await execute(m, plan, outcome, careful);
   }
-  const { actor, deviceId } = scope;
-  await touchDevice(m.trx, { userId: actor.id, deviceId }, { pushed: true });
   if (outcome.errors.length > 0) {
     await m.trx
       .insertInto('medreport.sync_errors')
@@ -116,7 +120,7 @@ async function apply(
       )
       .execute();
   }
-  return outcome;
+  return { outcome, device };
 }
 
 async function planEntity(

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ChangeRange } from '../../../domain/medreport/records/mutation.js';
 import { type Cursor, decodeCursor, encodeCursor } from '../../../domain/medreport/sync/cursor.js';
-import { lastPulled, type SyncDevice, touchDevice } from '../../../domain/medreport/sync/devices.js';
+import { type SyncDevice, touchDevice } from '../../../domain/medreport/sync/devices.js';
 import { ENTITIES, RESOURCES } from '../../../domain/medreport/sync/entities.js';
 import { pruneChanges } from '../../../domain/medreport/sync/prune.js';
 import { pull, SYNC_ENTITIES } from '../../../domain/medreport/sync/pull.js';
@@ -24,6 +24,7 @@ function nextCursor(current: Cursor, own: ChangeRange | undefined): Cursor {
 
 /** The caller's device. */
 const deviceOfCaller = (request: FastifyRequest): SyncDevice => ({
+  organizationId: request.tenant.organizationId,
   userId: request.user.id,
   deviceId: deviceOf(request),
 });
@@ -84,10 +85,10 @@ const syncRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const body = request.body as PushBody & { cursor?: string };
       const sent: Cursor | undefined = body.cursor ? decodeCursor(body.cursor) : undefined;
-      const { outcome, changes } = await push(mutationScope(request), body, ENTITIES, itemValidator, (err) =>
+      const { outcome, changes, device } = await push(mutationScope(request), body, ENTITIES, itemValidator, (err) =>
         request.log.warn({ err }, 'sync batch refused by the database: replaying it item by item'),
       );
-      const cursor = nextCursor(sent ?? (await lastPulled(request.tenant.db, deviceOfCaller(request))), changes);
+      const cursor = nextCursor(sent ?? device, changes);
       return { cursor: encodeCursor(cursor), ...outcome };
     },
   );
