@@ -6,7 +6,8 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts scripts/server-build.ts ./scripts/
 COPY src ./src
 COPY db ./db
 COPY domain ./domain
