@@ -157,13 +157,16 @@ function expectUnchanged(before: Snapshot, after: Snapshot, allowed: string[], l
     const skip = new Set(allowed.filter((c) => c.startsWith(`${table}.`)).map((c) => c.slice(table.length + 1)));
     for (const [key, row] of rows) {
       const now = after[table]!.get(key);
-      if (!now && skip.has('*')) continue;
-      expect(now, `${label}: ${table} ${key} disappeared`).toBeDefined();
+      // expect() only on a difference: there are hundreds of thousands of comparisons, and
+      // expect's own bookkeeping cost ~3.5 s of CPU (21.4 → 18.0 s for this file), the check of
+      // each row another 0.5 s.
+      if (!now) {
+        if (skip.has('*')) continue;
+        expect.fail(`${label}: ${table} ${key} disappeared`);
+      }
       for (const column of OWNED[table]!.columns) {
-        // expect() only on a difference: there are hundreds of thousands of comparisons, and
-        // expect's own bookkeeping cost ~3.5 s of CPU (21.4 → 18.0 s for this file).
-        if (skip.has(column) || isDeepStrictEqual(now![column], row[column])) continue;
-        expect(now![column], `${label}: ${table}.${column} of ${key}`).toEqual(row[column]);
+        if (skip.has(column) || isDeepStrictEqual(now[column], row[column])) continue;
+        expect(now[column], `${label}: ${table}.${column} of ${key}`).toEqual(row[column]);
       }
     }
   }
