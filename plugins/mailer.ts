@@ -23,8 +23,8 @@ declare module 'fastify' {
 
 /**
  * Mail through SMTP_URL with nodemailer. Without SMTP_URL each message is written to the log at
- * info level instead, so password resets work in development with no mail server (and nodemailer,
- * ~20 MB, is not loaded).
+ * info level instead, so password resets work in development with no mail server (and nodemailer
+ * is not loaded).
  */
 export default fp<{ smtpUrl?: string; from: string }>(
   async (app, { smtpUrl, from }) => {

@@ -47,7 +47,7 @@ const tooManyRequests = (retryAfter: number) =>
  */
 export default fp<{ enabled: boolean; redisUrl?: string }>(
   async (app, { enabled, redisUrl }) => {
-    // ioredis (~15 MB) is loaded only for a Redis.
+    // ioredis is loaded only for a Redis (idle memory, docs/benchmarks.md).
     const redis = redisUrl
       ? new (await import('ioredis')).Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
       : undefined;

@@ -20,8 +20,8 @@ interface Kit {
 }
 
 /**
- * pdfkit, fontkit, qrcode and the two parsed fonts are ~40 MB of memory and 0.25 s of CPU: loaded
- * with the first document, not when the server starts (docs/benchmarks.md, memory).
+ * pdfkit, fontkit, qrcode and the two parsed fonts load with the first document, not when the
+ * server starts: most of what loading modules lazily took off the idle memory (docs/benchmarks.md).
  */
 let loading: Promise<Kit> | undefined;
 let kit: Kit | undefined;

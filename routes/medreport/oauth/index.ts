@@ -44,7 +44,7 @@ const oauthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const configured = Object.keys(app.config.oauth).length > 0;
   // The state (and PKCE verifier) ride in short-lived cookies between redirect and callback.
   if (configured) await app.register(cookie);
-  // @fastify/oauth2 and simple-oauth2 (~20 MB) are loaded only for a configured provider.
+  // @fastify/oauth2 and simple-oauth2 are loaded only for a configured provider (idle memory).
   const oauth2 = configured ? (await import('@fastify/oauth2')).fastifyOauth2 : undefined;
 
   for (const provider of OAUTH_PROVIDERS) {
