@@ -11,27 +11,15 @@ export interface SyncDevice {
 }
 
 /**
- * Remembers where the caller's device stands (for /sync/status), and answers where it stands now.
+ * Remembers where the caller's device stands, for /sync/status and for a push without a cursor.
  * `seq`: the feed position it has everything up to, known once a first sync's snapshot is complete.
  */
 export async function touchDevice(
   db: Kysely<Database>,
   device: SyncDevice,
   values: { pulled?: true; seq?: number },
-): Promise<Cursor> {
-  const { rows } = await deviceWrite(device, values, sql``).execute(db);
-  return standing(rows[0]!);
-}
-
-/**
- * A push's record of the device, in the same statement as the mutation's organization lock (one
- * round trip less per push): where the device stands, for a push that sent no cursor. The feed's
- * end it answers for a device never seen pulling is as the statement saw it before the lock: at
- * worst older, so that the client pulls a few changes twice, never misses one.
- */
-export async function recordPush(m: Mutation, device: SyncDevice): Promise<Cursor> {
-  const [row] = await m.lockAnd(deviceWrite(device, { pushed: true }, sql`from lock`));
-  return standing(row!);
+): Promise<void> {
+  await deviceWrite(device, values, sql``).execute(db);
 }
 
 interface DeviceStanding {
@@ -40,15 +28,32 @@ interface DeviceStanding {
 }
 
 /**
- * The device's row written, answering its last pull; for a device never seen pulling, the feed's
- * end (PostgreSQL evaluates a CASE's subqueries only for the branch taken). `from`: what the
- * values are selected from (the mutation's `lock`, or nothing).
+ * A push's record of the device, in the same statement as the mutation's organization lock (one
+ * round trip less per push), answering where the device stands, for a push that sent no cursor:
+ * its last pull; for a device never seen pulling, the feed's end (PostgreSQL evaluates a CASE's
+ * subqueries only for the branch taken) as the statement saw it before the lock: at worst older,
+ * so that the client pulls a few changes twice, never misses one.
  */
+export async function recordPush(m: Mutation, device: SyncDevice): Promise<Cursor> {
+  const { organizationId } = device;
+  const [row] = await m.lockAnd(
+    sql<DeviceStanding>`${deviceWrite(device, { pushed: true }, sql`from lock`)}
+      returning last_pulled_seq, case when last_pulled_seq is null then greatest(
+        (select max(seq) from medreport.changes where organization_id = ${organizationId}),
+        (select seq from medreport.sync_horizons where organization_id = ${organizationId}), 0) end as watermark`,
+  );
+  const { last_pulled_seq: seq, watermark } = row!;
+  if (seq !== null) return { kind: 'changes', seq };
+  // Nowhere: a full sync, as a pull without `since`.
+  return { kind: 'snapshot', watermark: watermark ?? 0, entity: 0, after: null };
+}
+
+/** The device's row written; `from`: what the values are selected from (the mutation's `lock`, or nothing). */
 function deviceWrite(
   device: SyncDevice,
   values: { pulled?: true; seq?: number; pushed?: true },
   from: RawBuilder<unknown>,
-): RawBuilder<DeviceStanding> {
+): RawBuilder<unknown> {
   const { organizationId } = device;
   const now = new Date();
   // Each value typed: selected (not in VALUES), a parameter would reach PostgreSQL as text.
@@ -56,19 +61,10 @@ function deviceWrite(
   if (values.pulled) set.push(['last_pull_at', now, 'timestamptz']);
   if (values.seq !== undefined) set.push(['last_pulled_seq', values.seq, 'bigint']);
   if (values.pushed) set.push(['last_push_at', now, 'timestamptz']);
-  return sql<DeviceStanding>`
+  return sql`
     insert into medreport.sync_devices (organization_id, user_id, device_id, ${sql.join(set.map(([column]) => sql.ref(column)))})
     select ${organizationId}::bigint, ${device.userId}::bigint, ${device.deviceId ?? 'default'}::text,
            ${sql.join(set.map(([, value, type]) => sql`${value}::${sql.raw(type)}`))} ${from}
     on conflict (organization_id, user_id, device_id)
-      do update set ${sql.join(set.map(([column]) => sql`${sql.ref(column)} = ${sql.ref(`excluded.${column}`)}`))}
-    returning last_pulled_seq, case when last_pulled_seq is null then greatest(
-      (select max(seq) from medreport.changes where organization_id = ${organizationId}),
-      (select seq from medreport.sync_horizons where organization_id = ${organizationId}), 0) end as watermark`;
-}
-
-/** A device never seen pulling stands nowhere: a full sync, as a pull without `since`. */
-function standing({ last_pulled_seq: seq, watermark }: DeviceStanding): Cursor {
-  if (seq !== null) return { kind: 'changes', seq };
-  return { kind: 'snapshot', watermark: watermark ?? 0, entity: 0, after: null };
+      do update set ${sql.join(set.map(([column]) => sql`${sql.ref(column)} = ${sql.ref(`excluded.${column}`)}`))}`;
 }
