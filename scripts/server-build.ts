@@ -11,9 +11,9 @@ const BUNDLED = new Set(['kysely', '@sinclair/typebox']);
  * `outDir`, with the code they share and what they load later (the app, each CLI command) in
  * chunks beside them.
  *
- * Bundled because node's ESM loader spends ~0.5 ms a module and the sources are ~260 modules,
- * Kysely ~280 and TypeBox ~270 more: a CLI command went from 0.5 to 0.23 s of CPU, the server's
- * idle RSS down by 10 MB (docs/benchmarks.md). The other packages stay in node_modules: CommonJS
+ * Bundled because resolving and linking ES modules one by one was about half of a CLI command's
+ * CPU, and the sources are ~260 modules, Kysely ~280 and TypeBox ~270 more: a CLI command went
+ * from 0.5 to 0.23 s of CPU, the server's idle RSS down by 10 MB (docs/benchmarks.md). The other packages stay in node_modules: CommonJS
  * ones would need a `require` shim in ESM output, and some must stay where they are (argon2's
  * native module, the fonts pdfkit reads, what loads only when used).
  */
