@@ -41,5 +41,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<App> {
   app.addHook('onSend', checkResponse);
   await options.beforeReady?.(app);
   await app.ready();
+  // Jobs run once at start-up; a test that changes rows under them must not race that run.
+  await app.jobs.tick();
   return app;
 }
