@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // The real process: embedded PostgreSQL under DATA_DIR, migrations, signals. It runs the sources
 // compiled once for the run (tests/setup/process-build.ts), one process, so a kill -9 hits the
 // server itself; one CLI run goes through the tsx loader as `npm run cli` does, and
-// tests/server-signals.test.ts stops `npm start` itself.
+// tests/server-signals.test.ts stops `npm start` itself. The tests share one data directory, in
+// order: the first CLI run finds it empty and creates the cluster the later tests start on (a
+// cluster's creation and migrations cost seconds of CPU; docs/testing.md).
 let dataDir: string;
 const children: ChildProcess[] = [];
 
@@ -133,6 +135,65 @@ describe('the server process', () => {
     expect(result.stderr.trim()).toBe('Configuration error: PORT must be an integer between 0 and 65535 (got "abc")');
   });
 
+  it('runs the CLI on a fresh data directory: migrations first, then the command; the admins then log in and reach /api/admin and /api/v1/users', async () => {
+    const created = await output(
+      run('src/cli.ts', [
+        'admin:create',
+        '--email',
+        'first@admin.test',
+        '--name',
+        'First Admin',
+        '--password',
+        'admin passphrase',
+      ]),
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^applied 0001_api_schemas$/m);
+    expect(created.stdout.trim().split('\n').at(-1)).toBe('created administrator first@admin.test');
+    const ptitspasAdmin = [
+      'ptitspas:create-admin',
+      ...['--email', 'admin@ptits-pas.test', '--password', '4dm1n1strateur', '--prenom', 'Admin', '--nom', 'Système'],
+    ];
+    const superAdmin = await output(run('src/cli.ts', ptitspasAdmin));
+    expect(superAdmin.code, superAdmin.stderr).toBe(0);
+    expect(superAdmin.stdout.trim()).toBe('created PtitsPas super admin admin@ptits-pas.test');
+    const again = await output(run('src/cli.ts', ptitspasAdmin));
+    expect(again.stdout.trim()).toBe('admin@ptits-pas.test is already a PtitsPas super admin (nothing changed)');
+
+    const server = await startServer();
+    const login = await fetch(`${server.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'first@admin.test', password: 'admin passphrase' }),
+    });
+    expect(login.status).toBe(200);
+    const { token, user } = (await login.json()) as { token: string; user: { role: string; roles: string[] } };
+    expect(user).toMatchObject({ role: 'admin', roles: ['admin'] });
+    // ... and reaches the admin API, where it is the one account.
+    const users = await fetch(`${server.url}/api/admin/users`, { headers: { authorization: `Bearer ${token}` } });
+    expect(users.status).toBe(200);
+    expect(await users.json()).toMatchObject({
+      data: [{ email: 'first@admin.test', roles: ['admin'], status: 'active' }],
+      total: 1,
+    });
+
+    const ptitspasLogin = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@ptits-pas.test', password: '4dm1n1strateur' }),
+    });
+    expect(ptitspasLogin.status).toBe(200);
+    const { access_token: access } = (await ptitspasLogin.json()) as { access_token: string };
+    const accounts = await fetch(`${server.url}/api/v1/users`, { headers: { authorization: `Bearer ${access}` } });
+    expect(accounts.status).toBe(200);
+    expect(accounts.headers.get('x-total-count')).toBe('1');
+    expect(await accounts.json()).toMatchObject([
+      { email: 'admin@ptits-pas.test', role: 'super_admin', statut: 'actif' },
+    ]);
+    server.child.kill('SIGTERM');
+    expect(await exited(server.child)).toBe(0);
+  });
+
   it('starts on embedded PostgreSQL, survives a kill -9, keeps its data and shuts down gracefully', async () => {
     const first = await startServer();
     expect((await fetch(`${first.url}/ready`)).status).toBe(200);
@@ -165,69 +226,6 @@ describe('the server process', () => {
     expect(await exited(second.child)).toBe(0);
     expect(second.logs.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
     expect(alive(running.pid)).toBe(false);
-  });
-
-  it('runs the CLI on a fresh data directory: migrations first, then the command; the admins then log in and reach /api/admin and /api/v1/users', async () => {
-    const fresh = await mkdtemp(path.join(tmpdir(), 'api-fresh-'));
-    await chmod(fresh, 0o755);
-    try {
-      const created = await output(
-        run(
-          'src/cli.ts',
-          ['admin:create', '--email', 'first@admin.test', '--name', 'First Admin', '--password', 'admin passphrase'],
-          {
-            DATA_DIR: fresh,
-          },
-        ),
-      );
-      expect(created.code, created.stderr).toBe(0);
-      expect(created.stdout).toMatch(/^applied 0001_api_schemas$/m);
-      expect(created.stdout.trim().split('\n').at(-1)).toBe('created administrator first@admin.test');
-      const ptitspasAdmin = [
-        'ptitspas:create-admin',
-        ...['--email', 'admin@ptits-pas.test', '--password', '4dm1n1strateur', '--prenom', 'Admin', '--nom', 'Système'],
-      ];
-      const superAdmin = await output(run('src/cli.ts', ptitspasAdmin, { DATA_DIR: fresh }));
-      expect(superAdmin.code, superAdmin.stderr).toBe(0);
-      expect(superAdmin.stdout.trim()).toBe('created PtitsPas super admin admin@ptits-pas.test');
-      const again = await output(run('src/cli.ts', ptitspasAdmin, { DATA_DIR: fresh }));
-      expect(again.stdout.trim()).toBe('admin@ptits-pas.test is already a PtitsPas super admin (nothing changed)');
-
-      const server = await startServer({ DATA_DIR: fresh });
-      const login = await fetch(`${server.url}/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'first@admin.test', password: 'admin passphrase' }),
-      });
-      expect(login.status).toBe(200);
-      const { token, user } = (await login.json()) as { token: string; user: { role: string; roles: string[] } };
-      expect(user).toMatchObject({ role: 'admin', roles: ['admin'] });
-      // ... and reaches the admin API, where it is the one account.
-      const users = await fetch(`${server.url}/api/admin/users`, { headers: { authorization: `Bearer ${token}` } });
-      expect(users.status).toBe(200);
-      expect(await users.json()).toMatchObject({
-        data: [{ email: 'first@admin.test', roles: ['admin'], status: 'active' }],
-        total: 1,
-      });
-
-      const ptitspasLogin = await fetch(`${server.url}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'admin@ptits-pas.test', password: '4dm1n1strateur' }),
-      });
-      expect(ptitspasLogin.status).toBe(200);
-      const { access_token: access } = (await ptitspasLogin.json()) as { access_token: string };
-      const accounts = await fetch(`${server.url}/api/v1/users`, { headers: { authorization: `Bearer ${access}` } });
-      expect(accounts.status).toBe(200);
-      expect(accounts.headers.get('x-total-count')).toBe('1');
-      expect(await accounts.json()).toMatchObject([
-        { email: 'admin@ptits-pas.test', role: 'super_admin', statut: 'actif' },
-      ]);
-      server.child.kill('SIGTERM');
-      expect(await exited(server.child)).toBe(0);
-    } finally {
-      await rm(fresh, { recursive: true, force: true });
-    }
   });
 
   it('runs the CLI with no server running, starting the database only for the command', async () => {
