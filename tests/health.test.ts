@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { buildTestApp } from './helpers/app.js';
 import { testDb } from './helpers/database.js';
+import { eventually } from './helpers/poll.js';
 
 describe('probes', () => {
   let app: App;
@@ -66,11 +67,15 @@ describe('shutdown', () => {
     await app.close();
     const owner = await testDb();
     try {
-      const { rows } = await sql<{ n: number }>`
-        select count(*)::int as n from pg_stat_activity
-         where datname = current_database() and application_name like 'medreport-ptitspas%'
-           and pid <> pg_backend_pid()`.execute(owner.db);
-      expect(rows[0]!.n).toBe(0);
+      // A backend leaves pg_stat_activity as it exits, a moment after its client hung up.
+      const open = async () =>
+        (
+          await sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+             where datname = current_database() and application_name like 'medreport-ptitspas%'
+               and pid <> pg_backend_pid()`.execute(owner.db)
+        ).rows[0]!.n;
+      expect(await eventually(open, (n) => n === 0)).toBe(0);
     } finally {
       await owner.db.destroy();
     }
