@@ -44,8 +44,8 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',');
 /** Start the server with --cpu-prof; profiles land in .bench/profiles. */
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** Rounds of the sync push's comparison (100 single creates, then ten 100-item pushes). */
-const SYNC_ROUNDS = 3 * ROUNDS;
+/** Rounds of the short side-by-side comparisons (the sync push's, the export's): half a second to a second each. */
+const SHORT_ROUNDS = 3 * ROUNDS;
 /** Print each side's costliest statements after each run (pg_stat_statements), for a profiling session. */
 const STATEMENTS = process.env.BENCH_STATEMENTS === '1';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -116,6 +116,9 @@ async function load(jobs: LoadJob[]): Promise<LoadResult[]> {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The median of each round's own ratio: the machine's speed moves between rounds, less within one. */
+const medianRatio = (numerators: number[], denominators: number[]) =>
+  median(numerators.map((value, round) => value / denominators[round]!));
 
 async function main() {
   await mkdir(ROOT, { recursive: true });
@@ -631,7 +634,7 @@ async function measureSync(api: string, users: Array<{ token: string; org: numbe
     await call('POST', '/api/patients', { name: 'Patient Bench', phone: '+221770000000' });
   }
   // A round is half a second: more of them than the load scenarios' rounds, for a steadier median.
-  for (let round = 0; round < SYNC_ROUNDS; round++) {
+  for (let round = 0; round < SHORT_ROUNDS; round++) {
     let started = performance.now();
     for (let i = 0; i < 100; i++)
       await call('POST', '/api/patients', { name: 'Patient Bench', phone: '+221770000000' });
@@ -661,8 +664,8 @@ async function measureSync(api: string, users: Array<{ token: string; org: numbe
   return {
     singleMs: median(single),
     pushMs: median(pushed),
-    // Each round's own ratio (its creates and pushes back to back, on the machine as it was then).
-    speedup: median(single.map((ms, round) => ms / pushed[round]!)),
+    // Each round's creates and pushes run back to back, on the machine as it was then.
+    speedup: medianRatio(single, pushed),
     drain: { changes, pages: pages + 1, ms: performance.now() - started },
   };
 }
@@ -717,7 +720,7 @@ async function measureExport(api: string, base: string, server: ChildProcess, ba
     await bare();
     await ours();
   }
-  for (let round = 0; round < SYNC_ROUNDS; round++) {
+  for (let round = 0; round < SHORT_ROUNDS; round++) {
     runs.base.push(await bare());
     runs.ours.push(await ours());
   }
@@ -728,8 +731,8 @@ async function measureExport(api: string, base: string, server: ChildProcess, ba
     peakGrowthMb: Math.max(...list.map((r) => r.peakGrowthMb)),
     status: list[0]!.status,
   });
-  // The machine's speed moves between rounds: each round's own ratio, then their median.
-  const ratio = median(runs.ours.map((r, i) => r.rowsPerSecond / runs.base[i]!.rowsPerSecond));
+  const rate = (list: typeof runs.ours) => list.map((r) => r.rowsPerSecond);
+  const ratio = medianRatio(rate(runs.ours), rate(runs.base));
   return { ours: pick(runs.ours), base: pick(runs.base), ratio };
 }
 
@@ -899,13 +902,13 @@ function report(
     lines.push(
       '',
       `Sync push, per item: 100 single \`POST /api/patients\` ${f(sync.singleMs, 2)} ms; 100-item \`POST /api/sync/batch\` (ten in a row) ` +
-        `${f(sync.pushMs, 3)} ms (medians of ${SYNC_ROUNDS} rounds); the rounds' median ratio **${f(sync.speedup, 1)}× faster** ${verdict(sync.speedup, PUSH_SPEEDUP)}. ` +
+        `${f(sync.pushMs, 3)} ms (medians of ${SHORT_ROUNDS} rounds); the rounds' median ratio **${f(sync.speedup, 1)}× faster** ${verdict(sync.speedup, PUSH_SPEEDUP)}. ` +
         `Draining ${sync.drain.changes} changes in ${sync.drain.pages} pages of 500: **${f(sync.drain.ms)} ms**.`,
     );
   if (exportRun)
     lines.push(
       '',
-      `| 100,000-row CSV export (medians of ${SYNC_ROUNDS} rounds after 2 not counted) | rows/s | MB | peak RSS growth MB | ÷ COPY (the rounds' median ratio) |`,
+      `| 100,000-row CSV export (medians of ${SHORT_ROUNDS} rounds after 2 not counted) | rows/s | MB | peak RSS growth MB | ÷ COPY (the rounds' median ratio) |`,
       '| --- | ---: | ---: | ---: | ---: |',
       `| PostgreSQL \`COPY ... TO STDOUT\` (baseline) | ${f(exportRun.base.rowsPerSecond)} | ${f(exportRun.base.mb, 1)} | ${f(exportRun.base.peakGrowthMb, 1)} | 1.00 |`,
       `| \`GET /api/patients/export?format=csv\` (${exportRun.ours.rows} rows, status ${exportRun.ours.status}) | ${f(exportRun.ours.rowsPerSecond)} | ${f(exportRun.ours.mb, 1)} | ${f(exportRun.ours.peakGrowthMb, 1)} | **${f(exportRun.ratio, 2)}** ${verdict(exportRun.ratio, EXPORT_TO_COPY)} |`,

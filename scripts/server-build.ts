@@ -13,9 +13,10 @@ const BUNDLED = new Set(['kysely', '@sinclair/typebox']);
  *
  * Bundled because resolving and linking ES modules one by one was about half of a CLI command's
  * CPU, and the sources are ~260 modules, Kysely ~280 and TypeBox ~270 more: a CLI command went
- * from 0.5 to 0.23 s of CPU, the server's idle RSS down by 10 MB (docs/benchmarks.md). The other packages stay in node_modules: CommonJS
- * ones would need a `require` shim in ESM output, and some must stay where they are (argon2's
- * native module, the fonts pdfkit reads, what loads only when used).
+ * from 0.5 to 0.23 s of CPU, the server's idle RSS down by 10 MB (docs/benchmarks.md). The other
+ * packages stay in node_modules: CommonJS ones would need a `require` shim in ESM output, and some
+ * must stay where they are (argon2's native module, the fonts pdfkit reads, what loads only when
+ * used).
  */
 export async function buildServer(root: string, outDir: string): Promise<void> {
   const { dependencies } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
