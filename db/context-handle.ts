@@ -2,14 +2,13 @@ import {
   Kysely,
   type KyselyPlugin,
   type PostgresCursor,
-  type PostgresCursorConstructor,
   PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
   type PostgresQueryResult,
 } from 'kysely';
 import type pg from 'pg';
-import { ContextCursor, ContextQuery, type StatementContext } from './context-query.js';
+import { ContextQuery, type StatementContext } from './context-query.js';
 import type { Database } from './schema.js';
 import { statementName } from './statements.js';
 
@@ -33,17 +32,8 @@ export function contextHandle(
     // The pool is the application's: handles never end it.
     end: async () => {},
   };
-  class HandleCursor extends ContextCursor {
-    constructor(text: string, values: unknown[]) {
-      super(context, text, values);
-    }
-  }
   return new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: facade,
-      // Kysely's cursor constructor type takes pg-cursor's signature; ours fixes the context first.
-      cursor: HandleCursor as unknown as PostgresCursorConstructor,
-    }),
+    dialect: new PostgresDialect({ pool: facade }),
     plugins,
   });
 }
@@ -53,8 +43,8 @@ function contextClient(client: pg.PoolClient, context: StatementContext): Postgr
   function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
   function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
   function query(textOrCursor: unknown, values?: readonly unknown[]): unknown {
-    // A cursor goes to pg as is: pg's overloads cannot be named from here.
-    if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never);
+    // Kysely's type asks for the cursor overload; the dialect has no cursor, so none comes (exports use COPY).
+    if (typeof textOrCursor !== 'string') throw new Error('tenant handles do not stream rows');
     if (TRANSACTION_CONTROL.test(textOrCursor)) return client.query(textOrCursor);
     return new Promise<pg.QueryResult>((resolve, reject) => {
       client.query(

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import Cursor from 'pg-cursor';
 
 /**
  * Queries that carry their row-level security context to PostgreSQL in the same network round trip.
@@ -31,7 +30,6 @@ const CONTEXT = { name: 'app_context', text: 'select set_config($1, $2, true)' }
 
 /** The part of pg's connection the pipeline uses (pg's own types do not describe it). */
 interface ProtocolConnection {
-  stream: { cork?(): void; uncork?(): void };
   parsedStatements: Record<string, string>;
   parse(config: { name: string; text: string; types: unknown[] }, more?: boolean): void;
   bind(config: { portal?: string; statement: string; values: unknown[] }, more?: boolean): void;
@@ -131,47 +129,5 @@ export class ContextQuery extends BaseQuery {
     // that then failed to parse must be parsed again next time.
     if (this.#parsedHere && this.name) delete connection.parsedStatements[this.name];
     super.handleError(error, connection);
-  }
-}
-
-interface CursorInternals {
-  submit(connection: ProtocolConnection): void;
-  handleDataRow(message: unknown): void;
-  handleCommandComplete(message: unknown): void;
-}
-
-// pg-cursor's internals are not in its type definitions either.
-const BaseCursor = Cursor as unknown as new (text: string, values: unknown[]) => CursorInternals;
-
-/** A pg-cursor (streamed rows) whose implicit transaction starts with its context. */
-export class ContextCursor extends BaseCursor {
-  #contextPending = true;
-
-  constructor(
-    private readonly context: StatementContext,
-    text: string,
-    values: unknown[],
-  ) {
-    super(text, values);
-  }
-
-  override submit(connection: ProtocolConnection): void {
-    // One write for the context and the cursor's own messages, as pg does for its queries.
-    connection.stream.cork?.();
-    try {
-      sendContext(connection, this.context);
-      super.submit(connection);
-    } finally {
-      connection.stream.uncork?.();
-    }
-  }
-
-  override handleDataRow(message: unknown): void {
-    if (!this.#contextPending) super.handleDataRow(message);
-  }
-
-  override handleCommandComplete(message: unknown): void {
-    if (this.#contextPending) this.#contextPending = false;
-    else super.handleCommandComplete(message);
   }
 }

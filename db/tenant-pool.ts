@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { contextHandle } from './context-handle.js';
+import { copyOut } from './copy-out.js';
 import { TENANT_SETTING } from './rls.js';
 import type { Database } from './schema.js';
 import { TenantScopePlugin } from './tenant-scope.js';
@@ -36,5 +37,10 @@ export class TenantPool {
     }
     this.#handles.set(organizationId, handle);
     return handle;
+  }
+
+  /** The bytes of `statement` (a COPY ... TO STDOUT, db/copy-out.ts) under the organization's context. */
+  copyOut(organizationId: number, statement: string): AsyncGenerator<Buffer> {
+    return copyOut(this.pool, { setting: TENANT_SETTING, value: String(organizationId) }, statement);
   }
 }

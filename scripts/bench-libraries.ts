@@ -6,8 +6,6 @@
  * - uuid v7: db/uuid.ts against `uuid`'s v7, ×1e6;
  * - LRU: db/auth-cache.ts (50,000 entries, TTL, tags) against the same class on `lru-cache`, and
  *   plugins/passwords.ts's memory of served callers (10,000) against an LRUCache;
- * - CSV: routes/medreport/records/csv.ts against `csv-stringify` on 100,000 patient-like rows with
- *   quoting and formula neutralization; the outputs must be byte for byte the same;
  * - concurrency: plugins/passwords.ts's fair queue against `p-limit`, overhead per task;
  * - @fastify/under-pressure: the cost of its onRequest hook on a trivial route;
  * - close-with-grace: behaviour (the double Ctrl-C of `npm start`), in a child process.
@@ -15,16 +13,12 @@
  * BENCH_ROUNDS (default 5) rounds each. Prints one line per measure; nothing is written.
  */
 import { spawnSync } from 'node:child_process';
-import { Readable } from 'node:stream';
 import underPressure from '@fastify/under-pressure';
-import { stringify } from 'csv-stringify';
-import { stringify as stringifySync } from 'csv-stringify/sync';
 import Fastify from 'fastify';
 import { LRUCache } from 'lru-cache';
 import pLimit from 'p-limit';
 import { v7 } from 'uuid';
 import { uuidv7 as ourUuidv7 } from '../db/uuid.js';
-import { type CsvColumn, csvStream, neutralize } from '../domain/medreport/records/csv.js';
 import { AuthCache } from '../plugins/auth-cache.js';
 import { fairQueue } from '../plugins/passwords.js';
 
@@ -238,120 +232,6 @@ async function benchLru() {
   });
 }
 
-// ---------------------------------------------------------------- CSV
-interface Patient {
-  uuid: string;
-  name: string;
-  birth_date: string | null;
-  gender: string | null;
-  phone: string | null;
-  email: string | null;
-  address: string | null;
-  blood_group: string | null;
-  allergies: string | null;
-  notes: string | null;
-  created_at_iso: string;
-}
-const FIELDS = [
-  'name',
-  'birth_date',
-  'gender',
-  'phone',
-  'email',
-  'address',
-  'blood_group',
-  'allergies',
-  'notes',
-] as const;
-
-function patients(n: number): Patient[] {
-  const names = [
-    'Jean Dupont',
-    'Dupont, Jean',
-    'Marie "Mimi" Curie',
-    'Élodie Lefèvre',
-    '=HYPERLINK("x")',
-    'Anne-Sophie Roy',
-  ];
-  const notes = [
-    null,
-    'RAS',
-    'suivi; =1+1',
-    'ligne 1\r\nligne 2',
-    '-5 mg',
-    '@cmd',
-    'tab\there',
-    'note "citée"',
-    'a\n+b',
-  ];
-  return Array.from({ length: n }, (_, i) => ({
-    uuid: ourUuidv7(1_700_000_000_000 + i),
-    name: names[i % names.length]!,
-    birth_date: i % 7 === 0 ? null : `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
-    gender: ['male', 'female', 'other', null][i % 4]!,
-    phone:
-      i % 3 === 0
-        ? `+33 6 12 34 ${String(i % 100).padStart(2, '0')} 00`
-        : `06 12 34 ${String(i % 100).padStart(2, '0')} 00`,
-    email: `patient${i}@example.com`,
-    address: i % 5 === 0 ? `${i} rue de la Paix, 75002 Paris` : `${i} rue Victor Hugo\n69003 Lyon`,
-    blood_group: ['A+', 'O-', 'B+', 'AB-', null][i % 5]!,
-    allergies: i % 4 === 0 ? 'pénicilline; arachide' : null,
-    notes: notes[i % notes.length]!,
-    created_at_iso: new Date(1_700_000_000_000 + i * 1000).toISOString(),
-  }));
-}
-
-const columns: CsvColumn<Patient>[] = [
-  { header: 'uuid', value: (r) => r.uuid },
-  ...FIELDS.map((c) => ({ header: c, value: (r: Patient) => r[c] })),
-  { header: 'created_at', value: (r) => r.created_at_iso },
-];
-
-/** csv-stringify set up to write what csv.ts writes. */
-const libraryOptions = {
-  bom: true,
-  header: true,
-  columns: [{ key: 'uuid' }, ...FIELDS.map((key) => ({ key })), { key: 'created_at_iso', header: 'created_at' }],
-  record_delimiter: '\r\n',
-  // With a record_delimiter given, it quotes a lone CR or LF only when told to.
-  quote_record_delimiter: true,
-  // It quotes on `"`, `,`, CR and LF by itself; csv.ts also quotes on `;` and tab.
-  quoted_match: /[;\t]/,
-  cast: { string: (v: string) => neutralize(v), number: (v: number) => neutralize(v) },
-};
-
-async function* fromArray<T>(rows: T[]): AsyncIterable<T> {
-  for (const row of rows) yield row;
-}
-async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(parts);
-}
-
-async function benchCsv() {
-  const N = 100_000;
-  const rows = patients(N);
-  const ours = () => collect(csvStream(fromArray([rows]), columns));
-  const library = () => collect(Readable.from(fromArray(rows)).pipe(stringify(libraryOptions)));
-  const [a, b] = await Promise.all([ours(), library()]);
-  const c = Buffer.from(stringifySync(rows, libraryOptions));
-  console.log(
-    `csv outputs: ${a.length} bytes (ours), ${b.length} (csv-stringify stream), ${c.length} (sync): identical ${a.equals(b) && a.equals(c)}`,
-  );
-  if (!a.equals(b)) {
-    const at = [...a].findIndex((x, i) => x !== b[i]);
-    console.log(`  first difference at byte ${at}: ours ${JSON.stringify(a.subarray(at - 40, at + 40).toString())}`);
-    console.log(`  csv-stringify ${JSON.stringify(b.subarray(at - 40, at + 40).toString())}`);
-  }
-  await compare('csv 100k rows', N, {
-    'ours (records/csv.ts)': ours,
-    'csv-stringify 6 (stream)': library,
-    'csv-stringify 6 (sync, in memory)': () => stringifySync(rows, libraryOptions),
-  });
-}
-
 // ---------------------------------------------------------------- concurrency limit
 async function benchLimit() {
   const N = 200_000;
@@ -417,7 +297,7 @@ function checkCloseWithGrace() {
 }
 
 const only = process.argv.slice(2);
-const all = { uuid: benchUuid, lru: benchLru, csv: benchCsv, limit: benchLimit, pressure: benchUnderPressure };
+const all = { uuid: benchUuid, lru: benchLru, limit: benchLimit, pressure: benchUnderPressure };
 console.log(`node ${process.version}, ${ROUNDS} rounds, medians`);
 for (const [name, bench] of Object.entries(all)) if (only.length === 0 || only.includes(name)) await bench();
 if (only.length === 0 || only.includes('grace')) checkCloseWithGrace();

@@ -4,6 +4,7 @@
  * a change to a hot query shows in review. `npm run sql -- --check` fails when a file is stale (CI).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../db/schema.js';
@@ -32,8 +33,6 @@ function recordingPool(statements: string[]) {
     text: string;
     name?: string;
     callback?: (err: null, result: typeof EMPTY) => void;
-    read?: unknown;
-    close?: unknown;
   }
   const query = (q: string | Submitted) => {
     if (typeof q === 'string') {
@@ -41,10 +40,9 @@ function recordingPool(statements: string[]) {
       return Promise.resolve(EMPTY);
     }
     record(q.text, q.name);
-    if (typeof q.read === 'function') {
-      // A cursor (an export): it ends at once.
-      q.read = (_rows: number, done?: (err: null, rows: []) => void) => (done ? done(null, []) : Promise.resolve([]));
-      q.close = (done?: () => void) => (done ? done() : Promise.resolve());
+    if (q instanceof Readable) {
+      // A COPY (an export): it ends at once.
+      q.push(null);
       return q;
     }
     if (q.callback) return q.callback(null, EMPTY);
@@ -97,9 +95,13 @@ const SNAPSHOTS: Record<string, { what: string; run: (pool: pg.Pool) => Promise<
     run: (pool) => pull(tenant(pool), ENTITIES, { entities: SYNC_ENTITIES, limit: 500 }),
   },
   'medreport-export': {
-    what: 'GET /api/patients/export (a cursor on the export pool)',
+    what: 'GET /api/patients/export (a COPY on the export pool)',
     run: async (pool) => {
-      for await (const _ of exportRecords(tenant(pool), patientRecords, {})) {
+      const slot = {
+        organizationId: ORGANIZATION,
+        copyOut: (statement: string) => new TenantPool(pool, true).copyOut(ORGANIZATION, statement),
+      };
+      for await (const _ of exportRecords(slot, patientRecords, {})) {
         // drained
       }
     },

@@ -1,16 +1,15 @@
 import fp from 'fastify-plugin';
-import type { Kysely } from 'kysely';
 import { createPool } from '../../db/connection.js';
-import type { Database } from '../../db/schema.js';
 import { TenantPool } from '../../db/tenant-pool.js';
 import { TooMany } from '../../domain/errors.js';
 
 export interface ExportSlot {
-  /** The organization's handle on the exports' own pool: a connection is free for it. */
-  readonly db: Kysely<Database>;
+  readonly organizationId: number;
+  /** A COPY ... TO STDOUT under the organization's context, on the exports' own pool (a connection is free for it). */
+  copyOut(statement: string): AsyncGenerator<Buffer>;
   /** How long the export may go without the client taking more bytes. */
   readonly stallTimeoutMs: number;
-  /** Gives the place back (once the rows' cursor is closed); calling it again does nothing. */
+  /** Gives the place back (once the COPY has ended or been abandoned); calling it again does nothing. */
   release(): void;
 }
 
@@ -73,7 +72,8 @@ export default fp<ExportsOptions>(
         byOrganization.set(organizationId, own + 1);
         let released = false;
         return {
-          db: tenants.forOrganization(organizationId),
+          organizationId,
+          copyOut: (statement) => tenants.copyOut(organizationId, statement),
           stallTimeoutMs,
           release() {
             if (released) return;

@@ -91,7 +91,7 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
         },
         async (request, reply) => {
           const slot = request.tenant.openExport();
-          const body = exportRecords(slot.db, def, {
+          const body = exportRecords(slot, def, {
             stallTimeoutMs: slot.stallTimeoutMs,
             onStall: (rowsSent) =>
               request.log.warn(
@@ -99,7 +99,7 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
                 'export stalled: aborted',
               ),
           });
-          // Closed once the rows' cursor is: ended, failed, abandoned by the client or stalled.
+          // Closed once the COPY is over: ended, failed, abandoned by the client or stalled.
           body.once('close', slot.release);
           return (
             reply
