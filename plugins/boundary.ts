@@ -125,8 +125,27 @@ export function strictValidators() {
       ) as unknown as FastifySchemaCompiler<unknown>;
     const body = build(false);
     const text = build(true);
-    return (route: { httpPart?: string }) => (route.httpPart === 'body' ? body : text)(route as never);
+    return (route: { httpPart?: string }) =>
+      whenFirstUsed(() => (route.httpPart === 'body' ? body : text)(route as never));
   };
+}
+
+type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown };
+
+/**
+ * A validator compiled by its first call rather than when the app starts: most processes serve a
+ * few of the ~300 routes, and every compiled validator and serializer stays in memory and cost
+ * start-up time. (Ajv reports a failure on the function itself, as `errors`: it is copied over.)
+ */
+function whenFirstUsed(compile: () => Compiled): Compiled {
+  let compiled: Compiled | undefined;
+  const validate: Compiled = (...args) => {
+    compiled ??= compile();
+    const valid = compiled(...args);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
 }
 
 // NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
@@ -230,7 +249,8 @@ const serializers = new Map<string, Map<string, (value: unknown) => string>>();
 /**
  * Fastify's response serializer factory (fast-json-stringify), remembering each compiled
  * serializer for the process, by the schema's text (routes build their error responses afresh),
- * as Ajv does for validators: compiling them is most of what building an app costs.
+ * as Ajv does for validators: compiling them is most of what building an app costs. Each is
+ * compiled at its first response, as validators are (whenFirstUsed).
  */
 export function sharedSerializers() {
   return (externalSchemas: unknown, options: unknown) => {
@@ -242,13 +262,18 @@ export function sharedSerializers() {
     }
     const build = serializerFactory(externalSchemas as never, options as never);
     return (route: { schema: object }) => {
-      const text = JSON.stringify(route.schema);
-      let serialize = compiled.get(text);
-      if (!serialize) {
-        serialize = build(route as never) as (value: unknown) => string;
-        compiled.set(text, serialize);
-      }
-      return serialize;
+      let serialize: ((value: unknown) => string) | undefined;
+      return (value: unknown) => {
+        if (!serialize) {
+          const text = JSON.stringify(route.schema);
+          serialize = compiled.get(text);
+          if (!serialize) {
+            serialize = build(route as never) as (value: unknown) => string;
+            compiled.set(text, serialize);
+          }
+        }
+        return serialize(value);
+      };
     };
   };
 }
