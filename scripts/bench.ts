@@ -66,6 +66,10 @@ const PUSH_SPEEDUP = 30;
 const EXPORT_TO_COPY = 0.7;
 /** Issue 28: from the start of the compiled server on an existing data directory to its first 200 on /health. */
 const START_SECONDS = 3;
+/** Issue 28: the compiled server's resident memory 5 s after that start, in MB. */
+const IDLE_RSS_MB = 120;
+/** Issue 28: the API's resident memory under the table's load (its largest sample), in MB. */
+const LOADED_RSS_MB = 180;
 const ROOT = path.resolve('.bench');
 const SECRET = randomBytes(48).toString('base64url');
 const NIR_KEY = randomBytes(32).toString('base64');
@@ -872,6 +876,15 @@ function report(
     const verdict = target === undefined ? '' : `≥ ${f(target, 1)}: ${passed ? 'PASS' : 'FAIL'}`;
     lines.push(row('baseline', base, '1.00', ''), row('API', ours, `**${f(ratio, 2)}**`, verdict));
   }
+  if (results.size > 0) {
+    const peak = Math.max(...[...results.values()].flatMap(({ ours }) => ours.map((s) => s.rss)));
+    if (peak > LOADED_RSS_MB) missed++;
+    lines.push(
+      '',
+      `The API's resident memory under this load, its largest sample: **${f(peak)} MB** ` +
+        `(≤ ${LOADED_RSS_MB}: ${peak <= LOADED_RSS_MB ? 'PASS' : 'FAIL'}).`,
+    );
+  }
   const [read, list] = [results.get(READ_SCENARIO), results.get(LIST_SCENARIO)];
   if (read && list) {
     const ratio = median(list.ours.map((s) => s.rps)) / median(read.ours.map((s) => s.rps));
@@ -922,7 +935,8 @@ function report(
       '',
       `Start of the compiled server on an existing data directory to its first 200 on \`/health\`: ` +
         `${startRun.seconds.map((t) => `${f(t, 2)} s`).join(', ')}; median **${f(median(startRun.seconds), 2)} s** ` +
-        `${verdict(median(startRun.seconds), START_SECONDS, true)}; idle RSS 5 s after: ${startRun.idleRssMb.map((m) => f(m)).join(', ')} MB.`,
+        `${verdict(median(startRun.seconds), START_SECONDS, true)}; idle RSS 5 s after: ${startRun.idleRssMb.map((m) => f(m)).join(', ')} MB, ` +
+        `median **${f(median(startRun.idleRssMb))} MB** ${verdict(median(startRun.idleRssMb), IDLE_RSS_MB, true)}.`,
     );
   if (uploads) {
     const row = (name: string, side: { api: { mbPerSecond: number }; bare: { mbPerSecond: number } }) =>

@@ -9,6 +9,7 @@ import { resolveJwtSecret, resolveNirKeys } from './config-values.js';
 import { createLogger } from './logging.js';
 import { provisionDatabase } from './provision.js';
 import { handleShutdown } from './shutdown.js';
+import { releaseStartupMemory } from './startup-memory.js';
 
 /** config -> database (embedded unless DATABASE_URL) -> migrate -> listen; graceful shutdown. */
 async function start(): Promise<void> {
@@ -56,7 +57,11 @@ async function start(): Promise<void> {
     { url: config.publicUrl, docs: `${config.publicUrl}/api/docs`, data: config.dataDir, database: database.where },
     `MedReport API at ${config.publicUrl}/api, PtitsPas API at ${config.publicUrl}/api/v1, documentation at ${config.publicUrl}/api/docs`,
   );
+  // A moment after the start, not in its way: the first requests are answered first.
+  setTimeout(releaseStartupMemory, STARTUP_MEMORY_DELAY_MS).unref();
 }
+
+const STARTUP_MEMORY_DELAY_MS = 1_000;
 
 /** As the owner: apply pending migrations, then make sure the app role can use the result. */
 async function prepareDatabase(ownerUrl: string, appUrl: string | undefined, jwtSecret: string, logger: Logger) {
