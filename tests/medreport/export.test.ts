@@ -340,6 +340,31 @@ describe('csvStream', () => {
     );
   });
 
+  it('grows its output past twice the input (quotes doubled) without losing a byte, wherever the chunks are cut', () => {
+    // A lone quote and its separator (2 bytes) become """" and a separator (5 or 6 bytes).
+    const rows: Value[][] = Array.from({ length: 3_000 }, () => ['"', '"']);
+    const bytes = copyBytes(rows);
+    const whole = new CopyTextToCsv().push(bytes);
+    expect(whole.toString()).toBe('"""",""""\r\n'.repeat(3_000));
+    for (const cut of [1, 2, 3, 5, 8, 13, 100, 1_000, bytes.length - 1]) {
+      const csv = new CopyTextToCsv();
+      const out = Buffer.concat([csv.push(bytes.subarray(0, cut)), csv.push(bytes.subarray(cut))]);
+      expect(out.equals(whole), `cut at ${cut}`).toBe(true);
+    }
+  });
+
+  it('keeps room for the rows after a row it completes across chunks, however much that row grew', () => {
+    // A row of 1,000 lone quotes cut in two (its CSV is 2.5 times its bytes), then 20,000 empty
+    // rows (LF becomes CRLF: twice their bytes, the most a copied row takes).
+    const quotes = Array.from({ length: 1_000 }, () => '"').join('\t');
+    const first = Buffer.from(quotes.slice(0, -2));
+    const second = Buffer.from(`${quotes.slice(-2)}\n${'\n'.repeat(20_000)}`);
+    const csv = new CopyTextToCsv();
+    const out = Buffer.concat([csv.push(first), csv.push(second)]);
+    csv.end();
+    expect(out.toString()).toBe(`${Array.from({ length: 1_000 }, () => '""""').join(',')}\r\n${'\r\n'.repeat(20_000)}`);
+  });
+
   it('fails when the COPY stops inside a row', () => {
     const csv = new CopyTextToCsv();
     expect(csv.push(Buffer.from('a\tb\nc\t')).toString()).toBe('a,b\r\n');

@@ -110,16 +110,19 @@ export class CopyTextToCsv {
     // (an apostrophe) and 2 (CRLF). Only the slow path's quotes and apostrophes may need more.
     this.#out = Buffer.allocUnsafe(2 * (head.length + end - from) + 64);
     this.#at = 0;
-    this.#convert(head, 0, head.length);
-    this.#convert(chunk, from, end);
+    this.#convert(head, 0, head.length, 2 * (end - from));
+    this.#convert(chunk, from, end, 0);
     return this.#out.subarray(0, this.#at);
   }
 
   #out = EMPTY;
   #at = 0;
 
-  /** Converts the whole rows of `input` between `start` and `end` into #out. */
-  #convert(input: Buffer, start: number, end: number): void {
+  /**
+   * Converts the whole rows of `input` between `start` and `end` into #out, keeping `reserve`
+   * bytes of room for what is converted after them.
+   */
+  #convert(input: Buffer, start: number, end: number, reserve: number): void {
     let out = this.#out;
     let at = this.#at;
     let column = 0;
@@ -146,7 +149,7 @@ export class CopyTextToCsv {
           // `\N` is NULL: an empty cell.
           if (!(i - start === 2 && input[start] === BACKSLASH && input[start + 1] === 0x4e)) {
             const text = field(unescapeCopyText(input.toString('utf8', start, i)));
-            const needed = at + text.length * 3 + 2 * (end - i) + 64;
+            const needed = at + text.length * 3 + 2 * (end - i) + reserve + 64;
             if (needed > out.length) {
               const bigger = Buffer.allocUnsafe(2 * needed);
               out.copy(bigger, 0, 0, at);
