@@ -25,9 +25,18 @@ export function contextHandle(
   context: StatementContext,
   plugins: KyselyPlugin[] = [],
 ): Kysely<Database> {
+  // One wrapper per pooled connection, kept: Kysely remembers its connections by the object the
+  // pool hands it, and a new wrapper each time made it set each one up again on every query.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const facade: PostgresPool = {
     async connect() {
-      return contextClient(await pool.connect(), context);
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = contextClient(client, context);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
     },
     // The pool is the application's: handles never end it.
     end: async () => {},
