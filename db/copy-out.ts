@@ -13,7 +13,7 @@ import type { Database } from './schema.js';
 
 /**
  * Builds (never runs) the queries a COPY wraps. COPY takes no parameters, so these queries hold
- * none: what varies (the organization) is read from the transaction's context.
+ * none: what varies is inlined as a literal (`sql.lit`) or read from the transaction's context.
  */
 export const copyQueries = new Kysely<Database>({
   dialect: {

@@ -133,8 +133,8 @@ export function strictValidators() {
 type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown };
 
 /**
- * A validator compiled by its first call rather than when the app starts: most processes serve a
- * few of the ~300 routes, and every compiled validator and serializer stays in memory and cost
+ * A validator or serializer compiled by its first call rather than when the app starts: most
+ * processes serve a few of the ~300 routes, and every compiled one stays in memory and cost
  * start-up time. (Ajv reports a failure on the function itself, as `errors`: it is copied over.)
  */
 function whenFirstUsed(compile: () => Compiled): Compiled {
@@ -250,7 +250,7 @@ const serializers = new Map<string, Map<string, (value: unknown) => string>>();
  * Fastify's response serializer factory (fast-json-stringify), remembering each compiled
  * serializer for the process, by the schema's text (routes build their error responses afresh),
  * as Ajv does for validators: compiling them is most of what building an app costs. Each is
- * compiled at its first response, as validators are (whenFirstUsed).
+ * compiled at its first response (whenFirstUsed).
  */
 export function sharedSerializers() {
   return (externalSchemas: unknown, options: unknown) => {
@@ -261,19 +261,15 @@ export function sharedSerializers() {
       serializers.set(key, compiled);
     }
     const build = serializerFactory(externalSchemas as never, options as never);
-    return (route: { schema: object }) => {
-      let serialize: ((value: unknown) => string) | undefined;
-      return (value: unknown) => {
+    return (route: { schema: object }) =>
+      whenFirstUsed(() => {
+        const text = JSON.stringify(route.schema);
+        let serialize = compiled.get(text);
         if (!serialize) {
-          const text = JSON.stringify(route.schema);
-          serialize = compiled.get(text);
-          if (!serialize) {
-            serialize = build(route as never) as (value: unknown) => string;
-            compiled.set(text, serialize);
-          }
+          serialize = build(route as never) as (value: unknown) => string;
+          compiled.set(text, serialize);
         }
-        return serialize(value);
-      };
-    };
+        return serialize as Compiled;
+      });
   };
 }
