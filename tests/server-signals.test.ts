@@ -210,6 +210,9 @@ describe('stopping `npm start`', () => {
     const postgres = readPostmaster()!.pid;
 
     kill(server.group, 'SIGINT');
+    // Deliberate: pressed again well after the server said it is stopping (a loaded machine can
+    // handle the first signal late, and the second must not fall in the repeat window).
+    while (!server.logs.some((l) => l.msg === 'shutting down')) await sleep(10);
     await sleep(1500);
     kill(server.group, 'SIGINT');
 
