@@ -122,20 +122,20 @@ export class Mutation {
   ): Promise<{ rows: MutationRow[]; foreign: Set<string> }> {
     if (uuids.length === 0) return { rows: [], foreign: new Set() };
     await this.lock();
+    // Only the rows found and the foreign uuids come back: a push of new records reads nothing.
     const isForeign = foreign
-      ? sql`t.uuid is null and u.uuid in (select medreport.uuids_of_other_organizations(${entity.plural}, ${this.scope.organizationId}, ${uuids}::uuid[]))`
+      ? sql`u.uuid in (select medreport.uuids_of_other_organizations(${entity.plural}, ${this.scope.organizationId}, ${uuids}::uuid[]))`
       : sql`false`;
-    const { rows } = await sql<MutationRow & { mutation_asked: string; mutation_foreign: boolean }>`
-      select t.*, u.uuid as mutation_asked, ${isForeign} as mutation_foreign
+    const { rows } = await sql<MutationRow & { mutation_asked: string }>`
+      select t.*, u.uuid as mutation_asked
         from unnest(${uuids}::uuid[]) as u (uuid)
-        left join ${sql.table(entity.table)} t on t.organization_id = ${this.scope.organizationId} and t.uuid = u.uuid`.execute(
-      this.trx,
-    );
+        left join ${sql.table(entity.table)} t on t.organization_id = ${this.scope.organizationId} and t.uuid = u.uuid
+       where t.uuid is not null or ${isForeign}`.execute(this.trx);
     const found: MutationRow[] = [];
     const elsewhere = new Set<string>();
-    for (const { mutation_asked: asked, mutation_foreign: foreignUuid, ...row } of rows) {
+    for (const { mutation_asked: asked, ...row } of rows) {
       if (row.uuid) found.push(row as MutationRow);
-      else if (foreignUuid) elsewhere.add(asked);
+      else elsewhere.add(asked);
     }
     return { rows: found, foreign: elsewhere };
   }
