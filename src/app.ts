@@ -34,7 +34,7 @@ import setPasswordPage from '../routes/ptitspas/auth/set-password-page.js';
 import ptitspas from '../routes/ptitspas/index.js';
 import root from '../routes/root.js';
 import type { AppConfig } from './config.js';
-import { createLogger, OneLinePerRequest } from './logging.js';
+import { createLogger, OneLinePerRequest, requestLogger } from './logging.js';
 import { VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -80,6 +80,7 @@ export async function buildApp(config: AppConfig, options: BuildOptions = {}): P
     frameworkErrors,
     // One line per request, when it is answered, instead of Fastify's two.
     logController: new OneLinePerRequest(),
+    childLoggerFactory: requestLogger as never,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);

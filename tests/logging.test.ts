@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactUrl } from '../src/logging.js';
+import { createLogger, redactUrl, requestLogger } from '../src/logging.js';
 
 function capture() {
   const lines: string[] = [];
@@ -59,6 +59,33 @@ describe('logged errors', () => {
       code: 'ECONNRESET',
     });
     expect(lines.join('')).not.toMatch(/pg-secret|987654|patient@example\.com/);
+  });
+});
+
+describe('request loggers', () => {
+  it('carry the request id as pino would, still redact what is logged, and nest', () => {
+    const { lines, logger } = capture();
+    const child = requestLogger(logger, { reqId: 'req-1:a.b' }, {});
+    child.info({ token: 't-secret', kept: 1 }, 'one');
+    child.child({ step: 'inner' }).warn('two');
+    const [one, two] = lines.map((line) => JSON.parse(line));
+    expect(one).toMatchObject({ reqId: 'req-1:a.b', token: '[REDACTED]', kept: 1, msg: 'one' });
+    expect(two).toMatchObject({ reqId: 'req-1:a.b', step: 'inner', msg: 'two', level: 40 });
+    expect(child.bindings()).toEqual({ reqId: 'req-1:a.b' });
+  });
+
+  it('leave a binding that is not text to pino, redaction included', () => {
+    const { lines, logger } = capture();
+    requestLogger(logger, { reqId: 'r', user: { password: 'p-secret' } }, {}).info('bound');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ reqId: 'r', user: { password: '[REDACTED]' } });
+  });
+
+  it('take the route’s level', () => {
+    const { lines, logger } = capture();
+    const child = requestLogger(logger, { reqId: 'r' }, { level: 'warn' });
+    child.info('dropped');
+    child.warn('kept');
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(['kept']);
   });
 });
 
