@@ -73,12 +73,11 @@ export default fp<{ secret: string }>(
     /**
      * The access `token` grants: its live login's caller, until the token's expiry. A revoked login
      * or an account that is not active is refused (domain/ptitspas/accounts/sessions.ts). Kept by
-     * token once verified, so a warm request costs neither the signature check nor a query; the
-     * cache forgets a login or an account as soon as either changes (plugins/ptitspas/caller-cache.ts).
+     * token once verified (the hook looks there first), so a warm request costs neither the
+     * signature check nor a query; the cache forgets a login or an account as soon as either
+     * changes (plugins/ptitspas/caller-cache.ts).
      */
     async function callerOf(token: string): Promise<PtitsPasAccess> {
-      const cached = cache.get(token);
-      if (cached) return cached;
       const generation = cache.generation;
       let payload: { sub?: unknown; fid?: unknown; exp?: number };
       try {
@@ -101,15 +100,19 @@ export default fp<{ secret: string }>(
       return { caller, endsAt: Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000 };
     }
 
+    // Callback-style, as MedReport's: a warm token is admitted without a promise or a round trip.
     app.decorate<onRequestHookHandler>('ptitspasAuthenticate', (request, _reply, done) => {
-      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-      const ticket = request.routeOptions.config.ptitspasTicket ? ticketOf(request.url) : undefined;
-      if (!token && !ticket) return done(unauthorized('Non authentifié.'));
-      (token ? callerOf(token) : callerOfTicket(ticket!)).then(({ caller, endsAt }) => {
+      const admit = ({ caller, endsAt }: PtitsPasAccess) => {
         request.ptitspasUser = caller;
         request.ptitspasAccessEnds = endsAt;
         done();
-      }, done);
+      };
+      const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+      const cached = token ? cache.get(token) : undefined;
+      if (cached) return admit(cached);
+      const ticket = request.routeOptions.config.ptitspasTicket ? ticketOf(request.url) : undefined;
+      if (!token && !ticket) return done(unauthorized('Non authentifié.'));
+      (token ? callerOf(token) : callerOfTicket(ticket!)).then(admit, done);
     });
 
     app.decorate<onRequestHookHandler>('ptitspasAuthorize', (request, _reply, done) => {
