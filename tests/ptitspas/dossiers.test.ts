@@ -103,6 +103,8 @@ describe('GET and PUT /dossiers/:id_enfant', () => {
     expect(list.statusCode).toBe(200);
     const answers = [one.json(), ...list.json()];
     expect(answers.length).toBeGreaterThan(1);
+    // The list writes the stored JSON as PostgreSQL gives it; the same dossier either way.
+    expect(list.json().find((d: { id_enfant: string }) => d.id_enfant === id)).toEqual(one.json());
     // Closed: every field the schema names, of its type and format, and nothing else at any depth.
     const ajv = new Ajv({ allErrors: true, strict: false });
     // ajv-formats' CommonJS default export is typed as a module, not the function it is.

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../../../db/schema.js';
 import type { DossierStatut, DossiersTable } from '../../../db/schema-ptitspas.js';
 import { NotFound } from '../../errors.js';
+import { JsonText } from '../../shared/json-text.js';
 import { compiledPages, type PageBuilder } from '../../shared/pagination.js';
 import type { PtitsPasCaller } from '../caller.js';
 import { isStaff, visibleEnfantIds } from '../enfants/visibility.js';
@@ -17,19 +18,53 @@ type Row = Selectable<DossiersTable> & { pieces: string[] };
  * childminder never sees a `decision_justice` piece.
  */
 function visibleDossiers(db: Kysely<Database>, caller: PtitsPasCaller) {
+  const seen = visibleEnfantIds(db, caller);
+  return db.selectFrom('ptitspas.dossiers as d').$if(seen !== undefined, (q) => q.where('d.id_enfant', 'in', seen!));
+}
+
+/** The ids of the dossier `d`'s pieces in order, as `caller` may see them. */
+function piecesOf(caller: PtitsPasCaller) {
   const hidden =
     caller.role === 'assistante_maternelle'
       ? sql`and not exists (select from ptitspas.uploads u where u.id = dp.id_upload and u.categorie = 'decision_justice')`
       : sql``;
-  const seen = visibleEnfantIds(db, caller);
-  return db
-    .selectFrom('ptitspas.dossiers as d')
-    .$if(seen !== undefined, (q) => q.where('d.id_enfant', 'in', seen!))
-    .selectAll('d')
-    .select(
-      sql<string[]>`array(select dp.id_upload from ptitspas.dossiers_pieces dp
-                           where dp.id_enfant = d.id_enfant ${hidden} order by dp.position)`.as('pieces'),
-    );
+  return sql`array(select dp.id_upload from ptitspas.dossiers_pieces dp
+                     where dp.id_enfant = d.id_enfant ${hidden} order by dp.position)`;
+}
+
+const JSON_COLUMNS = [
+  'responsables',
+  'contacts_urgence',
+  'personnes_autorisees',
+  'sante',
+  'autorisations',
+  'historique',
+] as const;
+
+/** A dossier of a list, its JSON parts as PostgreSQL wrote them: the answer carries them as they are. */
+export type ListedDossier = Omit<Dossier, (typeof JSON_COLUMNS)[number] | 'pieces'> &
+  Record<(typeof JSON_COLUMNS)[number] | 'pieces', JsonText>;
+
+type ListedRow = Pick<Dossier, 'id_enfant' | 'statut' | 'cree_le' | 'modifie_le'> &
+  Record<(typeof JSON_COLUMNS)[number] | 'pieces', string>;
+
+const iso = (column: string) =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+function listed(row: ListedRow): ListedDossier {
+  return {
+    id_enfant: row.id_enfant,
+    statut: row.statut,
+    responsables: new JsonText(row.responsables),
+    contacts_urgence: new JsonText(row.contacts_urgence),
+    personnes_autorisees: new JsonText(row.personnes_autorisees),
+    sante: new JsonText(row.sante),
+    autorisations: new JsonText(row.autorisations),
+    pieces: new JsonText(row.pieces),
+    historique: new JsonText(row.historique),
+    cree_le: row.cree_le,
+    modifie_le: row.modifie_le,
+  };
 }
 
 function shown(row: Row): Dossier {
@@ -50,7 +85,11 @@ function shown(row: Row): Dossier {
 
 /** The dossier of the child `idEnfant`; NotFound when `caller` does not see the child or it has none yet. */
 export async function getDossier(db: Kysely<Database>, caller: PtitsPasCaller, idEnfant: string): Promise<Dossier> {
-  const row = await visibleDossiers(db, caller).where('d.id_enfant', '=', idEnfant).executeTakeFirst();
+  const row = await visibleDossiers(db, caller)
+    .selectAll('d')
+    .select(piecesOf(caller).$castTo<string[]>().as('pieces'))
+    .where('d.id_enfant', '=', idEnfant)
+    .executeTakeFirst();
   if (!row) throw new NotFound(DOSSIER_NOT_FOUND);
   return shown(row);
 }
@@ -74,7 +113,14 @@ function pageOf(
   options: DossierListOptions,
   value: <K extends keyof PageValues>(name: K) => PageValues[K],
 ) {
-  let query = visibleDossiers(db, { ...caller, id: value('caller') });
+  let query = visibleDossiers(db, { ...caller, id: value('caller') }).select([
+    'd.id_enfant',
+    'd.statut',
+    iso('d.cree_le').as('cree_le'),
+    iso('d.modifie_le').as('modifie_le'),
+    ...JSON_COLUMNS.map((column) => sql<string>`${sql.ref(`d.${column}`)}::text`.as(column)),
+    sql<string>`array_to_json(${piecesOf(caller)})::text`.as('pieces'),
+  ]);
   if (options.statut) query = query.where('d.statut', '=', value('statut'));
   if (options.search?.trim()) {
     const named = db
@@ -88,7 +134,7 @@ function pageOf(
 }
 
 /** The list is the dossiers' hot read: compiled once per shape (who asks, which filters, which order). */
-const pages = compiledPages<PageValues, Row>();
+const pages = compiledPages<PageValues, ListedRow>();
 
 /** A page of the dossiers `caller` sees, and how many match; `search` looks in the child's name. */
 export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller, options: DossierListOptions) {
@@ -109,5 +155,5 @@ export async function listDossiers(db: Kysely<Database>, caller: PtitsPasCaller,
   const whole = isStaff(caller) && !options.statut && !options.search?.trim();
   const kept = whole ? (handle: Kysely<Database>) => keptTotal(handle, 'dossiers') : undefined;
   const { rows, total } = await pages(db, key, build, values, options.page, kept);
-  return { rows: rows.map(shown), total };
+  return { rows: rows.map(listed), total };
 }
