@@ -219,8 +219,9 @@ describe('GET /api/verify/{code}', () => {
       issued_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
       sha256: sha256(res.rawPayload),
     });
-    // No names, no amounts, no identifiers of the record, the practice or the patient.
-    const answer = JSON.stringify(after);
+    // No names, no amounts, no identifiers of the record, the practice or the patient. The digest,
+    // checked above, is left out: about one digest in a thousand spells 1234 somewhere (CI saw one).
+    const answer = JSON.stringify({ ...after, sha256: null });
     for (const secret of [
       'Zoé',
       'Lefèvre',
