@@ -220,7 +220,7 @@ describe('GET /api/verify/{code}', () => {
       sha256: sha256(res.rawPayload),
     });
     // No names, no amounts, no identifiers of the record, the practice or the patient. The digest,
-    // checked above, is left out: about one digest in a thousand spells 1234 somewhere (CI saw one).
+    // checked above, is left out: about one digest in a thousand spells 1234 somewhere (a test run saw one).
     const answer = JSON.stringify({ ...after, sha256: null });
     for (const secret of [
       'Zoé',
