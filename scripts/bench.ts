@@ -57,7 +57,7 @@ const SERVER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-siz
   .split(' ')
   .filter(Boolean);
 /** Likewise: argon2's 19 MiB blocks always mmapped, so that they go back to the system once freed. */
-const SERVER_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=131072';
+const SERVER_GLIBC_TUNABLES = process.env.BENCH_GLIBC_TUNABLES ?? 'glibc.malloc.mmap_threshold=131072';
 const READ_SCENARIO = '`GET /api/patients/:uuid`';
 const LIST_SCENARIO = '`GET /api/patients?limit=25`';
 /** Issue 28: the list at least this times the single read, both the API's. */
