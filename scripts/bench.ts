@@ -53,7 +53,7 @@ const DATA = { orgs: 50, usersPerOrg: 10, patients: 100_000, largeOrgPatients: 1
 /** Children the child-read scenario cycles over (of the 10,000 seeded). */
 const ENFANT_SAMPLE = 500;
 /** The server's node flags, as package.json's start script and the Dockerfile give them (docs/benchmarks.md, memory). */
-const SERVER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=16 --heap-growing-percent=50')
+const SERVER_NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --heap-growing-percent=30')
   .split(' ')
   .filter(Boolean);
 /** Likewise: argon2's 19 MiB blocks always mmapped, so that they go back to the system once freed. */

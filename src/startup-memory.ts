@@ -5,7 +5,7 @@ type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resor
 
 /**
  * Gives back the memory the start-up used and no longer needs. Building the app (modules, route
- * schemas) grows V8's young generation to its largest (2 × 16 MB with `--max-semi-space-size=16`),
+ * schemas) grows V8's young generation to its largest (2 × 8 MB with `--max-semi-space-size=8`),
  * and V8 shrinks it only in a collection that aims at reducing memory, which an idle server never
  * runs. One such collection after the start took the idle RSS from 137 to 103 MB
  * (docs/benchmarks.md); under load the young generation grows again as it needs.
