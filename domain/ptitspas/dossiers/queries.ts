@@ -13,16 +13,13 @@ export const DOSSIER_NOT_FOUND = 'Dossier non trouvé';
 
 type Row = Selectable<DossiersTable> & { pieces: string[] };
 
-/**
- * The dossiers of the children `caller` sees (visibility.ts), each with its pieces in order; a
- * childminder never sees a `decision_justice` piece.
- */
+/** The dossiers of the children `caller` sees (visibility.ts). */
 function visibleDossiers(db: Kysely<Database>, caller: PtitsPasCaller) {
   const seen = visibleEnfantIds(db, caller);
   return db.selectFrom('ptitspas.dossiers as d').$if(seen !== undefined, (q) => q.where('d.id_enfant', 'in', seen!));
 }
 
-/** The ids of the dossier `d`'s pieces in order, as `caller` may see them. */
+/** The ids of the dossier `d`'s pieces in order; a childminder never sees a `decision_justice` piece. */
 function piecesOf(caller: PtitsPasCaller) {
   const hidden =
     caller.role === 'assistante_maternelle'
@@ -42,7 +39,7 @@ const JSON_COLUMNS = [
 ] as const;
 
 /** A dossier of a list, its JSON parts as PostgreSQL wrote them: the answer carries them as they are. */
-export type ListedDossier = Omit<Dossier, (typeof JSON_COLUMNS)[number] | 'pieces'> &
+type ListedDossier = Omit<Dossier, (typeof JSON_COLUMNS)[number] | 'pieces'> &
   Record<(typeof JSON_COLUMNS)[number] | 'pieces', JsonText>;
 
 type ListedRow = Pick<Dossier, 'id_enfant' | 'statut' | 'cree_le' | 'modifie_le'> &
