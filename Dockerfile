@@ -27,8 +27,8 @@ RUN npm ci --omit=dev --omit=optional && npm cache clean --force
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/api
 # Memory (docs/benchmarks.md, issue 28): argon2's 19 MiB blocks always mmapped, so a login burst's
-# blocks go back to the system; a 16 MB young generation instead of node 24's 64 MB; the old
-# generation grows to 1.5 times what a collection left, not up to 4 times (docs/benchmarks.md).
+# blocks go back to the system; 8 MB semi-spaces instead of node 24's 64 MB young generation; the
+# old generation grows to 1.3 times what a collection left, not up to 4 times (docs/benchmarks.md).
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -872,17 +872,17 @@ function report(
     return `(${atMost ? '≤' : '≥'} ${target}: ${passed ? 'PASS' : 'FAIL'})`;
   };
   for (const [name, { ours, base, target }] of results) {
-    const row = (side: string, samples: Sample[], ratio: string, verdict: string) =>
+    const row = (side: string, samples: Sample[], ratio: string, judged: string) =>
       `| ${name} | ${side} | ${f(median(samples.map((s) => s.rps)))} | ${f(median(samples.map((s) => s.p50)), 1)} | ` +
       `${f(median(samples.map((s) => s.p99)), 1)} | ${samples.reduce((n, s) => n + s.errors + s.non2xx, 0)} | ` +
       `${f(median(samples.map((s) => s.statements)), 2)} | ${f(median(samples.map((s) => s.cpu)), 2)} | ` +
-      `${f(median(samples.map((s) => s.rss)))} | ${ratio} | ${verdict} |`;
+      `${f(median(samples.map((s) => s.rss)))} | ${ratio} | ${judged} |`;
     const ratio = median(ours.map((s) => s.rps)) / median(base.map((s) => s.rps));
     const errors = ours.reduce((n, s) => n + s.errors + s.non2xx, 0);
     const passed = target === undefined || (ratio >= target && errors === 0);
     if (!passed) missed++;
-    const verdict = target === undefined ? '' : `≥ ${f(target, 1)}: ${passed ? 'PASS' : 'FAIL'}`;
-    lines.push(row('baseline', base, '1.00', ''), row('API', ours, `**${f(ratio, 2)}**`, verdict));
+    const judged = target === undefined ? '' : `≥ ${f(target, 1)}: ${passed ? 'PASS' : 'FAIL'}`;
+    lines.push(row('baseline', base, '1.00', ''), row('API', ours, `**${f(ratio, 2)}**`, judged));
   }
   if (results.size > 0) {
     const peak = Math.max(...[...results.values()].flatMap(({ ours }) => ours.map((s) => s.rss)));

@@ -1,5 +1,6 @@
 import type { TObject } from '@sinclair/typebox';
 import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import { isoTimestamp } from '../../../db/iso-timestamp.js';
 import type { Database, SyncEntity } from '../../../db/schema.js';
 
 /**
@@ -56,11 +57,8 @@ function resourceSql(entity: SyncedEntity): RawBuilder<unknown> {
   const built = resourceSqls.get(entity);
   if (built) return built;
   const pairs = Object.entries(entity.resource.properties).flatMap(([key, schema]) => {
-    const column = sql.ref(`w.${key}`);
-    const value =
-      isTimestamp(schema) || isNullableTimestamp(schema)
-        ? sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-        : column;
+    const column = `w.${key}`;
+    const value = isTimestamp(schema) || isNullableTimestamp(schema) ? isoTimestamp(column) : sql.ref(column);
     return [sql.lit(key), value];
   });
   const expression = sql`jsonb_build_object(${sql.join(pairs)})`;

@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { isoTimestamp } from '../../../db/iso-timestamp.js';
 import type { Database } from '../../../db/schema.js';
 import type { DossierStatut, DossiersTable } from '../../../db/schema-ptitspas.js';
 import { NotFound } from '../../errors.js';
@@ -44,9 +45,6 @@ type ListedDossier = Omit<Dossier, (typeof JSON_COLUMNS)[number] | 'pieces'> &
 
 type ListedRow = Pick<Dossier, 'id_enfant' | 'statut' | 'cree_le' | 'modifie_le'> &
   Record<(typeof JSON_COLUMNS)[number] | 'pieces', string>;
-
-const iso = (column: string) =>
-  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 function listed(row: ListedRow): ListedDossier {
   return {
@@ -113,8 +111,8 @@ function pageOf(
   let query = visibleDossiers(db, { ...caller, id: value('caller') }).select([
     'd.id_enfant',
     'd.statut',
-    iso('d.cree_le').as('cree_le'),
-    iso('d.modifie_le').as('modifie_le'),
+    isoTimestamp('d.cree_le').as('cree_le'),
+    isoTimestamp('d.modifie_le').as('modifie_le'),
     ...JSON_COLUMNS.map((column) => sql<string>`${sql.ref(`d.${column}`)}::text`.as(column)),
     sql<string>`array_to_json(${piecesOf(caller)})::text`.as('pieces'),
   ]);
