@@ -25,6 +25,7 @@ import * as medreportDistributionKeys from './0023_medreport_distribution_keys.j
 import * as ptitspasProfileAnnounced from './0024_ptitspas_profile_announced.js';
 import * as medreportRecordCounts from './0025_medreport_record_counts.js';
 import * as ptitspasRowCounts from './0026_ptitspas_row_counts.js';
+import * as medreportRecordSessionKeys from './0027_medreport_record_session_keys.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '0024_ptitspas_profile_announced': ptitspasProfileAnnounced,
   '0025_medreport_record_counts': medreportRecordCounts,
   '0026_ptitspas_row_counts': ptitspasRowCounts,
+  '0027_medreport_record_session_keys': medreportRecordSessionKeys,
 };

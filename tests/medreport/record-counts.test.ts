@@ -123,11 +123,12 @@ describe('the total of an unfiltered list', () => {
       ).filter((row) => row.live > 0);
     const before = await counted();
     expect(before.length).toBeGreaterThan(2);
-    // Back to before 0025 (0026 is PtitsPas's), a row written meanwhile, then up again.
-    await migrate(owner.db, 'down');
-    await migrate(owner.db, 'down');
-    const applied = (await migrationStatus(owner.db)).filter((m) => m.executedAt);
-    expect(applied.at(-1)?.name).toBe('0024_ptitspas_profile_announced');
+    // Back to before 0025 (what came after it reverted first), a row written meanwhile, then up again.
+    const lastApplied = async () => (await migrationStatus(owner.db)).filter((m) => m.executedAt).at(-1)?.name;
+    for (let name = await lastApplied(); name !== '0024_ptitspas_profile_announced'; name = await lastApplied()) {
+      expect(name, 'a migration after 0024').toMatch(/^002[5-9]_|^00[3-9]\d_/);
+      await migrate(owner.db, 'down');
+    }
     await owner.db
       .insertInto('medreport.patients')
       .values({ uuid: randomUUID(), organization_id: a.organization.id, name: 'Hors comptes' })
