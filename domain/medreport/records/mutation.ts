@@ -66,6 +66,12 @@ function resourceSql(entity: SyncedEntity): RawBuilder<unknown> {
   return expression;
 }
 
+/** What a push answers of a row it created: its uuid and `updated_at` (ISO 8601, milliseconds, `Z`). */
+export interface WrittenSummary {
+  uuid: string;
+  updated_at: string;
+}
+
 /** A mutation's scope whose actor is a member of the organization, as writes of records need. */
 export interface MemberScope extends MutationScope {
   /** Who acts: the activity log names them, a prescription's doctor is them by default. */
@@ -165,30 +171,43 @@ export class Mutation {
   }
 
   /**
-   * Inserts rows (`ifAbsent`: rows whose uuid exists are skipped; `summary`: see #write); returns
-   * those inserted. The rows travel as one JSON parameter expanded by PostgreSQL, so a 100-row
-   * batch is one small statement.
-   * Columns come from the callers' own column lists, never from a request; the organization is the
-   * mutation's, and row-level security's WITH CHECK holds it to the connection's context.
+   * Inserts rows (`ifAbsent`: rows whose uuid exists are skipped); returns those inserted.
+   * The rows travel as one JSON parameter expanded by PostgreSQL, so a 100-row batch is one small
+   * statement. Columns come from the callers' own column lists, never from a request; the
+   * organization is the mutation's, and row-level security's WITH CHECK holds it to the
+   * connection's context.
    */
   async insert(
     entity: SyncedEntity,
     rows: Record<string, unknown>[],
-    { ifAbsent = false, summary = false } = {},
+    { ifAbsent = false } = {},
   ): Promise<MutationRow[]> {
     if (rows.length === 0) return [];
-    const columns = sql.join([...new Set(rows.flatMap(Object.keys))].map((c) => sql.ref(c)));
-    const table = sql.table(entity.table);
+    return this.#write(entity, 'created', this.#inserting(entity, rows, ifAbsent), sql`w.*`);
+  }
+
+  /**
+   * Inserts rows as insert() does; each comes back as what a push answers of it: its uuid and its
+   * `updated_at` as toISOString writes it (no timestamp parsed and formatted again per row).
+   */
+  async insertSummarised(entity: SyncedEntity, rows: Record<string, unknown>[]): Promise<WrittenSummary[]> {
+    if (rows.length === 0) return [];
     return this.#write(
       entity,
       'created',
-      sql`insert into ${table} (${columns}, organization_id)
+      this.#inserting(entity, rows, false),
+      sql`w.uuid, ${isoTimestamp('w.updated_at')} as updated_at`,
+    );
+  }
+
+  #inserting(entity: SyncedEntity, rows: Record<string, unknown>[], ifAbsent: boolean): RawBuilder<unknown> {
+    const columns = sql.join([...new Set(rows.flatMap(Object.keys))].map((c) => sql.ref(c)));
+    const table = sql.table(entity.table);
+    return sql`insert into ${table} (${columns}, organization_id)
           select ${columns}, ${this.scope.organizationId}::bigint
             from lock, jsonb_populate_recordset(null::${table}, ${JSON.stringify(rows)}::jsonb)
           ${ifAbsent ? sql`on conflict (organization_id, uuid) do nothing` : sql``}
-          returning *`,
-      summary,
-    );
+          returning *`;
   }
 
   /** Changes a live row; `updated_at` is `at` (a sync item's own time), now by default. */
@@ -199,13 +218,14 @@ export class Mutation {
     at: Date = new Date(),
   ): Promise<MutationRow | undefined> {
     const set = Object.entries(values).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
-    const [row] = await this.#write(
+    const [row] = await this.#write<MutationRow>(
       entity,
       'updated',
       sql`update ${sql.table(entity.table)} set ${sql.join([...set, sql`updated_at = ${at}`])}
             from lock
            where uuid = ${uuid} and organization_id = ${this.scope.organizationId} and deleted_at is null
           returning ${sql.table(entity.table)}.*`,
+      sql`w.*`,
     );
     return row;
   }
@@ -213,7 +233,7 @@ export class Mutation {
   /** Soft-deletes live rows (tombstones stay for sync); returns those deleted. */
   async remove(entity: SyncedEntity, uuids: string[], at: Date = new Date()): Promise<MutationRow[]> {
     if (uuids.length === 0) return [];
-    return this.#write(
+    return this.#write<MutationRow>(
       entity,
       'deleted',
       sql`update ${sql.table(entity.table)} set deleted_at = ${at}, updated_at = ${at}
@@ -221,6 +241,7 @@ export class Mutation {
            where uuid = any(${uuids}::uuid[]) and organization_id = ${this.scope.organizationId}
              and deleted_at is null
           returning ${sql.table(entity.table)}.*`,
+      sql`w.*`,
     );
   }
 
@@ -243,18 +264,18 @@ export class Mutation {
   }
 
   /**
-   * `written` (a data-modifying statement reading `lock`) with its activity-log and feed entries.
-   * `summary`: the written rows come back with uuid and timestamps only (a push needs no more).
+   * `written` (a data-modifying statement reading `lock`) with its activity-log and feed entries;
+   * each written row comes back as `selected` (columns of `w`, the written rows).
    */
-  async #write(
+  async #write<R>(
     entity: SyncedEntity,
     verb: Verb,
     written: RawBuilder<unknown>,
-    summary = false,
-  ): Promise<MutationRow[]> {
+    selected: RawBuilder<unknown>,
+  ): Promise<R[]> {
     const { organizationId, actor, deviceId } = this.scope;
     const deleted = verb === 'deleted';
-    const { rows } = await sql<MutationRow & { feed_seq: number }>`
+    const { rows } = await sql<R & { feed_seq: number }>`
       with lock as materialized (${this.#lock()}), w as (${written}
       ), activity as (
         insert into medreport.activity_log
@@ -269,7 +290,7 @@ export class Mutation {
           from w
         returning uuid, seq
       )
-      select ${summary ? sql`w.uuid, w.updated_at, w.deleted_at` : sql`w.*`}, feed.seq as feed_seq
+      select ${selected}, feed.seq as feed_seq
         from w join feed using (uuid)`.execute(this.trx);
     for (const { feed_seq: seq } of rows) {
       this.#range = { first: Math.min(this.#range?.first ?? seq, seq), last: Math.max(this.#range?.last ?? seq, seq) };

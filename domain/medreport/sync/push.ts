@@ -230,7 +230,8 @@ async function planEntity(
         continue;
       }
     } else {
-      const errors = validator.create(def, { ...fields, uuid });
+      // The uuid was checked with the item's head.
+      const errors = validator.create(def, fields);
       if (errors) {
         outcome.errors.push(validationError(name, uuid, errors));
         continue;
@@ -269,30 +270,32 @@ async function execute(m: Mutation, plan: Plan, outcome: PushOutcome, careful: b
     });
   // Under the lock the plan holds, so a write always finds its row; were it not to, the item is
   // reported rather than dropped.
-  const ok = (row: MutationRow | undefined, uuid: string) => {
-    if (!row) failed(uuid);
-    else
-      outcome.results[entity.plural].push({ uuid, status: 'ok', updated_at: (row.updated_at as Date).toISOString() });
+  const ok = (uuid: string, updatedAt: string | undefined) => {
+    if (updatedAt === undefined) failed(uuid);
+    else outcome.results[entity.plural].push({ uuid, status: 'ok', updated_at: updatedAt });
   };
-  const run = async (op: Op) => {
-    if (op.kind === 'insert') return (await m.insert(entity, [op.values]))[0];
-    if (op.kind === 'update') return m.update(entity, op.uuid, op.values, op.at);
-    return (await m.remove(entity, [op.uuid], op.at))[0];
+  const run = async (op: Op): Promise<string | undefined> => {
+    const row =
+      op.kind === 'insert'
+        ? (await m.insert(entity, [op.values]))[0]
+        : op.kind === 'update'
+          ? await m.update(entity, op.uuid, op.values, op.at)
+          : (await m.remove(entity, [op.uuid], op.at))[0];
+    return row?.updated_at.toISOString();
   };
   if (!careful) {
     const inserts = plan.ops.filter((op): op is Extract<Op, { kind: 'insert' }> => op.kind === 'insert');
-    const inserted = await m.insert(
+    const inserted = await m.insertSummarised(
       entity,
       inserts.map((op) => op.values),
-      { summary: true },
     );
-    for (const row of inserted) ok(row, row.uuid);
-    for (const op of plan.ops.filter((o) => o.kind !== 'insert')) ok(await run(op), op.uuid);
+    for (const row of inserted) ok(row.uuid, row.updated_at);
+    for (const op of plan.ops.filter((o) => o.kind !== 'insert')) ok(op.uuid, await run(op));
     return;
   }
   for (const op of plan.ops) {
     const attempt = await m.attempt(() => run(op));
-    if (attempt.ok) ok(attempt.value, op.uuid);
+    if (attempt.ok) ok(op.uuid, attempt.value);
     else failed(op.uuid);
   }
 }
