@@ -27,7 +27,10 @@ export class AuthCache<V extends {}> {
     private readonly ttlMs = 60_000,
   ) {
     this.#entries = new LRUCache({
-      max,
+      // Bounded by a count of entries without `max`, which would preallocate storage for all of
+      // them: 2 MB a cache, idle or not (the server has two), for the same time per lookup.
+      maxSize: max,
+      sizeCalculation: () => 1,
       // Evicted, expired, replaced or forgotten: the entry leaves the tag index with it.
       dispose: (entry, key) => {
         for (const tag of entry.tags) {
