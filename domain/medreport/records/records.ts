@@ -5,7 +5,7 @@ import { prepared } from '../../../db/prepared.js';
 import type { Database } from '../../../db/schema.js';
 import { uuidv7 } from '../../../db/uuid.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
-import { paginate } from '../../shared/pagination.js';
+import { compiledPages, type PageBuilder, type PageValues } from '../../shared/pagination.js';
 import type { AnyRecordDefinition, RecordColumn, RecordRow } from './definition.js';
 import { type MemberScope, mutate } from './mutation.js';
 import { referencesOf } from './references.js';
@@ -33,30 +33,38 @@ export function sameContent(values: Record<string, unknown>, row: Record<string,
   return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
 }
 
+/** The values a compiled page of records runs with: the search, each filter's value, the page. */
+type RecordPageValues = PageValues & { search: string } & Record<`filter:${string}`, string>;
+
+/** The lists are MedReport's hot reads: compiled once per shape (entity, order, search, filters). */
+const pages = compiledPages<RecordPageValues, RecordRow>();
+
 /** One page of the live records, filtered, searched and sorted, with the number of matches. */
 export async function listRecords(
   db: Kysely<Database>,
   def: AnyRecordDefinition,
   { page, limit, search, sort, filters = {} }: ListOptions,
 ): Promise<{ rows: RecordRow[]; total: number }> {
-  let query = db.selectFrom(def.table).where('deleted_at', 'is', null);
-  let filtered = false;
-  for (const column of Object.keys(def.filters ?? {}) as RecordColumn[]) {
-    const value = filters[column];
-    // Filters are uuid columns (the definition's schema validated the value).
-    if (value !== undefined) query = query.where(column, '=', value as string);
-    filtered ||= value !== undefined;
-  }
-  if (search) {
-    const pattern = containing(search);
-    query = query.where((eb) => eb.or(def.searchColumns.map((c) => eb(c, 'ilike', pattern))));
-  }
+  // Filters are uuid columns (the definition's schema validated the value).
+  const filtered = (Object.keys(def.filters ?? {}) as RecordColumn[]).filter((c) => filters[c] !== undefined);
   const order = sort ?? `-${def.sortColumns[0]}`;
   const column = order.replace(/^-/, '') as RecordColumn;
   const direction = order.startsWith('-') ? 'desc' : 'asc';
-  const ordered = query.selectAll().orderBy(column, direction).orderBy('uuid', direction);
+  const values: RecordPageValues = { search: search ?? '', limit, offset: (page - 1) * limit };
+  for (const c of filtered) values[`filter:${c}`] = filters[c] as string;
+  const build: PageBuilder<RecordPageValues> = (handle, value) => {
+    let query = handle.selectFrom(def.table).where('deleted_at', 'is', null);
+    for (const c of filtered) query = query.where(c, '=', value(`filter:${c}`));
+    if (search) {
+      const pattern = containing(value('search'));
+      query = query.where((eb) => eb.or(def.searchColumns.map((c) => eb(c, 'ilike', pattern))));
+    }
+    return query.selectAll().orderBy(column, direction).orderBy('uuid', direction);
+  };
+  const key = [def.plural, order, search ? 'search' : '', ...filtered].join();
   // Unfiltered, the total is the organization's kept count; a search or a filter counts its matches.
-  return paginate<RecordRow>(ordered, { page, limit }, search || filtered ? undefined : liveCount(db, def));
+  const kept = search || filtered.length > 0 ? undefined : (handle: Kysely<Database>) => liveCount(handle, def);
+  return pages(db, key, build, values, page, kept);
 }
 
 /** The organization's number of live `def` records, kept by triggers (migration 0025). */
