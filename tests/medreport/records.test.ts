@@ -255,6 +255,32 @@ describe('prescriptions', () => {
     expect(res.json().total).toBe(2);
   });
 
+  it('lists each record exactly as its own read answers it, timestamps included', async () => {
+    const patient = await newPatient(a.doctor, { name: 'Patiente Listée', birth_date: '1990-04-05', notes: 'Liste' });
+    await create(a.doctor, 'prescriptions', { patient_uuid: patient.uuid, medication: 'Listée' });
+    await create(a.doctor, 'invoices', {
+      patient_uuid: patient.uuid,
+      designation: 'Listée',
+      unit_price: 1500,
+      quantity: 2,
+    });
+    for (const [plural, filter] of [
+      ['patients', 'search=Patiente%20List'],
+      ['prescriptions', `patient_uuid=${patient.uuid}`],
+      ['invoices', `patient_uuid=${patient.uuid}`],
+    ]) {
+      const list = await app.inject({ method: 'GET', url: `/api/${plural}?${filter}`, headers: a.doctor.headers });
+      expect(list.statusCode, plural).toBe(200);
+      const listed = list.json().data as Array<{ uuid: string; created_at: string }>;
+      expect(listed.length, plural).toBeGreaterThan(0);
+      for (const item of listed) {
+        expect(item.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        const read = await app.inject({ method: 'GET', url: `/api/${plural}/${item.uuid}`, headers: a.doctor.headers });
+        expect(item, plural).toEqual(read.json());
+      }
+    }
+  });
+
   it('PATCH re-checks a new patient reference', async () => {
     const patient = await newPatient(a.doctor);
     const p = await create(a.doctor, 'prescriptions', { patient_uuid: patient.uuid, medication: 'A' });

@@ -50,17 +50,25 @@ export function resourceData(entity: SyncedEntity, row: Record<string, unknown>)
   return data;
 }
 
+/**
+ * Each property of the entity's resource as PostgreSQL reads it from column `key` of `from` (a
+ * table or alias; unqualified without), timestamps formatted as toISOString writes them: what the
+ * API answers, with no timestamp parsed into a Date and formatted again in JavaScript.
+ */
+export function resourceColumns(entity: SyncedEntity, from?: string): Array<[key: string, value: RawBuilder<unknown>]> {
+  return Object.entries(entity.resource.properties).map(([key, schema]) => {
+    const column = from ? `${from}.${key}` : key;
+    return [key, isTimestamp(schema) || isNullableTimestamp(schema) ? isoTimestamp(column) : sql.ref(column)];
+  });
+}
+
 const resourceSqls = new WeakMap<SyncedEntity, RawBuilder<unknown>>();
 
-/** The same resource built by PostgreSQL from a written row `w` (timestamps as toISOString writes them). */
+/** The same resource built by PostgreSQL from a written row `w`, as a JSON object. */
 function resourceSql(entity: SyncedEntity): RawBuilder<unknown> {
   const built = resourceSqls.get(entity);
   if (built) return built;
-  const pairs = Object.entries(entity.resource.properties).flatMap(([key, schema]) => {
-    const column = `w.${key}`;
-    const value = isTimestamp(schema) || isNullableTimestamp(schema) ? isoTimestamp(column) : sql.ref(column);
-    return [sql.lit(key), value];
-  });
+  const pairs = resourceColumns(entity, 'w').flatMap(([key, value]) => [sql.lit(key), value]);
   const expression = sql`jsonb_build_object(${sql.join(pairs)})`;
   resourceSqls.set(entity, expression);
   return expression;

@@ -7,7 +7,7 @@ import { uuidv7 } from '../../../db/uuid.js';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
 import { compiledPages, type PageBuilder, type PageValues } from '../../shared/pagination.js';
 import type { AnyRecordDefinition, RecordColumn, RecordRow } from './definition.js';
-import { type MemberScope, mutate } from './mutation.js';
+import { type MemberScope, mutate, resourceColumns } from './mutation.js';
 import { referencesOf } from './references.js';
 
 /**
@@ -33,18 +33,21 @@ export function sameContent(values: Record<string, unknown>, row: Record<string,
   return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
 }
 
+/** A record as a list answers it: its resource's properties, timestamps as ISO 8601 text. */
+export type ListedRecord = Record<string, unknown>;
+
 /** The values a compiled page of records runs with: the search, each filter's value, the page. */
 type RecordPageValues = PageValues & { search: string } & Record<`filter:${string}`, string>;
 
 /** The lists are MedReport's hot reads: compiled once per shape (entity, order, search, filters). */
-const pages = compiledPages<RecordPageValues, RecordRow>();
+const pages = compiledPages<RecordPageValues, ListedRecord>();
 
 /** One page of the live records, filtered, searched and sorted, with the number of matches. */
 export async function listRecords(
   db: Kysely<Database>,
   def: AnyRecordDefinition,
   { page, limit, search, sort, filters = {} }: ListOptions,
-): Promise<{ rows: RecordRow[]; total: number }> {
+): Promise<{ rows: ListedRecord[]; total: number }> {
   // Filters are uuid columns (the definition's schema validated the value).
   const filtered = (Object.keys(def.filters ?? {}) as RecordColumn[]).filter((c) => filters[c] !== undefined);
   const order = sort ?? `-${def.sortColumns[0]}`;
@@ -59,7 +62,12 @@ export async function listRecords(
       const pattern = containing(value('search'));
       query = query.where((eb) => eb.or(def.searchColumns.map((c) => eb(c, 'ilike', pattern))));
     }
-    return query.selectAll().orderBy(column, direction).orderBy('uuid', direction);
+    // The answer's columns, timestamps formatted by PostgreSQL; the order names the table's own
+    // columns (an output column of the same name, the formatted text, would take precedence).
+    return query
+      .select(resourceColumns(def).map(([key, value]) => value.as(key)))
+      .orderBy(`${def.table}.${column}` as RecordColumn, direction)
+      .orderBy(`${def.table}.uuid` as RecordColumn, direction);
   };
   const key = [def.plural, order, search ? 'search' : '', ...filtered].join();
   // Unfiltered, the total is the organization's kept count; a search or a filter counts its matches.
