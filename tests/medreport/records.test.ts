@@ -279,6 +279,9 @@ describe('prescriptions', () => {
         expect(item, plural).toEqual(read.json());
       }
     }
+    // The read (timestamps formatted by PostgreSQL) answers what the create answered (formatted in node).
+    const read = await app.inject({ method: 'GET', url: `/api/patients/${patient.uuid}`, headers: a.doctor.headers });
+    expect(read.json()).toEqual(patient);
   });
 
   it('PATCH re-checks a new patient reference', async () => {

@@ -33,21 +33,24 @@ export function sameContent(values: Record<string, unknown>, row: Record<string,
   return Object.entries(values).every(([key, value]) => (value ?? null) === (row[key] ?? null));
 }
 
-/** A record as a list answers it: its resource's properties, timestamps as ISO 8601 text. */
-export type ListedRecord = Record<string, unknown>;
+/** A record as the API answers it: its resource's properties, timestamps as ISO 8601 text. */
+export type RecordResource = Record<string, unknown>;
+
+/** The columns of `def`'s answer, timestamps formatted by PostgreSQL. */
+const answerColumns = (def: AnyRecordDefinition) => resourceColumns(def).map(([key, value]) => value.as(key));
 
 /** The values a compiled page of records runs with: the search, each filter's value, the page. */
 type RecordPageValues = PageValues & { search: string } & Record<`filter:${string}`, string>;
 
 /** The lists are MedReport's hot reads: compiled once per shape (entity, order, search, filters). */
-const pages = compiledPages<RecordPageValues, ListedRecord>();
+const pages = compiledPages<RecordPageValues, RecordResource>();
 
 /** One page of the live records, filtered, searched and sorted, with the number of matches. */
 export async function listRecords(
   db: Kysely<Database>,
   def: AnyRecordDefinition,
   { page, limit, search, sort, filters = {} }: ListOptions,
-): Promise<{ rows: ListedRecord[]; total: number }> {
+): Promise<{ rows: RecordResource[]; total: number }> {
   // Filters are uuid columns (the definition's schema validated the value).
   const filtered = (Object.keys(def.filters ?? {}) as RecordColumn[]).filter((c) => filters[c] !== undefined);
   const order = sort ?? `-${def.sortColumns[0]}`;
@@ -65,7 +68,7 @@ export async function listRecords(
     // The answer's columns, timestamps formatted by PostgreSQL; the order names the table's own
     // columns (an output column of the same name, the formatted text, would take precedence).
     return query
-      .select(resourceColumns(def).map(([key, value]) => value.as(key)))
+      .select(answerColumns(def))
       .orderBy(`${def.table}.${column}` as RecordColumn, direction)
       .orderBy(`${def.table}.uuid` as RecordColumn, direction);
   };
@@ -83,15 +86,19 @@ function liveCount(db: Kysely<Database>, def: AnyRecordDefinition) {
     .where('entity', '=', def.plural);
 }
 
-type SelectLive = (db: Kysely<Database>, params: { uuid: string }) => Promise<RecordRow[]>;
+type SelectLive = (db: Kysely<Database>, params: { uuid: string }) => Promise<RecordResource[]>;
 const selectLives = new WeakMap<AnyRecordDefinition, SelectLive>();
 
 /** The hottest read: compiled once per organization's handle (db/prepared.ts). */
 function selectLiveOf(def: AnyRecordDefinition): SelectLive {
   let select = selectLives.get(def);
   if (!select) {
-    select = prepared<Database, { uuid: string }, RecordRow>((handle, param) =>
-      handle.selectFrom(def.table).selectAll().where('uuid', '=', param('uuid')).where('deleted_at', 'is', null),
+    select = prepared<Database, { uuid: string }, RecordResource>((handle, param) =>
+      handle
+        .selectFrom(def.table)
+        .select(answerColumns(def))
+        .where('uuid', '=', param('uuid'))
+        .where('deleted_at', 'is', null),
     );
     selectLives.set(def, select);
   }
@@ -99,7 +106,11 @@ function selectLiveOf(def: AnyRecordDefinition): SelectLive {
 }
 
 /** The live record `uuid`; NotFound otherwise. */
-export async function findRecord(db: Kysely<Database>, def: AnyRecordDefinition, uuid: string): Promise<RecordRow> {
+export async function findRecord(
+  db: Kysely<Database>,
+  def: AnyRecordDefinition,
+  uuid: string,
+): Promise<RecordResource> {
   const [row] = await selectLiveOf(def)(db, { uuid });
   if (!row) throw missing(def);
   return row;

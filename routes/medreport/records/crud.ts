@@ -8,8 +8,8 @@ import {
   deleteRecord,
   entityName,
   findRecord,
-  type ListedRecord,
   listRecords,
+  type RecordResource,
   updateRecord,
 } from '../../../domain/medreport/records/records.js';
 import { StringEnum } from '../../../domain/shared/schemas.js';
@@ -48,7 +48,7 @@ export function recordRoutes(def: AnyRecordDefinition): FastifyPluginAsyncTypebo
   const tags = [def.plural];
   // A row is its resource: the response schema serializes exactly the resource's fields (Dates as
   // ISO 8601) and nothing else, so server-side columns such as organization_id never leave.
-  const toResource = (row: RecordRow | ListedRecord) => row as unknown as Static<typeof def.resource>;
+  const toResource = (row: RecordRow | RecordResource) => row as unknown as Static<typeof def.resource>;
 
   return async (app) => {
     app.get(
