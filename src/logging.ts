@@ -1,6 +1,5 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger, pino, stdSerializers } from 'pino';
-import pretty from 'pino-pretty';
 
 /** Body and object keys whose values never reach the logs, at any of the first three levels. */
 const SECRET_KEYS = [
@@ -152,21 +151,26 @@ function serializeReply(reply: { statusCode?: number }) {
 }
 
 /**
- * The process logger, secrets redacted: JSON lines, or readable lines when `pretty` (development
- * on a terminal). Fastify adds the request id to each request's child.
+ * Readable lines for development on a terminal. pino-pretty (and the modules it pulls in) loads
+ * only then: a server writing JSON lines never holds it.
  */
-export function createLogger(level: string, stream?: DestinationStream | 'pretty'): Logger {
-  const destination =
-    stream === 'pretty'
-      ? pretty({
-          colorize: true,
-          sync: true,
-          translateTime: 'HH:MM:ss',
-          // A request on one line: `GET /api/patients 200 12 ms <request id>`.
-          ignore: 'pid,hostname,req,res,responseTime,reqId',
-          messageFormat: prettyMessage,
-        })
-      : stream;
+export async function prettyStream(): Promise<DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({
+    colorize: true,
+    sync: true,
+    translateTime: 'HH:MM:ss',
+    // A request on one line: `GET /api/patients 200 12 ms <request id>`.
+    ignore: 'pid,hostname,req,res,responseTime,reqId',
+    messageFormat: prettyMessage,
+  });
+}
+
+/**
+ * The process logger, secrets redacted: JSON lines on `stream` (stdout by default). Fastify adds
+ * the request id to each request's child.
+ */
+export function createLogger(level: string, stream?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -174,7 +178,7 @@ export function createLogger(level: string, stream?: DestinationStream | 'pretty
       serializers: { req: serializeRequest, res: serializeReply, err: serializeError },
       hooks: { logMethod: redactArguments },
     },
-    destination,
+    stream,
   );
 }
 

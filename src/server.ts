@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.js';
 import type { App } from './app.js';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { resolveJwtSecret, resolveNirKeys } from './config-values.js';
-import { createLogger } from './logging.js';
+import { createLogger, prettyStream } from './logging.js';
 import { provisionDatabase } from './provision.js';
 import { handleShutdown } from './shutdown.js';
 import { releaseStartupMemory } from './startup-memory.js';
@@ -17,7 +17,7 @@ async function start(): Promise<void> {
   let config = loadConfig();
   const logger = createLogger(
     config.logLevel,
-    config.env === 'development' && process.stdout.isTTY ? 'pretty' : undefined,
+    config.env === 'development' && process.stdout.isTTY ? await prettyStream() : undefined,
   );
   // PORT=0: the port is chosen now, so PUBLIC_URL (links, OpenAPI, OAuth callbacks) names it.
   if (config.port === 0) config = loadConfig({ ...process.env, PORT: String(await freePort(config.host)) });

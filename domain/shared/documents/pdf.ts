@@ -269,26 +269,34 @@ export function verificationFooter(doc: Pdf, { code, url }: Verification) {
   Object.assign(doc, { x, y });
 }
 
-// Built once: an Intl formatter costs more to make than a page of text to lay out.
-const DATE = new Intl.DateTimeFormat('fr-FR', {
-  day: 'numeric',
-  month: 'long',
-  year: 'numeric',
-  timeZone: 'Europe/Paris',
-});
-const TIME = new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' });
-const EUROS = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' });
+// Built once, when first used: an Intl formatter costs more to make than a page of text to lay
+// out, and making them at start would map ~5 MB of ICU's French and time-zone data into every
+// server, rendering PDFs or not (measured with /proc/<pid>/pagemap).
+let formats: { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat; euros: Intl.NumberFormat } | undefined;
+const french = () =>
+  (formats ??= {
+    date: new Intl.DateTimeFormat('fr-FR', {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'Europe/Paris',
+    }),
+    time: new Intl.DateTimeFormat('fr-FR', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Paris' }),
+    euros: new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR' }),
+  });
 
 /** A date (YYYY-MM-DD or a Date) as « 5 décembre 2026 ». */
 export function frenchDate(value: string | Date): string {
   const date = typeof value === 'string' ? new Date(`${value.slice(0, 10)}T12:00:00Z`) : value;
-  return DATE.format(date).replace(/^1 /, '1er ');
+  return french().date.format(date).replace(/^1 /, '1er ');
 }
 
 /** The time of day in Paris, « 09:45 ». */
-export const frenchTime = (date: Date) => TIME.format(date);
+export const frenchTime = (date: Date) => french().time.format(date);
 
 /** Euros (a number or cents) as « 1 234,56 € ». */
 export function euros(value: number, { cents = false } = {}): string {
-  return EUROS.format(cents ? value / 100 : value).replace(/\u202f|\u00a0/g, ' ');
+  return french()
+    .euros.format(cents ? value / 100 : value)
+    .replace(/\u202f|\u00a0/g, ' ');
 }
