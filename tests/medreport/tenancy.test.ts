@@ -2,6 +2,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../../db/app-role.js';
+import { directRunOf } from '../../db/context-handle.js';
+import { prepared } from '../../db/prepared.js';
 import { enableTenantRls } from '../../db/rls.js';
 import { TenantPool } from '../../db/tenant-pool.js';
 import { TenantScopeError, TenantScopePlugin } from '../../db/tenant-scope.js';
@@ -176,6 +178,37 @@ describe('isolation holds with either layer alone', () => {
       expect(
         notes((await sql<{ note: string }>`select note from medreport.tenant_probe`.execute(handle)).rows),
       ).toEqual(['a-1', 'a-2']);
+      expect((await pool.pool.query("select current_setting('app.organization_id', true) as v")).rows[0].v).toBe('');
+    } finally {
+      await pool.pool.end();
+    }
+  });
+
+  it('a prepared statement runs under its handle’s context on its own, and in a transaction on the transaction’s connection', async () => {
+    const pool = new TenantPool(new pg.Pool({ connectionString: await testAppDatabaseUrl(), max: 2 }), true);
+    const notesLike = prepared<ProbeDb, { pattern: string }, { note: string }>((db, param) =>
+      db.selectFrom(PROBE).select('note').where('note', 'like', param('pattern')),
+    );
+    const probeHandle = (organizationId: number) => pool.forOrganization(organizationId) as unknown as Kysely<ProbeDb>;
+    try {
+      const forA = probeHandle(a.organization.id);
+      expect(directRunOf(forA)).toBeDefined();
+      expect(notes(await notesLike(forA, { pattern: '%' }))).toEqual(['a-1', 'a-2']);
+      expect(notes(await notesLike(probeHandle(b.organization.id), { pattern: '%' }))).toEqual(['b-1']);
+      const rolledBack = new Error('roll back');
+      await expect(
+        forA.transaction().execute(async (trx) => {
+          expect(directRunOf(trx)).toBeUndefined();
+          await sql`insert into medreport.tenant_probe (organization_id, note) values (${a.organization.id}, 'a-3')`.execute(
+            trx,
+          );
+          // The transaction's own connection: its uncommitted row is there.
+          expect(notes(await notesLike(trx, { pattern: 'a-%' }))).toEqual(['a-1', 'a-2', 'a-3']);
+          throw rolledBack;
+        }),
+      ).rejects.toBe(rolledBack);
+      expect(notes(await notesLike(forA, { pattern: '%' }))).toEqual(['a-1', 'a-2']);
+      await expect(notesLike(forA, { pattern: '\u0000' })).rejects.toThrow();
       expect((await pool.pool.query("select current_setting('app.organization_id', true) as v")).rows[0].v).toBe('');
     } finally {
       await pool.pool.end();
