@@ -74,7 +74,7 @@ interface QueryInternals {
 }
 
 // pg's Query internals (row description, prepare) are not in its type definitions.
-const BaseQuery = pg.Query as unknown as new (config: pg.QueryConfig & { callback?: unknown }) => QueryInternals;
+const BaseQuery = pg.Query as unknown as new (text: string, values: unknown[], callback: unknown) => QueryInternals;
 
 /** A pg query preceded, in the same round trip, by its context. */
 export class ContextQuery extends BaseQuery {
@@ -83,9 +83,22 @@ export class ContextQuery extends BaseQuery {
 
   constructor(
     private readonly context: StatementContext,
-    config: pg.QueryConfig & { callback: (err: Error | null, result: pg.QueryResult) => void },
+    {
+      name,
+      text,
+      values,
+      callback,
+    }: {
+      name?: string;
+      text: string;
+      values: unknown[];
+      callback: (err: Error | null, result: pg.QueryResult) => void;
+    },
   ) {
-    super(config);
+    // Built from the text: pg copies a config object through its property descriptors (3 µs a
+    // query, the largest item of a tenant read's own CPU); the name is the only other field set.
+    super(text, values, callback);
+    this.name = name;
   }
 
   // Always the extended protocol, which carries the context: pg would send an unnamed query
