@@ -8,17 +8,33 @@ export class JsonText {
   constructor(readonly text: string) {}
 }
 
-/** JSON.stringify's output, with each JsonText written as its text. */
+/**
+ * JSON.stringify's output, with each JsonText written as its text. Written by appending to one
+ * string, which V8 keeps as a rope until it is written out: joining each object's and array's
+ * members made a flat copy of the whole answer at every level (a dossiers page allocated 160 KB
+ * to answer 28, docs/benchmarks.md).
+ */
 export function stringify(value: unknown): string | undefined {
   if (value instanceof JsonText) return value.text;
-  if (Array.isArray(value)) return `[${value.map((item) => stringify(item) ?? 'null').join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += stringify(value[i]) ?? 'null';
+    }
+    return `${out}]`;
+  }
   if (value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return JSON.stringify(value);
   }
-  const members: string[] = [];
+  let out = '{';
   for (const key of Object.keys(value)) {
     const text = stringify((value as Record<string, unknown>)[key]);
-    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+    if (text === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += JSON.stringify(key);
+    out += ':';
+    out += text;
   }
-  return `{${members.join(',')}}`;
+  return `${out}}`;
 }

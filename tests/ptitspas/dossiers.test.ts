@@ -551,6 +551,9 @@ describe('GET /dossiers', () => {
     const first = await list(admin, `search=${marker}&limit=3`);
     expect(first.statusCode).toBe(200);
     expect(first.headers['x-total-count']).toBe('4');
+    // Written as UTF-8 bytes (routes/ptitspas/responses.ts): still JSON, its length in bytes.
+    expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(first.headers['content-length']).toBe(String(first.rawPayload.length));
     expect(prenoms(first.json())).toEqual(['Jules', 'Inès', 'Hugo']);
     const second = await list(admin, `search=${marker}&limit=3&page=2`);
     expect(second.headers['x-total-count']).toBe('4');
