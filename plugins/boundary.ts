@@ -1,5 +1,4 @@
 import AjvCompiler from '@fastify/ajv-compiler';
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type {
   FastifyInstance,
   FastifySchema,
@@ -130,14 +129,14 @@ export function strictValidators() {
   };
 }
 
-type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown };
+export type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown };
 
 /**
  * A validator or serializer compiled by its first call rather than when the app starts: most
  * processes serve a few of the ~300 routes, and every compiled one stays in memory and cost
  * start-up time. (Ajv reports a failure on the function itself, as `errors`: it is copied over.)
  */
-function whenFirstUsed(compile: () => Compiled): Compiled {
+export function whenFirstUsed(compile: () => Compiled): Compiled {
   let compiled: Compiled | undefined;
   const validate: Compiled = (...args) => {
     compiled ??= compile();
@@ -264,34 +263,3 @@ export const optionalBody: preValidationHookHandler = (request, _reply, done) =>
   request.body ??= {};
   done();
 };
-
-const serializerFactory = SerializerSelector();
-const serializers = new Map<string, Map<string, (value: unknown) => string>>();
-
-/**
- * Fastify's response serializer factory (fast-json-stringify), remembering each compiled
- * serializer for the process, by the schema's text (routes build their error responses afresh),
- * as Ajv does for validators: compiling them is most of what building an app costs. Each is
- * compiled at its first response (whenFirstUsed).
- */
-export function sharedSerializers() {
-  return (externalSchemas: unknown, options: unknown) => {
-    const key = JSON.stringify([externalSchemas, options]);
-    let compiled = serializers.get(key);
-    if (!compiled) {
-      compiled = new Map();
-      serializers.set(key, compiled);
-    }
-    const build = serializerFactory(externalSchemas as never, options as never);
-    return (route: { schema: object }) =>
-      whenFirstUsed(() => {
-        const text = JSON.stringify(route.schema);
-        let serialize = compiled.get(text);
-        if (!serialize) {
-          serialize = build(route as never) as (value: unknown) => string;
-          compiled.set(text, serialize);
-        }
-        return serialize as Compiled;
-      });
-  };
-}

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import background from '../plugins/background.js';
-import boundary, { parseQuerystring, sharedSerializers, strictValidators } from '../plugins/boundary.js';
+import boundary, { parseQuerystring, strictValidators } from '../plugins/boundary.js';
 import cors from '../plugins/cors.js';
 import db from '../plugins/db.js';
 import {
@@ -24,6 +24,7 @@ import passwords from '../plugins/passwords.js';
 import ptitspasCallerCache from '../plugins/ptitspas/caller-cache.js';
 import ptitspasLive from '../plugins/ptitspas/live.js';
 import rateLimit from '../plugins/rate-limit.js';
+import { sharedSerializers } from '../plugins/response-serializers.js';
 import routeTable from '../plugins/route-table.js';
 import storage from '../plugins/storage.js';
 import health from '../routes/health.js';
