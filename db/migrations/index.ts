@@ -26,6 +26,7 @@ import * as ptitspasProfileAnnounced from './0024_ptitspas_profile_announced.js'
 import * as medreportRecordCounts from './0025_medreport_record_counts.js';
 import * as ptitspasRowCounts from './0026_ptitspas_row_counts.js';
 import * as medreportRecordSessionKeys from './0027_medreport_record_session_keys.js';
+import * as medreportOtherOrganizationsStatic from './0028_medreport_other_organizations_static.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Listed explicitly (not read from
@@ -59,4 +60,5 @@ export const migrations: Record<string, Migration> = {
   '0025_medreport_record_counts': medreportRecordCounts,
   '0026_ptitspas_row_counts': ptitspasRowCounts,
   '0027_medreport_record_session_keys': medreportRecordSessionKeys,
+  '0028_medreport_other_organizations_static': medreportOtherOrganizationsStatic,
 };
