@@ -97,8 +97,9 @@ describe('pull and push, entity by entity', () => {
     const patient = randomUUID();
     const prescription = randomUUID();
     const invoice = randomUUID();
+    const patientAt = iso(-1000);
     const pushed = await pushBatch(fx.doctor, {
-      patients: [{ uuid: patient, name: 'Awa Ndiaye', birth_date: '1980-03-04', updated_at: iso(-1000) }],
+      patients: [{ uuid: patient, name: 'Awa Ndiaye', birth_date: '1980-03-04', updated_at: patientAt }],
       prescriptions: [{ uuid: prescription, patient_uuid: patient, medication: 'Paracétamol', updated_at: iso(-900) }],
       invoices: [
         {
@@ -128,7 +129,11 @@ describe('pull and push, entity by entity', () => {
     for (const change of changes) {
       const served = await rest(fx.owner, 'GET', `/api/${change.entity}/${change.uuid}`);
       expect(change.data).toEqual(served.json());
+      // The push answered each item's updated_at as the REST API answers it: the item's own time.
+      const result = pushed.results[change.entity as 'patients'][0]!;
+      expect(result.updated_at).toBe(served.json().updated_at);
     }
+    expect(pushed.results.patients[0]!.updated_at).toBe(patientAt);
     expect(changes[2]!.data).toMatchObject({ total_amount: 30000, doctor_uuid: fx.doctor.user.uuid });
   });
 

@@ -196,7 +196,8 @@ export class Mutation {
 
   /**
    * Inserts rows as insert() does; each comes back as what a push answers of it: its uuid and its
-   * `updated_at` as toISOString writes it (no timestamp parsed and formatted again per row).
+   * `updated_at` as toISOString writes it, taken from the feed entry's data, where PostgreSQL
+   * formatted it already (no timestamp formatted twice, nor parsed and formatted again in node).
    */
   async insertSummarised(entity: SyncedEntity, rows: Record<string, unknown>[]): Promise<WrittenSummary[]> {
     if (rows.length === 0) return [];
@@ -204,7 +205,7 @@ export class Mutation {
       entity,
       'created',
       this.#inserting(entity, rows, false),
-      sql`w.uuid, ${isoTimestamp('w.updated_at')} as updated_at`,
+      sql`w.uuid, feed.resource_updated_at as updated_at`,
     );
   }
 
@@ -273,7 +274,8 @@ export class Mutation {
 
   /**
    * `written` (a data-modifying statement reading `lock`) with its activity-log and feed entries;
-   * each written row comes back as `selected` (columns of `w`, the written rows).
+   * each written row comes back as `selected` (columns of `w`, the written rows, or of `feed`,
+   * its entry: `seq`, and `resource_updated_at` as the entry's data has it).
    */
   async #write<R>(
     entity: SyncedEntity,
@@ -296,7 +298,7 @@ export class Mutation {
         select ${organizationId}, ${entity.plural}, w.uuid, ${deleted ? 'delete' : 'upsert'},
                ${deleted ? sql`null` : resourceSql(entity)}, ${actor.id}, ${deviceId}
           from w
-        returning uuid, seq
+        returning uuid, seq, data ->> 'updated_at' as resource_updated_at
       )
       select ${selected}, feed.seq as feed_seq
         from w join feed using (uuid)`.execute(this.trx);
