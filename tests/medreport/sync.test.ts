@@ -130,10 +130,10 @@ describe('pull and push, entity by entity', () => {
       const served = await rest(fx.owner, 'GET', `/api/${change.entity}/${change.uuid}`);
       expect(change.data).toEqual(served.json());
       // The push answered each item's updated_at as the REST API answers it: the item's own time.
-      const result = pushed.results[change.entity as 'patients'][0]!;
+      const result = pushed.results[change.entity as 'patients']![0]!;
       expect(result.updated_at).toBe(served.json().updated_at);
     }
-    expect(pushed.results.patients[0]!.updated_at).toBe(patientAt);
+    expect(pushed.results.patients![0]!.updated_at).toBe(patientAt);
     expect(changes[2]!.data).toMatchObject({ total_amount: 30000, doctor_uuid: fx.doctor.user.uuid });
   });
 
