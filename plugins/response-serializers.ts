@@ -2,30 +2,33 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { type Compiled, whenFirstUsed } from './boundary.js';
 
 const serializerFactory = SerializerSelector();
-const serializers = new Map<string, Map<string, (value: unknown) => string>>();
+type Serialize = (value: unknown) => string;
+const factories = new Map<string, { build: (route: object) => Serialize; compiled: Map<string, Serialize> }>();
 
 /**
  * Fastify's response serializer factory (fast-json-stringify), remembering each compiled
  * serializer for the process, by the schema's text (routes build their error responses afresh),
  * as Ajv does for validators: compiling them is most of what building an app costs. Each is
  * compiled at its first response (whenFirstUsed), from the schema, and the shared schemas it
- * refers to, with their nullable scalars rewritten (nullableScalars).
+ * refers to, with their nullable scalars rewritten (nullableScalars): the shared schemas once per
+ * set, however many plugin contexts ask for a factory over them.
  */
 export function sharedSerializers() {
   return (externalSchemas: unknown, options: unknown) => {
     const key = JSON.stringify([externalSchemas, options]);
-    let compiled = serializers.get(key);
-    if (!compiled) {
-      compiled = new Map();
-      serializers.set(key, compiled);
+    let factory = factories.get(key);
+    if (!factory) {
+      const build = serializerFactory(nullableScalars(externalSchemas) as never, options as never);
+      factory = { build: build as unknown as (route: object) => Serialize, compiled: new Map() };
+      factories.set(key, factory);
     }
-    const build = serializerFactory(nullableScalars(externalSchemas) as never, options as never);
+    const { build, compiled } = factory;
     return (route: { schema: object }) =>
       whenFirstUsed(() => {
         const text = JSON.stringify(route.schema);
         let serialize = compiled.get(text);
         if (!serialize) {
-          serialize = build({ ...route, schema: nullableScalars(route.schema) } as never) as (value: unknown) => string;
+          serialize = build({ ...route, schema: nullableScalars(route.schema) });
           compiled.set(text, serialize);
         }
         return serialize as Compiled;
