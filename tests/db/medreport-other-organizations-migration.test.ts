@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type DatabaseHandle } from '../../db/connection.js';
 import * as otherOrganizations from '../../db/migrations/0028_medreport_other_organizations_static.js';
-import { clonedDatabaseUrl } from '../helpers/database.js';
+import { clonedDatabaseUrl, insertOrganization } from '../helpers/database.js';
 
 // Migration 0028: which of a push's uuids another organization holds, asked with a query written
 // out per entity (planned once per connection) instead of one built and planned on every call.
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(() => handle.db.destroy());
 
 const rows = async <T>(query: ReturnType<typeof sql<T>>) => (await query.execute(handle.db)).rows;
-
-async function organization(tag: string) {
-  const [user] = await rows(sql<{ id: number }>`
-    insert into medreport.users (uuid, name, email) values (gen_random_uuid(), 'Dr Ailleurs', ${`ailleurs-${tag}@example.fr`})
-    returning id`);
-  const [org] = await rows(sql<{ id: number }>`
-    insert into medreport.organizations (uuid, name, code, owner_user_id)
-    values (gen_random_uuid(), 'Cabinet Ailleurs', ${`ORG-0028${tag}`}, ${user!.id}) returning id`);
-  return { userId: user!.id, organizationId: org!.id };
-}
 
 const others = async (entity: string, organizationId: number, ids: string[]) =>
   (
@@ -42,8 +32,8 @@ const source = async () =>
 
 describe('migration 0028 (the other organizations’ uuids, asked without dynamic SQL)', () => {
   it('names the uuids another organization holds, not the asker’s own nor unknown ones, for each entity', async () => {
-    const a = await organization('000001');
-    const b = await organization('000002');
+    const a = await insertOrganization(handle.db, '0028000001');
+    const b = await insertOrganization(handle.db, '0028000002');
     const [ours, theirs, nobody] = [randomUUID(), randomUUID(), randomUUID()];
     await sql`insert into medreport.patients (organization_id, uuid, name, created_by)
               values (${a.organizationId}, ${ours}, 'Chez A', ${a.userId}),
@@ -58,8 +48,8 @@ describe('migration 0028 (the other organizations’ uuids, asked without dynami
   });
 
   it('reverts to the function of before, with the same answers', async () => {
-    const a = await organization('000003');
-    const b = await organization('000004');
+    const a = await insertOrganization(handle.db, '0028000003');
+    const b = await insertOrganization(handle.db, '0028000004');
     const theirs = randomUUID();
     await sql`insert into medreport.patients (organization_id, uuid, name, created_by)
               values (${b.organizationId}, ${theirs}, 'Chez B', ${b.userId})`.execute(handle.db);

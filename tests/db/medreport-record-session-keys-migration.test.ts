@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type DatabaseHandle } from '../../db/connection.js';
 import * as sessionKeys from '../../db/migrations/0027_medreport_record_session_keys.js';
-import { clonedDatabaseUrl } from '../helpers/database.js';
+import { clonedDatabaseUrl, insertOrganization } from '../helpers/database.js';
 
 // Migration 0027: the records' keys to the session's organization and actor go; organizations and
 // accounts can then no longer be removed, by anyone (this handle is the tables' owner).
@@ -28,16 +28,6 @@ const recordForeignKeys = async () =>
        order by 1`)
   ).map((r) => r.key);
 
-async function organizationWithOwner(tag: string) {
-  const [user] = await rows(sql<{ id: number }>`
-    insert into medreport.users (uuid, name, email) values (gen_random_uuid(), 'Dr Reste', ${`reste-${tag}@example.fr`})
-    returning id`);
-  const [org] = await rows(sql<{ id: number }>`
-    insert into medreport.organizations (uuid, name, code, owner_user_id)
-    values (gen_random_uuid(), 'Cabinet Reste', ${`ORG-0027${tag}`}, ${user!.id}) returning id`);
-  return { userId: user!.id, organizationId: org!.id };
-}
-
 const failureOf = (statement: ReturnType<typeof sql>) =>
   statement.execute(handle.db).then(
     () => undefined,
@@ -55,7 +45,7 @@ describe('migration 0027 (MedReport records keep the session keys without foreig
   });
 
   it('refuses to delete or truncate an organization or an account, to the tables’ owner too', async () => {
-    const { userId, organizationId } = await organizationWithOwner('000001');
+    const { userId, organizationId } = await insertOrganization(handle.db, '0027000001');
     await sql`insert into medreport.patients (organization_id, uuid, name, created_by)
               values (${organizationId}, ${randomUUID()}, 'Gardé', ${userId})`.execute(handle.db);
     for (const statement of [
@@ -81,7 +71,7 @@ describe('migration 0027 (MedReport records keep the session keys without foreig
     await sessionKeys.down(db);
     try {
       expect(await recordForeignKeys()).toHaveLength(12);
-      const { organizationId } = await organizationWithOwner('000002');
+      const { organizationId } = await insertOrganization(handle.db, '0027000002');
       expect(
         await failureOf(sql`insert into medreport.patients (organization_id, uuid, name, created_by)
                             values (${organizationId}, ${randomUUID()}, 'Sans auteur', -1)`),

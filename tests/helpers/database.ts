@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type QueryExecutorProvider, sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { appRolePassword, appRoleUrl } from '../../db/app-role.js';
@@ -48,6 +49,22 @@ export async function testAppDatabaseUrl(): Promise<string> {
 /** A direct connection to this file's database as its owner, for setting up and checking rows. */
 export async function testDb(): Promise<DatabaseHandle> {
   return connect(await testDatabaseUrl(), { max: 2 });
+}
+
+/**
+ * A MedReport organization and its owner, written by the owner's connection straight into the
+ * tables (a migration test's fixture, below the API). `tag` keeps the owner's email and the
+ * organization's code unique in the database.
+ */
+export async function insertOrganization(db: QueryExecutorProvider, tag: string) {
+  const { rows: users } = await sql<{ id: number }>`
+    insert into medreport.users (uuid, name, email) values (gen_random_uuid(), 'Dr Fixture', ${`fixture-${tag}@example.fr`})
+    returning id`.execute(db);
+  const userId = users[0]!.id;
+  const { rows: organizations } = await sql<{ id: number }>`
+    insert into medreport.organizations (uuid, name, code, owner_user_id)
+    values (gen_random_uuid(), 'Cabinet Fixture', ${`ORG-${tag}`}, ${userId}) returning id`.execute(db);
+  return { userId, organizationId: organizations[0]!.id };
 }
 
 async function cloneTemplate(): Promise<string> {
